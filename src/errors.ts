@@ -1,0 +1,83 @@
+/**
+ * Every coded error of openwx, in one registry (the fastify `lib/errors.js` pattern). Each code has a readable
+ * message, an HTTP status for the API and, where it applies, the Openwx `code` the API answers with.
+ * docs/errors.md lists exactly these codes; test/errors.test.ts checks that.
+ */
+
+export interface OpenwxErrorOptions {
+  cause?: unknown;
+  /** The WeChat BaseResponse.Ret / retcode behind the error, when there is one. */
+  ret?: number;
+  details?: Record<string, unknown>;
+}
+
+export class OpenwxError extends Error {
+  readonly code: string;
+  readonly statusCode: number;
+  readonly apiCode: number;
+  readonly ret: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: string, message: string, statusCode: number, apiCode: number, opts: OpenwxErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'OpenwxError';
+    this.code = code;
+    this.statusCode = statusCode;
+    this.apiCode = apiCode;
+    this.ret = opts.ret;
+    this.details = opts.details;
+  }
+}
+
+interface Def {
+  message: string;
+  statusCode: number;
+  apiCode: number;
+}
+
+function def(message: string, statusCode = 500, apiCode = -1): Def {
+  return { message, statusCode, apiCode };
+}
+
+export const ErrorDefs = {
+  // --- configuration / usage
+  OWX_ERR_CONFIG: def('invalid setting: %s', 400, -1),
+  OWX_ERR_BAD_PARAM: def('bad parameter: %s', 400, -1),
+  OWX_ERR_NOT_FOUND: def('object not found', 404, 100),
+  OWX_ERR_AUTH: def('auth failure', 401, -6),
+  // --- client lifecycle
+  OWX_ERR_NOT_LOGGED_IN: def('not logged in (state %s)', 503, -2),
+  OWX_ERR_STOPPED: def('client stopped', 503, -2),
+  OWX_ERR_LOGIN_FORBIDDEN: def('web login forbidden by WeChat (ret %s): %s', 503, -1),
+  OWX_ERR_LOGIN_FAILED: def('login failed: %s', 503, -1),
+  OWX_ERR_QR_LIMIT: def('gave up after %s QR codes', 503, -1),
+  OWX_ERR_SYNC_LOGOUT: def('logged out by WeChat (retcode %s)', 503, -2),
+  // --- protocol
+  OWX_ERR_WX_RET: def('WeChat answered Ret %s: %s', 502, 201),
+  OWX_ERR_WX_RATE_LIMITED: def('WeChat rate limit (Ret 1205): too frequent', 429, 1205),
+  OWX_ERR_WX_BAD_RESPONSE: def('unexpected answer from WeChat on %s: %s', 502, -1),
+  OWX_ERR_NETWORK: def('network error on %s: %s', 502, -1),
+  OWX_ERR_TIMEOUT: def('timeout on %s after %s ms', 504, -1),
+  // --- media
+  OWX_ERR_MEDIA_INVALID: def('invalid media: %s', 400, -1),
+  OWX_ERR_MEDIA_TOO_LARGE: def('media size exceed, maximum size is %s bytes', 413, -1),
+  OWX_ERR_UPLOAD_FAILED: def('media upload failure: %s', 502, -1),
+  OWX_ERR_DOWNLOAD_FAILED: def('media download failure: %s', 502, -1),
+  OWX_ERR_SEND_FAILED: def('send failed: %s', 502, -1),
+} as const satisfies Record<string, Def>;
+
+export type ErrorCode = keyof typeof ErrorDefs;
+
+function format(template: string, args: unknown[]): string {
+  let i = 0;
+  return template.replace(/%s/g, () => (i < args.length ? String(args[i++]) : ''));
+}
+
+/** `owxError('OWX_ERR_WX_RET', [1205, 'too frequent'], { ret: 1205 })` */
+export function owxError(code: ErrorCode, args: unknown[] = [], opts: OpenwxErrorOptions = {}): OpenwxError {
+  const d: Def = ErrorDefs[code];
+  return new OpenwxError(code, format(d.message, args), d.statusCode, d.apiCode, opts);
+}
+
+export function isOpenwxError(e: unknown, code?: ErrorCode): e is OpenwxError {
+  return e instanceof OpenwxError && (code === undefined || e.code === code);
+}
