@@ -1,0 +1,71 @@
+/**
+ * The contract of the client's one network door (implemented by `HttpTransport` in transport.ts) and the session
+ * keys every protocol step needs. Everything in src/client talks to WeChat only through a Transport.
+ */
+import type { Readable } from 'node:stream';
+import type { HostRole } from '../wire/paths.ts';
+import type { BaseRequest } from '../wire/types.ts';
+import type { HostFamily } from '../wire/hosts.ts';
+
+export interface TransportRequest {
+  /** Which host of the family: the transport maps it to the real name (or to `wechat.origin`). */
+  role: HostRole;
+  /** Path, e.g. `Path.sync` from wire/paths.ts. */
+  path: string;
+  /** Query params in order; values are sent URL-encoded exactly once (pre-encode where the protocol double-encodes). */
+  query?: [string, string | number][];
+  method?: 'GET' | 'POST';
+  /** JSON body (sent as `application/json;charset=UTF-8`). */
+  json?: unknown;
+  /** Form body (urlencoded) or multipart (a web FormData). */
+  form?: Record<string, string> | FormData;
+  headers?: Record<string, string>;
+  /** Abort after this long (default per role: long polls ~35 s, others ~20 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Name used in logs, errors and metrics (`webwxsync`, `synccheck`, …). */
+  name: string;
+}
+
+export interface TransportResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Final URL after redirects (the real-name URL, not the origin override). */
+  url: string;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+  buffer(): Promise<Buffer>;
+  stream(): Readable;
+}
+
+export interface Transport {
+  request(req: TransportRequest): Promise<TransportResponse>;
+  /** The host family in use (from the login redirect). */
+  family: HostFamily;
+  /** A cookie value for the page host (e.g. `webwx_data_ticket`, `wxuin`). */
+  cookie(name: string): string | undefined;
+  /** Serialisable cookie jar state for session persistence. */
+  exportCookies(): unknown;
+  importCookies(state: unknown): void;
+  clearCookies(): void;
+  close(): Promise<void>;
+}
+
+/** Keys of a logged-in session, as webwxnewloginpage returned them. */
+export interface SessionKeys {
+  uin: string;
+  sid: string;
+  skey: string;
+  /** Still URL-encoded, exactly as in the XML. */
+  passTicket: string;
+}
+
+/** What outbound steps need from the session: keys, a fresh BaseRequest, the user's own UserName. */
+export interface SessionContext {
+  keys(): SessionKeys;
+  /** A new BaseRequest (fresh DeviceID) with Uin as a number. */
+  baseRequest(): BaseRequest;
+  selfUserName(): string;
+  /** Desktop (UOS) mode: adds `mod=desktop` where the official client does. */
+  desktopMode(): boolean;
+}
