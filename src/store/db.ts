@@ -1,0 +1,75 @@
+/**
+ * The SQLite database of one openwx data folder: created 0600, WAL journal, schema migrations by user_version.
+ * Used by the outbox (durable post_api delivery) and the message history.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type DB = Database.Database;
+
+/** Each entry migrates from version index to index+1. Append only; never edit a shipped migration. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_id TEXT NOT NULL UNIQUE,
+     account TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     body TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     last_error TEXT
+   );
+   CREATE INDEX outbox_account_seq ON outbox(account, seq);
+   CREATE TABLE dead_letters (
+     seq INTEGER PRIMARY KEY,
+     event_id TEXT NOT NULL UNIQUE,
+     account TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     body TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     last_error TEXT,
+     died_at INTEGER NOT NULL
+   );
+   CREATE INDEX dead_letters_account ON dead_letters(account, seq);
+   CREATE TABLE messages (
+     account TEXT NOT NULL,
+     msg_id TEXT NOT NULL,
+     peer TEXT NOT NULL,
+     local_id TEXT,
+     class TEXT NOT NULL,
+     time INTEGER NOT NULL,
+     body TEXT NOT NULL,
+     PRIMARY KEY (account, msg_id)
+   );
+   CREATE INDEX messages_time ON messages(account, time);`,
+];
+
+export function openDatabase(path: string): DB {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Create the files 0600 before SQLite does, so secrets in bodies are never world-readable.
+    for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+      closeSync(openSync(p, 'a', 0o600));
+      chmodSync(p, 0o600);
+    }
+  }
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: DB): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Durable post_api outbox: every report is written here before it is sent (at-least-once delivery). Rows of one
+ * account are delivered strictly in order (the head blocks the rest), failed rows are retried at `next_at`, and
+ * rows past the attempt/age limit move to `dead_letters`, from where they can be replayed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DB } from './db.ts';
+
+export interface OutboxRow {
+  seq: number;
+  eventId: string;
+  account: string;
+  kind: string;
+  body: string;
+  createdAt: number;
+  attempts: number;
+  nextAt: number;
+  lastError: string | null;
+}
+
+export interface DeadLetter extends Omit<OutboxRow, 'nextAt'> {
+  diedAt: number;
+}
+
+interface RawRow {
+  seq: number;
+  event_id: string;
+  account: string;
+  kind: string;
+  body: string;
+  created_at: number;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+  died_at?: number;
+}
+
+const toRow = (r: RawRow): OutboxRow => ({
+  seq: r.seq,
+  eventId: r.event_id,
+  account: r.account,
+  kind: r.kind,
+  body: r.body,
+  createdAt: r.created_at,
+  attempts: r.attempts,
+  nextAt: r.next_at,
+  lastError: r.last_error,
+});
+
+export class Outbox {
+  readonly #db: DB;
+  readonly #stmts;
+
+  constructor(db: DB) {
+    this.#db = db;
+    this.#stmts = {
+      insert: db.prepare(
+        'INSERT INTO outbox (event_id, account, kind, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      head: db.prepare('SELECT * FROM outbox WHERE account = ? ORDER BY seq LIMIT 1'),
+      del: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+      fail: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE seq = ?'),
+      depth: db.prepare('SELECT count(*) AS n FROM outbox WHERE account = ?'),
+      accounts: db.prepare('SELECT DISTINCT account FROM outbox'),
+      toDead: db.prepare(
+        `INSERT INTO dead_letters (seq, event_id, account, kind, body, created_at, attempts, last_error, died_at)
+         SELECT seq, event_id, account, kind, body, created_at, attempts + 1, ?, ? FROM outbox WHERE seq = ?`,
+      ),
+      dead: db.prepare('SELECT * FROM dead_letters WHERE account = ? ORDER BY seq LIMIT ?'),
+      deadDepth: db.prepare('SELECT count(*) AS n FROM dead_letters WHERE account = ?'),
+      deadOne: db.prepare('SELECT * FROM dead_letters WHERE account = ? AND event_id = ?'),
+      deadDel: db.prepare('DELETE FROM dead_letters WHERE seq = ?'),
+      reinsert: db.prepare(
+        'INSERT INTO outbox (event_id, account, kind, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+    };
+  }
+
+  /** Stores one report; returns its event id (stable across retries, sent as X-Openwx-Event-Id). */
+  enqueue(account: string, kind: string, body: string, now = Date.now()): string {
+    const eventId = randomUUID();
+    this.#stmts.insert.run(eventId, account, kind, body, now, now);
+    return eventId;
+  }
+
+  /** The oldest undelivered report of the account (delivery order = insertion order). */
+  head(account: string): OutboxRow | undefined {
+    const r = this.#stmts.head.get(account) as RawRow | undefined;
+    return r && toRow(r);
+  }
+
+  delivered(seq: number): void {
+    this.#stmts.del.run(seq);
+  }
+
+  failed(seq: number, error: string, nextAt: number): void {
+    this.#stmts.fail.run(nextAt, error.slice(0, 1000), seq);
+  }
+
+  kill(seq: number, error: string, now = Date.now()): void {
+    this.#db.transaction(() => {
+      this.#stmts.toDead.run(error.slice(0, 1000), now, seq);
+      this.#stmts.del.run(seq);
+    })();
+  }
+
+  depth(account: string): number {
+    return (this.#stmts.depth.get(account) as { n: number }).n;
+  }
+
+  /** Accounts that have pending rows (a restarted process resumes them). */
+  pendingAccounts(): string[] {
+    return (this.#stmts.accounts.all() as { account: string }[]).map((r) => r.account);
+  }
+
+  deadLetters(account: string, limit = 100): DeadLetter[] {
+    return (this.#stmts.dead.all(account, limit) as RawRow[]).map((r) => {
+      const { nextAt: _n, ...rest } = toRow(r);
+      return { ...rest, diedAt: r.died_at! };
+    });
+  }
+
+  deadDepth(account: string): number {
+    return (this.#stmts.deadDepth.get(account) as { n: number }).n;
+  }
+
+  /** Moves dead letters back to the end of the outbox (all, or the given event ids); returns how many. */
+  replay(account: string, eventIds?: string[], now = Date.now()): number {
+    return this.#db.transaction(() => {
+      const rows = eventIds
+        ? eventIds.map((id) => this.#stmts.deadOne.get(account, id) as RawRow | undefined).filter((r): r is RawRow => !!r)
+        : (this.#stmts.dead.all(account, -1) as RawRow[]);
+      for (const r of rows) {
+        this.#stmts.deadDel.run(r.seq);
+        this.#stmts.reinsert.run(r.event_id, r.account, r.kind, r.body, r.created_at, now);
+      }
+      return rows.length;
+    })();
+  }
+}
