@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../../src/store/db.ts';
+import { MessageHistory } from '../../src/store/history.ts';
+
+test('history stores, updates, survives reopening, separates accounts and purges by age', () => {
+  const p = join(mkdtempSync(join(tmpdir(), 'owx-hist-')), 'openwx.db');
+  let db = openDatabase(p);
+  let h = new MessageHistory(db, 'a');
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  h.put({ msgId: '1', peer: '@f', localId: '17000000000000123', class: 'send', time: sec - 10 * 86400, body: { content: 'old' } });
+  h.put({ msgId: '2', peer: '@@g', localId: null, class: 'recv', time: sec, body: { content: '新' } });
+  h.put({ msgId: '2', peer: '@@g', localId: null, class: 'recv', time: sec, body: { content: '新2' } });
+  new MessageHistory(db, 'b').put({ msgId: '1', peer: '@x', localId: null, class: 'recv', time: sec, body: {} });
+  db.close();
+  db = openDatabase(p);
+  h = new MessageHistory(db, 'a');
+  assert.equal(h.count(), 2);
+  assert.equal(h.get('1')!.localId, '17000000000000123');
+  assert.deepEqual(h.get('2')!.body, { content: '新2' });
+  assert.deepEqual(h.recent(1).map((m) => m.msgId), ['2']);
+  assert.equal(h.purge(7 * 86400_000, now), 1);
+  assert.equal(h.get('1'), undefined);
+  assert.equal(new MessageHistory(db, 'b').count(), 1);
+  db.close();
+});
