@@ -179,7 +179,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     for await (const c of res.body) {
       size += (c as Buffer).length;
       if (size > this.#o.maxResponseBytes) {
-        res.body.destroy();
+        res.body.on('error', () => undefined).destroy();
         break;
       }
       chunks.push(c as Buffer);
