@@ -3,7 +3,7 @@
  * whole). Used by media_path URLs and post_api `media` replies.
  */
 import { Readable } from 'node:stream';
-import { getGlobalDispatcher, interceptors, request } from 'undici';
+import { request } from 'undici';
 import { owxError } from '../errors.ts';
 import { isHttpUrl } from './media-path.ts';
 
@@ -40,15 +40,18 @@ export async function fetchMediaUrl(url: string, o: FetchUrlOptions): Promise<Fe
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onAbort);
   };
-  let res;
+  let res!: Awaited<ReturnType<typeof request>>;
   try {
-    res = await request(u, {
-      method: 'GET',
-      signal: ac.signal,
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
-      dispatcher: getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: o.maxRedirections ?? 5 })),
-    });
+    // Redirects are followed here (not by an interceptor) so every hop is checked and the final URL names the file.
+    for (let hop = 0; ; hop++) {
+      res = await request(u, { method: 'GET', signal: ac.signal, headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs });
+      const loc = res.headers['location'];
+      if (res.statusCode < 300 || res.statusCode >= 400 || !loc) break;
+      res.body.resume();
+      if (hop >= (o.maxRedirections ?? 5)) throw new Error('too many redirects');
+      u = new URL(Array.isArray(loc) ? loc[0]! : loc, u);
+      if (!isHttpUrl(u.href)) throw new Error(`redirect to a non-http(s) URL: ${u.href}`);
+    }
   } catch (e) {
     done();
     throw owxError('OWX_ERR_DOWNLOAD_FAILED', [`${url}: ${(e as Error).message}`], { cause: e });
