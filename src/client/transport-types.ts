@@ -7,13 +7,22 @@ import type { HostRole } from '../wire/paths.ts';
 import type { BaseRequest } from '../wire/types.ts';
 import type { HostFamily } from '../wire/hosts.ts';
 
+/** A query value sent verbatim (where the official client concatenates without encoding, e.g. `skey=@crypt_…`). */
+export interface RawQueryValue {
+  raw: string;
+}
+
 export interface TransportRequest {
   /** Which host of the family: the transport maps it to the real name (or to `wechat.origin`). */
   role: HostRole;
   /** Path, e.g. `Path.sync` from wire/paths.ts. */
   path: string;
+  /** A real host name instead of the role's (e.g. the QR host `login.weixin.qq.com`). */
+  host?: string;
+  /** An absolute real-name URL (e.g. the login `redirect_uri`); replaces role/host/path, `query` is appended. */
+  url?: string;
   /** Query params in order; values are sent URL-encoded exactly once (pre-encode where the protocol double-encodes). */
-  query?: [string, string | number][];
+  query?: [string, string | number | RawQueryValue][];
   method?: 'GET' | 'POST';
   /** JSON body (sent as `application/json;charset=UTF-8`). */
   json?: unknown;
@@ -25,6 +34,8 @@ export interface TransportRequest {
   signal?: AbortSignal;
   /** Name used in logs, errors and metrics (`webwxsync`, `synccheck`, …). */
   name: string;
+  /** Follow redirects (default true). A redirect without `Location` is returned as is either way. */
+  followRedirects?: boolean;
 }
 
 export interface TransportResponse {

@@ -1,0 +1,263 @@
+/**
+ * HttpTransport: the client's one network door (undici 7 + a tough-cookie jar).
+ *
+ * - URLs are built on real WeChat names (`https://webpush.wx2.qq.com/…`) from the host family.
+ * - Origin override (`wechatOrigin`): the request goes to that origin instead, with the real `Host` header and
+ *   `X-Forwarded-Proto: https`, like a TLS-terminating proxy. Cookies are stored and matched against the real-name
+ *   URL, redirects are resolved on real names, so the host-family logic runs exactly as against WeChat.
+ * - Per-request timeouts (abort), gzip/deflate/br decoding, the configured User-Agent, Referer/Origin like the
+ *   official page. Errors become `OWX_ERR_TIMEOUT` / `OWX_ERR_NETWORK`.
+ */
+import { Agent, FormData as UndiciFormData } from 'undici';
+import { CookieJar } from 'tough-cookie';
+import { Readable, PassThrough } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { owxError, isOpenwxError } from '../errors.ts';
+import { hostFamily, type HostFamily } from '../wire/hosts.ts';
+import type { Logger } from './logger.ts';
+import { safeUrl } from './logger.ts';
+import type { Transport, TransportRequest, TransportResponse } from './transport-types.ts';
+
+export interface HttpTransportOptions {
+  userAgent: string;
+  /** Page host the family starts from (login redirect may change it). */
+  pageHost: string;
+  wechatOrigin?: string;
+  requestTimeoutMs: number;
+  logger: Logger;
+  maxRedirects?: number;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+type Headers = Record<string, string | string[] | undefined>;
+
+export class HttpTransport implements Transport {
+  family: HostFamily;
+  readonly #o: HttpTransportOptions;
+  readonly #agent: Agent;
+  #jar = new CookieJar(undefined, { looseMode: true });
+  readonly #origin: URL | null;
+  #closed = false;
+
+  constructor(o: HttpTransportOptions) {
+    this.#o = o;
+    this.family = hostFamily(o.pageHost);
+    this.#origin = o.wechatOrigin ? new URL(o.wechatOrigin) : null;
+    this.#agent = new Agent({ keepAliveTimeout: 30_000, connections: 16 });
+  }
+
+  /** The real-name URL a request addresses (before any origin override). */
+  realUrl(req: TransportRequest): URL {
+    let base: URL;
+    if (req.url) base = new URL(req.url);
+    else base = new URL(`https://${req.host ?? this.family[req.role]}${req.path}`);
+    if (req.query && req.query.length > 0) {
+      const parts = req.query.map(([k, v]) => {
+        const val = typeof v === 'object' ? v.raw : encodeURIComponent(String(v));
+        return `${encodeURIComponent(k)}=${val}`;
+      });
+      const existing = base.search.length > 1 ? base.search.slice(1) + '&' : '';
+      base = new URL(`${base.origin}${base.pathname}?${existing}${parts.join('&')}`);
+    }
+    return base;
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    if (this.#closed) throw owxError('OWX_ERR_NETWORK', [req.name, 'transport closed']);
+    const timeoutMs = req.timeoutMs ?? this.#o.requestTimeoutMs;
+    const ctrl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort(owxError('OWX_ERR_TIMEOUT', [req.name, timeoutMs]));
+    }, timeoutMs);
+    const onCallerAbort = () => ctrl.abort(req.signal?.reason);
+    if (req.signal) {
+      if (req.signal.aborted) onCallerAbort();
+      else req.signal.addEventListener('abort', onCallerAbort, { once: true });
+    }
+    const done = () => {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCallerAbort);
+    };
+    let url = this.realUrl(req);
+    let method = req.method ?? (req.json !== undefined || req.form !== undefined ? 'POST' : 'GET');
+    let body = method === 'GET' ? undefined : this.#body(req);
+    const maxRedirects = this.#o.maxRedirects ?? 5;
+    try {
+      for (let hop = 0; ; hop++) {
+        const res = await this.#send(url, method, body?.data, { ...body?.headers, ...req.headers }, req, ctrl.signal);
+        const location = firstHeader(res.headers['location']);
+        if (req.followRedirects !== false && REDIRECT_STATUSES.has(res.statusCode) && location && hop < maxRedirects) {
+          await res.body.dump().catch(() => undefined);
+          url = new URL(location, url);
+          if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
+            method = 'GET';
+            body = undefined;
+          }
+          continue;
+        }
+        return this.#response(res, url, req, done, () => timedOut);
+      }
+    } catch (err) {
+      done();
+      throw this.#mapError(err, req, timeoutMs, timedOut);
+    }
+  }
+
+  #body(req: TransportRequest): { data: string | UndiciFormData | FormData; headers: Record<string, string> } | undefined {
+    if (req.json !== undefined) {
+      return { data: JSON.stringify(req.json), headers: { 'content-type': 'application/json;charset=UTF-8' } };
+    }
+    if (req.form !== undefined) {
+      if (req.form instanceof UndiciFormData || req.form instanceof FormData) return { data: req.form, headers: {} };
+      return {
+        data: new URLSearchParams(req.form as Record<string, string>).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      };
+    }
+    return undefined;
+  }
+
+  async #send(url: URL, method: string, body: unknown, extra: Record<string, string>, req: TransportRequest, signal: AbortSignal) {
+    const headers: Record<string, string> = {
+      'user-agent': this.#o.userAgent,
+      accept: req.json !== undefined ? 'application/json, text/plain, */*' : '*/*',
+      'accept-encoding': 'gzip, deflate, br',
+      'accept-language': 'zh-CN,zh;q=0.9,en-US;q=0.8,en;q=0.7',
+      referer: `https://${this.family.page}/`,
+    };
+    if (method === 'POST') headers['origin'] = `https://${this.family.page}`;
+    for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v;
+    const cookie = this.#jar.getCookieStringSync(url.toString());
+    if (cookie) headers['cookie'] = cookie;
+    let target = url;
+    if (this.#origin) {
+      target = new URL(`${url.pathname}${url.search}`, this.#origin);
+      headers['host'] = url.host;
+      headers['x-forwarded-proto'] = 'https';
+    }
+    this.#o.logger.trace({ req: req.name, method, url: safeUrl(url.toString()) }, 'http request');
+    const res = await this.#agent.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: method as 'GET' | 'POST',
+      headers,
+      body: body as string | undefined,
+      signal,
+    });
+    this.#storeCookies(res.headers, url);
+    this.#o.logger.trace({ req: req.name, status: res.statusCode }, 'http response');
+    return res;
+  }
+
+  #storeCookies(headers: Headers, url: URL): void {
+    const raw = headers['set-cookie'];
+    const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    for (const c of list) {
+      try {
+        this.#jar.setCookieSync(c, url.toString(), { ignoreError: true });
+      } catch (err) {
+        this.#o.logger.debug({ err: (err as Error).message }, 'ignored a bad Set-Cookie');
+      }
+    }
+  }
+
+  #response(
+    res: Awaited<ReturnType<Agent['request']>>,
+    url: URL,
+    req: TransportRequest,
+    done: () => void,
+    timedOut: () => boolean,
+  ): TransportResponse {
+    const encoding = String(firstHeader(res.headers['content-encoding']) ?? '').toLowerCase();
+    let consumed = false;
+    const open = (): Readable => {
+      if (consumed) throw owxError('OWX_ERR_NETWORK', [req.name, 'response body read twice']);
+      consumed = true;
+      const raw = res.body as unknown as Readable;
+      const dec = encoding === 'gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
+      const out = dec ? raw.pipe(dec) : raw.pipe(new PassThrough());
+      if (dec) raw.on('error', (e) => dec.destroy(e));
+      out.on('close', done);
+      out.on('end', done);
+      out.on('error', done);
+      return out;
+    };
+    const buffer = async (): Promise<Buffer> => {
+      const chunks: Buffer[] = [];
+      try {
+        for await (const c of open()) chunks.push(c as Buffer);
+      } catch (err) {
+        throw this.#mapError(err, req, req.timeoutMs ?? this.#o.requestTimeoutMs, timedOut());
+      } finally {
+        done();
+      }
+      return Buffer.concat(chunks);
+    };
+    return {
+      status: res.statusCode,
+      headers: res.headers as Headers,
+      url: url.toString(),
+      buffer,
+      async text() {
+        return (await buffer()).toString('utf8');
+      },
+      async json<T>() {
+        const text = (await buffer()).toString('utf8');
+        try {
+          return JSON.parse(text) as T;
+        } catch {
+          throw owxError('OWX_ERR_WX_BAD_RESPONSE', [req.name, `not JSON (HTTP ${res.statusCode}): ${text.slice(0, 80)}`]);
+        }
+      },
+      stream() {
+        return open();
+      },
+    };
+  }
+
+  #mapError(err: unknown, req: TransportRequest, timeoutMs: number, timedOut: boolean): Error {
+    if (isOpenwxError(err)) return err;
+    if (timedOut) return owxError('OWX_ERR_TIMEOUT', [req.name, timeoutMs], { cause: err });
+    if (req.signal?.aborted) return (req.signal.reason as Error) ?? (err as Error);
+    const e = err as { code?: string; message?: string };
+    return owxError('OWX_ERR_NETWORK', [req.name, e.code ? `${e.code} ${e.message ?? ''}`.trim() : e.message ?? String(err)], {
+      cause: err,
+    });
+  }
+
+  cookie(name: string): string | undefined {
+    const urls = [`https://${this.family.page}/`, `https://${this.family.file}/`, `https://${this.family.push}/`];
+    for (const u of urls) {
+      const c = this.#jar.getCookiesSync(u).find((x) => x.key === name);
+      if (c) return c.value;
+    }
+    return undefined;
+  }
+
+  exportCookies(): unknown {
+    return this.#jar.serializeSync();
+  }
+
+  importCookies(state: unknown): void {
+    if (!state || typeof state !== 'object') return;
+    this.#jar = CookieJar.deserializeSync(state as Parameters<typeof CookieJar.deserializeSync>[0]);
+  }
+
+  clearCookies(): void {
+    this.#jar.removeAllCookiesSync();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // destroy, not close: a pending long-poll must not hold stop() for 35 s.
+    await this.#agent.destroy().catch(() => undefined);
+  }
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
