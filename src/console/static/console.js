@@ -1,0 +1,239 @@
+// openwx web console: plain JS, no framework, no CDN. Talks to the same API as every client, with the same token.
+(() => {
+  'use strict';
+  const I18N = {
+    zh: {
+      forgetToken: '忘记令牌', tokenPrompt: '访问令牌', save: '保存',
+      tokenHint: '服务器需要访问令牌（--token）。令牌只保存在本浏览器中。',
+      scanTitle: '扫码登录', scanHint: '用手机微信扫描二维码并确认登录。二维码过期后会自动刷新。',
+      statusTitle: '状态', user: '帐号', uptime: '运行时间', outbox: '待上报', contacts: '联系人',
+      contactsTitle: '好友和群', searchPlaceholder: '搜索', friends: '好友', groups: '群',
+      messagesTitle: '最近消息', noTarget: '先在左侧选择好友或群', sendPlaceholder: '输入消息', send: '发送',
+      to: '发给', sent: '已发送', failed: '发送失败', counts: (f, g) => `${f} 个好友，${g} 个群`, lang: 'English',
+      states: { init: '初始化', loading: '加载中', scaning: '等待扫码', confirming: '等待确认', updating: '更新联系人', running: '在线', stop: '已停止' },
+    },
+    en: {
+      forgetToken: 'Forget token', tokenPrompt: 'Access token', save: 'Save',
+      tokenHint: 'The server needs an access token (--token). It is kept in this browser only.',
+      scanTitle: 'Scan to log in', scanHint: 'Scan the QR code with WeChat on your phone and confirm. An expired code refreshes by itself.',
+      statusTitle: 'Status', user: 'Account', uptime: 'Uptime', outbox: 'Outbox', contacts: 'Contacts',
+      contactsTitle: 'Friends and groups', searchPlaceholder: 'Search', friends: 'Friends', groups: 'Groups',
+      messagesTitle: 'Latest messages', noTarget: 'Pick a friend or group on the left first', sendPlaceholder: 'Type a message', send: 'Send',
+      to: 'To', sent: 'Sent', failed: 'Send failed', counts: (f, g) => `${f} friends, ${g} groups`, lang: '中文',
+      states: { init: 'init', loading: 'loading', scaning: 'waiting for scan', confirming: 'waiting for confirm', updating: 'loading contacts', running: 'online', stop: 'stopped' },
+    },
+  };
+  const $ = (id) => document.getElementById(id);
+  let lang = localStorage.getItem('openwx.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en');
+  let token = localStorage.getItem('openwx.token') || '';
+  let tab = 'friends';
+  let contacts = { friends: [], groups: [] };
+  let target = null;
+  let lastState = null;
+  let qrUrl = null;
+  let qrStamp = null;
+  const t = (k) => I18N[lang][k];
+
+  function applyLang() {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+    $('lang').textContent = t('lang');
+    if (target) showTarget();
+    if (lastState) showState(lastState);
+  }
+
+  async function api(path, opts = {}) {
+    const headers = { ...(opts.headers || {}) };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(path, { ...opts, headers });
+    if (res.status === 401) {
+      $('token-box').hidden = false;
+      throw new Error('auth');
+    }
+    return res;
+  }
+
+  function fmtUptime(s) {
+    const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    return `${d ? d + 'd ' : ''}${h}h ${m}m ${Math.floor(s % 60)}s`;
+  }
+
+  function showState(s) {
+    lastState = s;
+    const el = $('state');
+    el.textContent = t('states')[s] || s;
+    el.className = `pill ${s}`;
+    el.dataset.state = s;
+  }
+
+  async function refreshOverview() {
+    const o = await (await api('/console/api/overview')).json();
+    showState(o.state);
+    $('account').textContent = o.account;
+    $('user-name').textContent = o.user ? o.user.displayname : '—';
+    $('uptime').textContent = fmtUptime(o.uptime);
+    $('outbox').textContent = o.outbox === null ? '—' : String(o.outbox);
+    $('counts').textContent = t('counts')(o.friends, o.groups);
+    const waiting = o.qrcode !== null;
+    $('login').hidden = !waiting;
+    if (waiting && o.qrcode !== qrStamp) {
+      qrStamp = o.qrcode;
+      const blob = await (await api(`/openwx/get_qrcode?t=${encodeURIComponent(o.qrcode)}`)).blob();
+      if (qrUrl) URL.revokeObjectURL(qrUrl);
+      qrUrl = URL.createObjectURL(blob);
+      $('qr').src = qrUrl;
+    }
+    if (o.state === 'running' && contacts.friends.length === 0 && o.friends > 0) await loadContacts();
+  }
+
+  async function loadContacts() {
+    const [f, g] = await Promise.all([
+      api('/openwx/get_friend_info').then((r) => r.json()),
+      api('/openwx/get_group_basic_info').then((r) => r.json()),
+    ]);
+    contacts = { friends: Array.isArray(f) ? f : [], groups: Array.isArray(g) ? g : [] };
+    renderContacts();
+  }
+
+  function renderContacts() {
+    const q = $('search').value.trim().toLowerCase();
+    const list = contacts[tab];
+    const ul = $('contact-list');
+    ul.textContent = '';
+    let shown = 0;
+    for (const c of list) {
+      const hay = `${c.displayname} ${c.name || ''} ${c.markname || ''} ${c.account || ''}`.toLowerCase();
+      if (q && !hay.includes(q)) continue;
+      if (++shown > 500) break;
+      const li = document.createElement('li');
+      li.textContent = c.displayname;
+      li.dataset.id = c.id;
+      if (c.category && c.category !== '好友') {
+        const s = document.createElement('small');
+        s.textContent = c.category;
+        li.append(s);
+      }
+      if (target && target.id === c.id) li.className = 'selected';
+      li.addEventListener('click', () => {
+        target = { id: c.id, name: c.displayname, kind: tab === 'groups' ? 'group' : 'friend' };
+        showTarget();
+        renderContacts();
+      });
+      ul.append(li);
+    }
+  }
+
+  function showTarget() {
+    $('target').textContent = `${t('to')}: ${target.name}`;
+    $('send-button').disabled = false;
+  }
+
+  function addMessage(m) {
+    const li = document.createElement('li');
+    li.className = m.class === 'send' ? 'send' : 'recv';
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    const time = new Date(Number(m.time) * 1000 || Date.now()).toLocaleTimeString();
+    const who = m.class === 'send' ? `→ ${m.group || m.receiver || ''}` : `${m.group ? m.group + ' / ' : ''}${m.sender || ''}`;
+    meta.textContent = `${time} ${who}`;
+    const body = document.createElement('span');
+    body.textContent = m.content;
+    li.append(meta, body);
+    const ol = $('messages');
+    ol.append(li);
+    while (ol.children.length > 200) ol.firstChild.remove();
+    ol.scrollTop = ol.scrollHeight;
+  }
+
+  // Live stream: fetch-based server-sent events (EventSource cannot send the Authorization header).
+  async function stream() {
+    for (;;) {
+      try {
+        const res = await api('/console/api/stream', { headers: { accept: 'text/event-stream' } });
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
+          let i;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            let ev = 'message', data = '';
+            for (const line of block.split('\n')) {
+              if (line.startsWith('event: ')) ev = line.slice(7);
+              else if (line.startsWith('data: ')) data += line.slice(6);
+            }
+            if (!data) continue;
+            const payload = JSON.parse(data);
+            if (ev === 'message') addMessage(payload);
+            else if (ev === 'state') {
+              showState(payload.state);
+              refreshOverview().catch(() => undefined);
+            } else if (ev === 'contacts') loadContacts().catch(() => undefined);
+          }
+        }
+      } catch (e) {
+        if (e.message === 'auth') return;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  $('send-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const content = $('send-text').value;
+    if (!target || !content.trim()) return;
+    const route = target.kind === 'group' ? 'send_group_message' : 'send_friend_message';
+    const res = await api(`/openwx/${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: target.id, content }),
+    });
+    const r = await res.json();
+    $('send-result').textContent = r.code === 0 ? `${t('sent')} (${r.msg_id})` : `${t('failed')}: ${r.status}`;
+    if (r.code === 0) $('send-text').value = '';
+  });
+  $('search').addEventListener('input', renderContacts);
+  for (const b of document.querySelectorAll('.tab')) {
+    b.addEventListener('click', () => {
+      tab = b.dataset.tab;
+      for (const x of document.querySelectorAll('.tab')) x.classList.toggle('active', x === b);
+      renderContacts();
+    });
+  }
+  $('lang').addEventListener('click', () => {
+    lang = lang === 'zh' ? 'en' : 'zh';
+    localStorage.setItem('openwx.lang', lang);
+    applyLang();
+  });
+  $('logout-token').addEventListener('click', () => {
+    localStorage.removeItem('openwx.token');
+    token = '';
+    location.reload();
+  });
+  $('token-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    token = $('token').value.trim();
+    localStorage.setItem('openwx.token', token);
+    $('token-box').hidden = true;
+    start();
+  });
+
+  async function start() {
+    try {
+      await refreshOverview();
+      const recent = await (await api('/console/api/recent')).json();
+      $('messages').textContent = '';
+      for (const m of recent) addMessage(m);
+      stream();
+      setInterval(() => refreshOverview().catch(() => undefined), 3000);
+    } catch {
+      /* token box shown */
+    }
+  }
+  applyLang();
+  start();
+})();
