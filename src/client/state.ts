@@ -8,13 +8,14 @@ import type { ClientState } from '../model/types.ts';
 
 export const TRANSITIONS: Readonly<Record<ClientState, readonly ClientState[]>> = {
   init: ['loading', 'stop'],
-  loading: ['scaning', 'updating', 'stop'],
+  // loading → confirming: a push login (the phone shows a prompt, no QR).
+  loading: ['scaning', 'confirming', 'updating', 'stop'],
   scaning: ['confirming', 'updating', 'stop'],
   confirming: ['scaning', 'updating', 'stop'],
   // updating → scaning: the contact load failed and a new QR is needed (Mojo retries the whole login).
   updating: ['running', 'scaning', 'stop'],
-  // running → updating: a resumed session re-validated; running → scaning: relogin.
-  running: ['scaning', 'updating', 'stop'],
+  // running → scaning / confirming: relogin by QR / by push login.
+  running: ['scaning', 'confirming', 'updating', 'stop'],
   // stop → loading: `run()` again after `stop()`.
   stop: ['loading'],
 };

@@ -1,0 +1,120 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { HttpTransport } from '../../src/client/transport.ts';
+import { hostFamily } from '../../src/wire/hosts.ts';
+import { isOpenwxError } from '../../src/errors.ts';
+
+const seen: { host: string | undefined; proto: string | undefined; url: string; cookie: string | undefined; method: string; body: string }[] = [];
+const server = createServer((req: IncomingMessage, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    seen.push({ host: req.headers.host, proto: req.headers['x-forwarded-proto'] as string, url: req.url!, cookie: req.headers.cookie, method: req.method!, body });
+    const u = new URL(req.url!, 'http://x');
+    if (u.pathname === '/set') {
+      res.setHeader('set-cookie', [
+        'wxuin=123; Domain=wx2.qq.com; Path=/; Secure',
+        'webwx_data_ticket=abc; Domain=.qq.com; Path=/; Secure',
+      ]);
+      res.end('ok');
+    } else if (u.pathname === '/redirect') {
+      res.statusCode = 302;
+      res.setHeader('location', 'https://webpush.wx2.qq.com/landed?x=1');
+      res.end();
+    } else if (u.pathname === '/moved-no-location') {
+      res.statusCode = 301;
+      res.end('<error><ret>0</ret></error>');
+    } else if (u.pathname === '/gzip') {
+      res.setHeader('content-encoding', 'gzip');
+      res.end(gzipSync(Buffer.from('{"hello":"世界"}')));
+    } else if (u.pathname === '/hang') {
+      // never answers
+    } else {
+      res.end('plain');
+    }
+  });
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+after(() => server.close());
+
+function transport() {
+  const t = new HttpTransport({ userAgent: 'UA-test', pageHost: 'wx2.qq.com', wechatOrigin: origin, requestTimeoutMs: 2000, logger: pino({ level: 'silent' }) });
+  after(() => t.close());
+  return t;
+}
+
+test('origin override: real Host header, X-Forwarded-Proto https, path and query kept', async () => {
+  const t = transport();
+  const res = await t.request({ name: 't', role: 'push', path: '/cgi-bin/mmwebwx-bin/synccheck', query: [['skey', '@crypt_1'], ['raw', { raw: '@x' }], ['pt', 'a%2Bb']] });
+  assert.equal(await res.text(), 'plain');
+  const s = seen.at(-1)!;
+  assert.equal(s.host, 'webpush.wx2.qq.com');
+  assert.equal(s.proto, 'https');
+  assert.equal(s.url, '/cgi-bin/mmwebwx-bin/synccheck?skey=%40crypt_1&raw=@x&pt=a%252Bb');
+  assert.equal(res.url, 'https://webpush.wx2.qq.com/cgi-bin/mmwebwx-bin/synccheck?skey=%40crypt_1&raw=@x&pt=a%252Bb');
+});
+
+test('cookies are stored against real names and sent back only where their domain matches', async () => {
+  const t = transport();
+  await (await t.request({ name: 'set', role: 'page', path: '/set' })).text();
+  assert.equal(t.cookie('wxuin'), '123');
+  assert.equal(t.cookie('webwx_data_ticket'), 'abc');
+  await (await t.request({ name: 'page', role: 'page', path: '/x' })).text();
+  assert.match(seen.at(-1)!.cookie ?? '', /wxuin=123/);
+  await (await t.request({ name: 'file', role: 'file', path: '/x' })).text();
+  // Domain=wx2.qq.com covers file.wx2.qq.com
+  assert.equal(seen.at(-1)!.cookie, 'wxuin=123; webwx_data_ticket=abc');
+  // login.weixin.qq.com gets only the .qq.com cookie
+  await (await t.request({ name: 'qr', role: 'login', host: 'login.weixin.qq.com', path: '/x' })).text();
+  assert.equal(seen.at(-1)!.cookie, 'webwx_data_ticket=abc');
+  const saved = t.exportCookies();
+  const t2 = transport();
+  t2.importCookies(JSON.parse(JSON.stringify(saved)));
+  assert.equal(t2.cookie('wxuin'), '123');
+  t2.clearCookies();
+  assert.equal(t2.cookie('wxuin'), undefined);
+});
+
+test('redirects to real-name URLs are followed through the origin; a 301 without Location is returned', async () => {
+  const t = transport();
+  const res = await t.request({ name: 'r', role: 'page', path: '/redirect' });
+  await res.text();
+  assert.equal(res.url, 'https://webpush.wx2.qq.com/landed?x=1');
+  assert.equal(seen.at(-1)!.host, 'webpush.wx2.qq.com');
+  const moved = await t.request({ name: 'm', role: 'page', path: '/moved-no-location', followRedirects: false });
+  assert.equal(moved.status, 301);
+  assert.equal(await moved.text(), '<error><ret>0</ret></error>');
+});
+
+test('gzip bodies are decoded; JSON posts carry the content type and the UA', async () => {
+  const t = transport();
+  const res = await t.request({ name: 'g', role: 'page', path: '/gzip', json: { a: 1, s: 'x/y' } });
+  assert.deepEqual(await res.json(), { hello: '世界' });
+  const s = seen.at(-1)!;
+  assert.equal(s.method, 'POST');
+  assert.equal(s.body, '{"a":1,"s":"x/y"}');
+});
+
+test('a request that exceeds its timeout fails with OWX_ERR_TIMEOUT; a dead origin with OWX_ERR_NETWORK', async () => {
+  const t = transport();
+  await assert.rejects(t.request({ name: 'hang', role: 'page', path: '/hang', timeoutMs: 150 }), (e: unknown) => isOpenwxError(e, 'OWX_ERR_TIMEOUT'));
+  const dead = new HttpTransport({ userAgent: 'x', pageHost: 'wx.qq.com', wechatOrigin: 'http://127.0.0.1:1', requestTimeoutMs: 2000, logger: pino({ level: 'silent' }) });
+  await assert.rejects(dead.request({ name: 'dead', role: 'page', path: '/' }), (e: unknown) => isOpenwxError(e, 'OWX_ERR_NETWORK'));
+  await dead.close();
+});
+
+test('the family follows the page host', () => {
+  const t = transport();
+  assert.deepEqual(t.family, hostFamily('wx2.qq.com'));
+  assert.equal(t.realUrl({ name: 'x', role: 'file', path: '/p' }).toString(), 'https://file.wx2.qq.com/p');
+  assert.equal(t.realUrl({ name: 'x', role: 'login', host: 'login.weixin.qq.com', path: '/qrcode/u' }).toString(), 'https://login.weixin.qq.com/qrcode/u');
+  assert.equal(
+    t.realUrl({ name: 'x', role: 'page', url: 'https://wx.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket=A@qrticket_0&uuid=u==', query: [['fun', 'new']] }).toString(),
+    'https://wx.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket=A@qrticket_0&uuid=u==&fun=new',
+  );
+});
