@@ -42,7 +42,7 @@ export const ErrorDefs = {
   // --- configuration / usage
   OWX_ERR_CONFIG: def('invalid setting: %s', 400, -1),
   OWX_ERR_BAD_PARAM: def('bad parameter: %s', 400, -1),
-  OWX_ERR_NOT_FOUND: def('object not found', 404, 100),
+  OWX_ERR_NOT_FOUND: def('object not found', 200, 100),
   OWX_ERR_AUTH: def('auth failure', 401, -6),
   // --- client lifecycle
   OWX_ERR_NOT_LOGGED_IN: def('not logged in (state %s)', 503, -2),
@@ -57,12 +57,27 @@ export const ErrorDefs = {
   OWX_ERR_WX_BAD_RESPONSE: def('unexpected answer from WeChat on %s: %s', 502, -1),
   OWX_ERR_NETWORK: def('network error on %s: %s', 502, -1),
   OWX_ERR_TIMEOUT: def('timeout on %s after %s ms', 504, -1),
+  OWX_ERR_WX_HTTP: def('WeChat answered HTTP %s on %s', 502, -1),
+  OWX_ERR_LOGIN_CANCELLED: def('login cancelled: %s', 503, -1),
   // --- media
   OWX_ERR_MEDIA_INVALID: def('invalid media: %s', 400, -1),
   OWX_ERR_MEDIA_TOO_LARGE: def('media size exceed, maximum size is %s bytes', 413, -1),
   OWX_ERR_UPLOAD_FAILED: def('media upload failure: %s', 502, -1),
   OWX_ERR_DOWNLOAD_FAILED: def('media download failure: %s', 502, -1),
   OWX_ERR_SEND_FAILED: def('send failed: %s', 502, -1),
+  // --- Openwx API (HTTP 200 where Mojo-Weixin answers in-band, so existing clients see the same thing)
+  OWX_ERR_API_NOT_FOUND: def('api not found', 404, -1),
+  OWX_ERR_NAMED_NOT_FOUND: def('%s not found', 200, 100),
+  OWX_ERR_ID_LIST_EMPTY: def('%s id empty', 200, 200),
+  OWX_ERR_FRIEND_SELF: def('can not be yourself', 200, 101),
+  OWX_ERR_ALREADY_FRIEND: def('already a friend', 200, 101),
+  OWX_ERR_OP_FAILED: def('failure: %s', 200, 201),
+  OWX_ERR_MSG_ID_NOT_FOUND: def('msg id not found', 200, -1),
+  OWX_ERR_AVATAR_UNAVAILABLE: def('avatar not available: %s', 404, 201),
+  OWX_ERR_BROADCAST_LIMIT: def('broadcast to %s friends exceeds the limit of %s (setting broadcast_max)', 400, -1),
+  OWX_ERR_POST_API: def('post_api delivery failed: %s', 502, -1),
+  // --- operator surface
+  OWX_ERR_NO_QRCODE: def('no login QR code is waiting to be scanned (state %s)', 404, -1),
 } as const satisfies Record<string, Def>;
 
 export type ErrorCode = keyof typeof ErrorDefs;

@@ -1,0 +1,66 @@
+/**
+ * What every route plugin receives: the client seam, the resolved options, the check_event queue, and the route
+ * helper that registers one Openwx route for GET and POST with its zod schema.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { WxClient } from '../client/interface.ts';
+import { owxError } from '../errors.ts';
+import type { EventQueue } from './check-event.ts';
+import type { ResolvedOptions } from './options.ts';
+import { describeIssues } from './schemas.ts';
+
+export interface UploadedFile {
+  data: Buffer;
+  filename: string;
+  mimetype: string;
+}
+
+/** Every parameter as one string map (query < form < multipart < JSON body; the body wins, as in Mojo). */
+export interface MergedParams {
+  params: Record<string, string>;
+  files: Record<string, UploadedFile>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    owx: MergedParams;
+  }
+}
+
+export interface ApiContext {
+  client: WxClient;
+  options: ResolvedOptions;
+  events: EventQueue<Record<string, unknown>>;
+  logger: Logger;
+  /** Runs stop_client's stop (client.stop + the host's exit hook), once. */
+  stopClient: () => Promise<void>;
+}
+
+export type RouteHandler<S extends z.ZodType> = (
+  params: z.output<S>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<unknown> | unknown;
+
+/** Registers `/openwx/<name>` for GET and POST (HEAD follows GET). The handler's return value is sent as JSON. */
+export function route<S extends z.ZodType>(app: FastifyInstance, name: string, schema: S, handler: RouteHandler<S>): void {
+  app.route({
+    method: ['GET', 'POST'],
+    url: `/openwx/${name}`,
+    handler: async (req, reply) => {
+      const parsed = schema.safeParse(req.owx.params);
+      if (!parsed.success) throw owxError('OWX_ERR_BAD_PARAM', [describeIssues(parsed.error)]);
+      const out = await handler(parsed.data, req, reply);
+      if (reply.sent) return reply;
+      return out;
+    },
+  });
+}
+
+/** Throws unless the account is logged in (routes that talk to WeChat). */
+export function requireOnline(client: WxClient): void {
+  if (client.state === 'stop') throw owxError('OWX_ERR_STOPPED');
+  if (client.state !== 'running' && client.state !== 'updating') throw owxError('OWX_ERR_NOT_LOGGED_IN', [client.state]);
+}

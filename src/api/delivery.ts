@@ -1,0 +1,211 @@
+/**
+ * The post_api delivery sink. The reporter hands it serialized reports in order; the sink POSTs them and gives
+ * each 2xx answer back to the reporter (which reads `reply`/`media` from it). `MemoryDelivery` is the sink used
+ * now: an in-memory FIFO per account, one request at a time (so order is kept), bounded retries, bounded size.
+ * The durable SQLite outbox (src/store/outbox.ts + src/delivery/worker.ts) implements the same interface later:
+ * reports are plain strings and reply handling needs only (report, response), so nothing else changes.
+ */
+import { Agent, request } from 'undici';
+import type { Logger } from 'pino';
+
+export interface Report {
+  /** `receive_message`, `send_message` or `event:<name>`. */
+  kind: string;
+  /** The JSON body. */
+  body: string;
+}
+
+export interface DeliveredResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export type DeliveredHandler = (report: Report, res: DeliveredResponse) => void;
+
+export interface Delivery {
+  /** Queues one report; returns at once. Reports are delivered in the order they were enqueued. */
+  enqueue(report: Report): void;
+  /** Called with every 2xx answer. */
+  onDelivered(handler: DeliveredHandler): void;
+  /** Reports waiting (including the one in flight). */
+  readonly depth: number;
+  /** Resolves when everything queued so far was delivered or given up, or after `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MemoryDeliveryOptions {
+  url: string;
+  account: string;
+  timeoutMs?: number;
+  /** Attempts per report (1 = no retry). */
+  attempts?: number;
+  retryDelayMs?: number;
+  /** Reports held while post_api is slow or down; the oldest is dropped beyond this. */
+  maxQueue?: number;
+  maxResponseBytes?: number;
+  userAgent?: string;
+  logger?: Logger;
+}
+
+export class MemoryDelivery implements Delivery {
+  readonly #o: Required<Omit<MemoryDeliveryOptions, 'logger'>> & { logger?: Logger | undefined };
+  readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
+  #queue: Report[] = [];
+  #handlers: DeliveredHandler[] = [];
+  #busy = false;
+  #closed = false;
+  #abort: AbortController | null = null;
+  #idle: (() => void)[] = [];
+  #retryTimer: NodeJS.Timeout | null = null;
+  #wake: (() => void) | null = null;
+  #dropped = 0;
+
+  constructor(o: MemoryDeliveryOptions) {
+    this.#o = {
+      timeoutMs: 10_000,
+      attempts: 3,
+      retryDelayMs: 500,
+      maxQueue: 1_000,
+      maxResponseBytes: 1024 * 1024,
+      userAgent: 'openwx',
+      ...o,
+    };
+  }
+
+  get depth(): number {
+    return this.#queue.length;
+  }
+
+  /** Reports dropped because the queue was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  onDelivered(handler: DeliveredHandler): void {
+    this.#handlers.push(handler);
+  }
+
+  enqueue(report: Report): void {
+    if (this.#closed) return;
+    this.#queue.push(report);
+    if (this.#queue.length > this.#o.maxQueue) {
+      // Never drop the head while it is in flight.
+      const i = this.#busy ? 1 : 0;
+      const [lost] = this.#queue.splice(i, 1);
+      this.#dropped++;
+      this.#o.logger?.warn({ kind: lost?.kind, maxQueue: this.#o.maxQueue }, 'post_api queue full: oldest report dropped');
+    }
+    if (!this.#busy) void this.#run();
+  }
+
+  flush(timeoutMs: number): Promise<void> {
+    if (this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, timeoutMs);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        const i = self.#idle.indexOf(done);
+        if (i >= 0) self.#idle.splice(i, 1);
+        resolve();
+      }
+      this.#idle.push(done);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#abort?.abort();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#wake?.();
+    this.#queue = [];
+    for (const f of this.#idle.splice(0)) f();
+    await this.#agent.close().catch(() => undefined);
+  }
+
+  async #run(): Promise<void> {
+    this.#busy = true;
+    try {
+      while (!this.#closed && this.#queue.length > 0) {
+        const report = this.#queue[0]!;
+        await this.#deliver(report);
+        if (this.#queue[0] === report) this.#queue.shift();
+      }
+    } finally {
+      this.#busy = false;
+      if (this.#queue.length === 0) for (const f of this.#idle.splice(0)) f();
+    }
+  }
+
+  async #deliver(report: Report): Promise<void> {
+    for (let attempt = 1; attempt <= this.#o.attempts && !this.#closed; attempt++) {
+      let error: string;
+      try {
+        const res = await this.#post(report);
+        if (res.status >= 200 && res.status < 300) {
+          for (const h of this.#handlers) {
+            try {
+              h(report, res);
+            } catch (err) {
+              this.#o.logger?.warn({ err }, 'post_api answer handler failed');
+            }
+          }
+          return;
+        }
+        error = `HTTP ${res.status}`;
+      } catch (e) {
+        if (this.#closed) return;
+        error = (e as Error).message || String(e);
+      }
+      const last = attempt >= this.#o.attempts;
+      this.#o.logger?.warn({ kind: report.kind, attempt, error, giveUp: last }, 'post_api delivery failed');
+      if (!last) await this.#sleep(this.#o.retryDelayMs * 2 ** (attempt - 1));
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = null;
+        this.#wake = null;
+        resolve();
+      }, ms);
+    });
+  }
+
+  async #post(report: Report): Promise<DeliveredResponse> {
+    this.#abort = new AbortController();
+    const res = await request(this.#o.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': this.#o.userAgent,
+        'x-openwx-account': this.#o.account,
+      },
+      body: report.body,
+      dispatcher: this.#agent,
+      headersTimeout: this.#o.timeoutMs,
+      bodyTimeout: this.#o.timeoutMs,
+      signal: this.#abort.signal,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of res.body) {
+      size += (c as Buffer).length;
+      if (size > this.#o.maxResponseBytes) {
+        res.body.destroy();
+        break;
+      }
+      chunks.push(c as Buffer);
+    }
+    const ct = res.headers['content-type'];
+    return {
+      status: res.statusCode,
+      contentType: Array.isArray(ct) ? ct.join(',') : (ct ?? ''),
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The Openwx plugin: `startOpenwx(client, options)` serves the API for one client, reports to post_api and feeds
+ * check_event. It binds before login (as Mojo does), so get_client_info and check_event work while the QR waits.
+ * `Weixin#load("Openwx", {listen, post_api, …})` calls this.
+ */
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { WxClient } from '../client/interface.ts';
+import { owxError } from '../errors.ts';
+import { messagePostJson } from '../model/post-json.ts';
+import type { Message } from '../model/types.ts';
+import { EventQueue } from './check-event.ts';
+import type { ApiContext } from './context.ts';
+import { MemoryDelivery, type Delivery } from './delivery.ts';
+import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from './options.ts';
+import { Reporter, type MessageToJson, type PostJson } from './reporter.ts';
+import { buildApiServer } from './server.ts';
+
+export type { OpenwxOptions } from './options.ts';
+
+export interface StartOpenwxOptions extends OpenwxOptions {
+  /** The post-JSON builder for messages; default: the model's `messagePostJson` over this client's contacts. */
+  toJson?: MessageToJson;
+  /** Extra fastify plugins served next to the API (operator console, metrics), inside the same auth. */
+  plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
+}
+
+export interface OpenwxHandle {
+  app: FastifyInstance;
+  /** `http://host:port` of every listen address. */
+  urls: string[];
+  reporter: Reporter;
+  events: EventQueue<PostJson>;
+  delivery: Delivery | null;
+  /** Stops the API server, the reporter (flushing up to `flushTimeoutMs`) and the delivery sink. */
+  close(flushTimeoutMs?: number): Promise<void>;
+}
+
+/** Refuses a listen address beyond loopback without a token, unless explicitly allowed. */
+export function checkAuthSetting(o: OpenwxOptions): void {
+  const open = listenAddresses(o).filter((a) => !isLoopback(a.host));
+  if (open.length && !o.token && !o.insecureNoAuth) {
+    throw owxError('OWX_ERR_CONFIG', [
+      `host ${open[0]!.host} is reachable from other machines: set a token (--token) or --insecure-no-auth`,
+    ]);
+  }
+}
+
+export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Promise<OpenwxHandle> {
+  checkAuthSetting(o);
+  const options = resolveOptions(o);
+  const logger: Logger = o.logger ?? pino({ level: 'silent' });
+  const events = new EventQueue<PostJson>(options.checkEventMax, options.checkEventTimeoutMs);
+  const delivery: Delivery | null =
+    o.delivery ??
+    (options.postApi
+      ? new MemoryDelivery({
+          url: options.postApi,
+          account: client.account,
+          timeoutMs: options.postTimeoutMs,
+          attempts: options.postAttempts,
+          maxQueue: options.postQueueMax,
+          userAgent: `openwx/${options.version}`,
+          logger: logger.child({ module: 'post_api' }),
+        })
+      : null);
+  const toJson = o.toJson ?? ((m: Message) => messagePostJson(m, client));
+  const reporter = new Reporter(client, { options, events, delivery, toJson, logger });
+  reporter.start();
+
+  let stopping: Promise<void> | null = null;
+  const ctx: ApiContext = {
+    client,
+    options,
+    events,
+    logger,
+    stopClient: () =>
+      (stopping ??= (async () => {
+        await client.stop('stop_client');
+        await reporter.flush(5_000);
+        await o.onStopClient?.();
+      })()),
+  };
+  const app = await buildApiServer(ctx, { token: o.token });
+  for (const p of o.plugins ?? []) await app.register(async (scope) => p(scope));
+  const urls: string[] = [];
+  try {
+    for (const a of listenAddresses(o)) {
+      // fastify listens on one address per instance; extra addresses share the same handler.
+      if (urls.length === 0) {
+        await app.listen({ host: a.host, port: a.port });
+        const addr = app.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : a.port;
+        urls.push(`http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${port}`);
+      } else {
+        throw owxError('OWX_ERR_CONFIG', ['listen: only one address is supported']);
+      }
+    }
+  } catch (e) {
+    reporter.stop();
+    events.close();
+    await app.close().catch(() => undefined);
+    await delivery?.close();
+    throw e;
+  }
+
+  return {
+    app,
+    urls,
+    reporter,
+    events,
+    delivery,
+    async close(flushTimeoutMs = 2_000) {
+      reporter.stop();
+      events.close();
+      await app.close();
+      await reporter.flush(flushTimeoutMs);
+      await delivery?.close();
+    },
+  };
+}

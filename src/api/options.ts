@@ -1,0 +1,145 @@
+/**
+ * Options of the Openwx plugin. Keys Mojo-Weixin's `load("Openwx", data => {...})` knows keep its spelling
+ * (`listen`, `post_api`, `post_event`, …); openwx's own additions are camelCase with the unit in the name.
+ */
+import type { Logger } from 'pino';
+import type { Delivery } from './delivery.ts';
+
+export interface ListenAddress {
+  host?: string;
+  port?: number;
+}
+
+/** Mojo-Weixin's default post_event_list (Openwx.pm). */
+export const DEFAULT_POST_EVENT_LIST = [
+  'login',
+  'stop',
+  'state_change',
+  'input_qrcode',
+  'new_group',
+  'new_friend',
+  'new_group_member',
+  'lose_group',
+  'lose_friend',
+  'lose_group_member',
+  'friend_request',
+] as const;
+
+/** Every event name post_event_list may hold. */
+export const POSTABLE_EVENTS = [
+  ...DEFAULT_POST_EVENT_LIST,
+  'group_property_change',
+  'group_member_property_change',
+  'friend_property_change',
+  'user_property_change',
+  'update_user',
+  'update_friend',
+  'update_group',
+  'logout',
+  'relogin',
+  'qrcode_expire',
+] as const;
+
+/** Events check_event never queues (Mojo: only contact events, friend_request and messages are queued). */
+export const NOT_QUEUED_EVENTS: ReadonlySet<string> = new Set([
+  'login',
+  'stop',
+  'state_change',
+  'input_qrcode',
+  'update_user',
+  'update_friend',
+  'update_group',
+  'logout',
+  'relogin',
+  'qrcode_expire',
+]);
+
+export interface OpenwxOptions {
+  /** Where the API listens; default `[{host:"127.0.0.1", port:3000}]` (Mojo: 0.0.0.0; openwx stays on loopback). */
+  listen?: ListenAddress[] | ListenAddress;
+  post_api?: string | undefined;
+  /** Post (and queue for check_event) account events. Default true, as Mojo's code. */
+  post_event?: boolean;
+  post_event_list?: readonly string[];
+  /** Include base64 `media_data` in posted media messages. Default true. */
+  post_media_data?: boolean;
+  /** A message is not posted (nor queued) if any key here exists in its JSON with a different value. */
+  post_message_filter?: Record<string, string>;
+  check_event_list_max_size?: number;
+
+  /** Bearer token every request must carry (`Authorization: Bearer <token>`). */
+  token?: string | undefined;
+  /** Allow a non-loopback listen address without a token. */
+  insecureNoAuth?: boolean;
+  /** Folders a post_api `media` reply may name local files in. */
+  mediaDirs?: readonly string[];
+  checkEventTimeoutMs?: number;
+  /** Delay between the stop_client answer and the stop (Mojo: 3 s). */
+  stopDelayMs?: number;
+  /** Called after stop_client stopped the client (the command exits the process here). */
+  onStopClient?: () => void | Promise<void>;
+  /** Most friends one `id=@all` send may address. */
+  broadcastMax?: number;
+  /** Largest accepted request body (media_data uploads). */
+  bodyLimitBytes?: number;
+  postTimeoutMs?: number;
+  /** Attempts per post_api report before it is dropped (in-memory delivery). */
+  postAttempts?: number;
+  /** Reports held in memory while post_api is slow; the oldest are dropped beyond this. */
+  postQueueMax?: number;
+  /** Swaps the post_api delivery sink (the durable outbox plugs in here). */
+  delivery?: Delivery;
+  /** What get_client_info reports. */
+  logLevel?: string;
+  version?: string;
+  logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  postApi: string | undefined;
+  postEvent: boolean;
+  postEventList: ReadonlySet<string>;
+  postMediaData: boolean;
+  postMessageFilter: Record<string, string> | undefined;
+  checkEventMax: number;
+  checkEventTimeoutMs: number;
+  stopDelayMs: number;
+  broadcastMax: number;
+  bodyLimitBytes: number;
+  postTimeoutMs: number;
+  postAttempts: number;
+  postQueueMax: number;
+  mediaDirs: readonly string[];
+  logLevel: string;
+  version: string;
+}
+
+export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
+  return {
+    postApi: o.post_api || undefined,
+    postEvent: o.post_event ?? true,
+    postEventList: new Set(o.post_event_list ?? DEFAULT_POST_EVENT_LIST),
+    postMediaData: o.post_media_data ?? true,
+    postMessageFilter: o.post_message_filter,
+    checkEventMax: o.check_event_list_max_size ?? 20,
+    checkEventTimeoutMs: o.checkEventTimeoutMs ?? 30_000,
+    stopDelayMs: o.stopDelayMs ?? 3_000,
+    broadcastMax: o.broadcastMax ?? 500,
+    bodyLimitBytes: o.bodyLimitBytes ?? 32 * 1024 * 1024,
+    postTimeoutMs: o.postTimeoutMs ?? 10_000,
+    postAttempts: o.postAttempts ?? 3,
+    postQueueMax: o.postQueueMax ?? 1_000,
+    mediaDirs: o.mediaDirs ?? [],
+    logLevel: o.logLevel ?? 'info',
+    version: o.version ?? '0.1.0',
+  };
+}
+
+export function listenAddresses(o: OpenwxOptions): { host: string; port: number }[] {
+  const l = o.listen === undefined ? [{}] : Array.isArray(o.listen) ? o.listen : [o.listen];
+  return (l.length ? l : [{}]).map((a) => ({ host: a.host ?? '127.0.0.1', port: a.port ?? 3000 }));
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '::ffff:127.0.0.1';
+}

@@ -1,0 +1,221 @@
+/**
+ * post_api reporting and the check_event feed (reference §1.9, §1.11).
+ *
+ * - Messages (`receive_message`, `send_message`) become Mojo post-JSON through the model's builder (`toJson`),
+ *   plus `post_type` and base64 `media_data` (MIME style, unless `post_media_data` is off), then pass
+ *   `post_message_filter`. Events become `{"post_type":"event","event":…,"params":[…]}` when `post_event` is on
+ *   and the event is in `post_event_list`.
+ * - Nothing here blocks the client: listeners only append to a promise chain (which reads media files) that feeds
+ *   the delivery sink and the check_event queue in event order, so per-account order is kept.
+ * - A 2xx JSON answer with `reply` and/or `media` (http(s) URL, or a local file inside the media folders) replies
+ *   in the same chat. For `send_message` reports only `reply` counts, only for text, and never for a message
+ *   that is itself such a reply: the self-reply loop of Mojo cannot happen.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { ClientEvents, SendResult, WxClient } from '../client/interface.ts';
+import { mimeBase64 } from '../model/post-json.ts';
+import type { Message } from '../model/types.ts';
+import { isHttpUrl, resolveMediaPath } from '../security/media-path.ts';
+import type { EventQueue } from './check-event.ts';
+import type { DeliveredResponse, Delivery, Report } from './delivery.ts';
+import { NOT_QUEUED_EVENTS, POSTABLE_EVENTS, type ResolvedOptions } from './options.ts';
+
+export type PostJson = Record<string, unknown>;
+export type MessageToJson = (m: Message) => Record<string, unknown>;
+
+export interface ReporterOptions {
+  options: ResolvedOptions;
+  events: EventQueue<PostJson>;
+  delivery: Delivery | null;
+  /** The model's Mojo `to_json_hash` builder (src/model/post-json.ts). */
+  toJson: MessageToJson;
+  logger: Logger;
+  /** Largest media file read into `media_data`. */
+  mediaDataMaxBytes?: number;
+}
+
+/** Mojo's post_message_filter: dropped if a filter key exists in the JSON with a different (string) value. */
+export function passesFilter(json: PostJson, filter: Record<string, string> | undefined): boolean {
+  if (!filter) return true;
+  for (const [k, v] of Object.entries(filter)) {
+    if (k in json && String(json[k] ?? '') !== String(v)) return false;
+  }
+  return true;
+}
+
+/** Event arguments as Mojo posts them in `params`. */
+export function eventParams(name: string, args: unknown[]): unknown[] {
+  switch (name) {
+    case 'login':
+      return args[0] === -1 ? [-1, args[1] ?? ''] : [args[0]];
+    case 'input_qrcode':
+      return args[2] ? [args[0], args[1], args[2]] : [args[0], args[1]];
+    case 'update_friend':
+    case 'update_group':
+      // Mojo flattens the list into params.
+      return Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
+    case 'logout':
+      return args[1] === undefined ? [args[0]] : [args[0], args[1]];
+    default:
+      return args;
+  }
+}
+
+const REPLY_MEMORY = 1_000;
+
+export class Reporter {
+  readonly #client: WxClient;
+  readonly #o: ReporterOptions;
+  readonly #log: Logger;
+  #chain: Promise<void> = Promise.resolve();
+  #unsubscribe: (() => void)[] = [];
+  /** Message ids of our own post_api replies (never honoured as triggers). */
+  #ownReplies = new Set<string>();
+  #pendingReplies = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(client: WxClient, o: ReporterOptions) {
+    this.#client = client;
+    this.#o = o;
+    this.#log = o.logger.child({ module: 'post_api' });
+    o.delivery?.onDelivered((report, res) => this.#onAnswer(report, res));
+  }
+
+  start(): void {
+    const c = this.#client;
+    const on = <E extends keyof ClientEvents>(name: E, fn: (...args: ClientEvents[E]) => void) => {
+      c.on(name, fn);
+      this.#unsubscribe.push(() => c.off(name, fn));
+    };
+    on('receive_message', (m) => this.#message(m, 'receive_message'));
+    on('send_message', (m) => this.#message(m, 'send_message'));
+    const o = this.#o.options;
+    if (!o.postEvent) return; // Mojo: with post_event off no event is posted or queued
+    for (const name of POSTABLE_EVENTS) {
+      if (!o.postEventList.has(name)) continue;
+      on(name as keyof ClientEvents, (...args: unknown[]) => this.#event(name, args));
+    }
+  }
+
+  /** Stops listening; reports already accepted are still handed to the sink. */
+  stop(): void {
+    for (const u of this.#unsubscribe.splice(0)) u();
+    this.#stopped = true;
+  }
+
+  /** Waits until every accepted report reached the sink and the sink drained (or the deadline passed). */
+  async flush(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await Promise.race([this.#chain, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await this.#o.delivery?.flush(Math.max(0, deadline - Date.now()));
+  }
+
+  #enqueue(kind: string, build: () => PostJson | null | Promise<PostJson | null>, queue: boolean): void {
+    this.#chain = this.#chain
+      .then(async () => {
+        const json = await build();
+        if (!json) return;
+        if (queue) this.#o.events.push(json);
+        this.#o.delivery?.enqueue({ kind, body: JSON.stringify(json) });
+      })
+      .catch((err: unknown) => this.#log.warn({ err, kind }, 'report dropped: could not build its JSON'));
+  }
+
+  #event(name: string, args: unknown[]): void {
+    const json: PostJson = { post_type: 'event', event: name, params: eventParams(name, args) };
+    this.#enqueue(`event:${name}`, () => json, !NOT_QUEUED_EVENTS.has(name));
+  }
+
+  #message(m: Message, postType: 'receive_message' | 'send_message'): void {
+    let json: PostJson;
+    try {
+      // Built now, while the contact book is in the state the message arrived in.
+      json = { ...this.#o.toJson(m), post_type: postType };
+    } catch (err) {
+      this.#log.warn({ err, id: m.id }, 'message not reported: its post JSON could not be built');
+      return;
+    }
+    if (!passesFilter(json, this.#o.options.postMessageFilter)) return;
+    this.#enqueue(postType, () => this.#withMediaData(json, m), true);
+  }
+
+  async #withMediaData(json: PostJson, m: Message): Promise<PostJson> {
+    if (!this.#o.options.postMediaData) {
+      delete json.media_data;
+      return json;
+    }
+    if (json.format !== 'media' || typeof json.media_data === 'string' || !m.media_path) return json;
+    const max = this.#o.mediaDataMaxBytes ?? 20 * 1024 * 1024;
+    try {
+      const st = await stat(m.media_path);
+      if (st.isFile() && st.size <= max) json.media_data = mimeBase64(await readFile(m.media_path));
+    } catch (err) {
+      this.#log.debug({ err, path: m.media_path }, 'media_data not attached');
+    }
+    return json;
+  }
+
+  #remember(r: SendResult): void {
+    for (const id of [r.msgId, r.message?.id]) {
+      if (!id) continue;
+      this.#ownReplies.add(String(id));
+      if (this.#ownReplies.size > REPLY_MEMORY) this.#ownReplies.delete(this.#ownReplies.values().next().value!);
+    }
+  }
+
+  #onAnswer(report: Report, res: DeliveredResponse): void {
+    if (report.kind !== 'receive_message' && report.kind !== 'send_message') return;
+    if (!/(text|application)\/json/i.test(res.contentType)) return;
+    let answer: unknown;
+    try {
+      answer = JSON.parse(res.body);
+    } catch {
+      this.#log.warn({ kind: report.kind }, 'post_api answered invalid JSON; ignored');
+      return;
+    }
+    if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return;
+    const a = answer as { reply?: unknown; media?: unknown };
+    const reply = typeof a.reply === 'string' || typeof a.reply === 'number' ? String(a.reply) : '';
+    const media = typeof a.media === 'string' ? a.media.trim() : '';
+    if (!reply && !media) return;
+    const msg = JSON.parse(report.body) as PostJson;
+    void this.#reply(report.kind, msg, reply, media).catch((err: unknown) => this.#log.warn({ err }, 'post_api reply failed'));
+  }
+
+  async #reply(kind: string, msg: PostJson, reply: string, media: string): Promise<void> {
+    if (this.#stopped) return;
+    const type = msg.type;
+    let chat: unknown;
+    if (kind === 'receive_message') {
+      if (type === 'group_notice') return; // Mojo: a group notice cannot be replied to
+      chat = type === 'group_message' ? msg.group_id : msg.sender_id;
+    } else {
+      if (msg.format !== undefined && msg.format !== 'text') return;
+      media = ''; // Mojo: only `reply` is honoured for sent messages
+      if (!reply) return;
+      // Our own replies' send_message reports must not trigger again: wait for replies in flight to learn their ids.
+      await Promise.allSettled([...this.#pendingReplies]);
+      if (this.#ownReplies.has(String(msg.id))) {
+        this.#log.debug({ id: msg.id }, 'post_api reply to our own reply ignored');
+        return;
+      }
+      chat = type === 'group_message' ? msg.group_id : msg.receiver_id;
+    }
+    if (typeof chat !== 'string' || !chat) return;
+    const to = chat;
+    const job = (async () => {
+      if (reply) this.#remember(await this.#client.sendText(to, reply));
+      if (media) {
+        const spec = isHttpUrl(media) ? { url: media } : { path: await resolveMediaPath(media, this.#o.options.mediaDirs) };
+        this.#remember(await this.#client.sendMedia(to, spec));
+      }
+    })();
+    this.#pendingReplies.add(job);
+    try {
+      await job;
+    } finally {
+      this.#pendingReplies.delete(job);
+    }
+  }
+}

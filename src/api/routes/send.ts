@@ -1,0 +1,151 @@
+/**
+ * send_friend_message, send_group_message (reference §1.5) and revoke_message. A send resolves its target, then
+ * sends the text and/or the media through the client's send queue and answers with the outcome. `async` answers
+ * at once; `id=@all` broadcasts to every real friend, capped by `broadcast_max` and paced by the send queue.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { WxClient } from '../../client/interface.ts';
+import { owxError } from '../../errors.ts';
+import { requireOnline, route, type ApiContext, type UploadedFile } from '../context.ts';
+import { isMediaRef, mediaFromParams, type MediaParams, type MediaSpec } from '../media-input.ts';
+import { failureReply, sendReply, type Json } from '../outcome.ts';
+import { findFriend, findGroup } from '../resolve.ts';
+import { S } from '../schemas.ts';
+
+export interface SendParams extends MediaParams {
+  content?: string | undefined;
+  async?: boolean | undefined;
+}
+
+const NOTHING_TO_SEND = 'content, media_path, media_id or media_data is required';
+
+/** The media of a request, or an in-band failure answer. */
+export async function readMedia(
+  p: MediaParams,
+  files: Record<string, UploadedFile>,
+  mediaDirs: readonly string[],
+): Promise<MediaSpec | null | Json> {
+  try {
+    return await mediaFromParams(p, files, mediaDirs);
+  } catch (e) {
+    return { failure: failureReply(e, true) };
+  }
+}
+
+function isFailure(m: MediaSpec | null | Json): m is { failure: Json } {
+  return m !== null && typeof m === 'object' && 'failure' in m;
+}
+
+/** Sends the text (if any) then the media (if any) to one chat; answers with the first failure or the last send. */
+export async function sendTo(client: WxClient, toId: string, content: string | undefined, media: MediaSpec | null): Promise<Json> {
+  let textReply: Json | null = null;
+  if (content !== undefined && content !== '') {
+    try {
+      textReply = sendReply(await client.sendText(toId, content), false);
+    } catch (e) {
+      return failureReply(e, false);
+    }
+    if (textReply.code !== 0 || !media) return textReply;
+  }
+  if (!media) throw owxError('OWX_ERR_BAD_PARAM', [NOTHING_TO_SEND]);
+  let mediaReply: Json;
+  try {
+    mediaReply = sendReply(await client.sendMedia(toId, media), true);
+  } catch (e) {
+    mediaReply = failureReply(e, true);
+  }
+  if (textReply) {
+    mediaReply.text_msg_id = textReply.msg_id;
+    mediaReply.text_id = textReply.id;
+  }
+  return mediaReply;
+}
+
+async function handleSend(ctx: ApiContext, toId: string, p: SendParams, files: Record<string, UploadedFile>): Promise<Json> {
+  const media = await readMedia(p, files, ctx.options.mediaDirs);
+  if (isFailure(media)) return media.failure;
+  if ((p.content === undefined || p.content === '') && !media) throw owxError('OWX_ERR_BAD_PARAM', [NOTHING_TO_SEND]);
+  if (p.async) {
+    sendTo(ctx.client, toId, p.content, media)
+      .then((r) => {
+        if (r.code !== 0) ctx.logger.warn({ to: toId, code: r.code, status: r.status }, 'async send failed');
+      })
+      .catch((err: unknown) => ctx.logger.warn({ err, to: toId }, 'async send failed'));
+    return { code: 0, status: 'request already in execution' };
+  }
+  return sendTo(ctx.client, toId, p.content, media);
+}
+
+async function broadcast(ctx: ApiContext, p: SendParams, files: Record<string, UploadedFile>): Promise<Json> {
+  const { client, options, logger } = ctx;
+  let media = await readMedia(p, files, ctx.options.mediaDirs);
+  if (isFailure(media)) return media.failure;
+  if ((p.content === undefined || p.content === '') && !media) throw owxError('OWX_ERR_BAD_PARAM', [NOTHING_TO_SEND]);
+  const self = client.user()?.id;
+  // Mojo messaged every entry of the friend list, system and public accounts included; openwx only real friends.
+  const targets = client.friends().filter((f) => f.category === '好友' && f.id !== self);
+  if (targets.length > options.broadcastMax) throw owxError('OWX_ERR_BROADCAST_LIMIT', [targets.length, options.broadcastMax]);
+  if (media && !isMediaRef(media)) {
+    // Upload once and send the same media_id to everyone (Mojo re-uploaded per friend).
+    try {
+      const up = await client.uploadMedia(media);
+      media = { mediaId: mediaIdOf(up.media_id, up.media_code), name: up.media_name, size: up.media_size, ext: up.media_ext };
+    } catch (e) {
+      return failureReply(e, true);
+    }
+  }
+  const m = media;
+  void (async () => {
+    let failed = 0;
+    for (const f of targets) {
+      if (client.state === 'stop') break;
+      const r = await sendTo(client, f.id, p.content, m).catch((e: unknown) => failureReply(e, !!m));
+      if (r.code !== 0) failed++;
+    }
+    logger.info({ friends: targets.length, failed }, 'broadcast (id=@all) finished');
+  })().catch((err: unknown) => logger.warn({ err }, 'broadcast stopped'));
+  return { id: '0', code: 0, status: 'request already executed', count: targets.length };
+}
+
+/** `"<MediaId>:<code>"`, the form a later send takes back. */
+export function mediaIdOf(id: string, code: number | string): string {
+  return /:\d+$/.test(id) ? id : `${id}:${code}`;
+}
+
+export function registerSendRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { client } = ctx;
+
+  route(app, 'send_friend_message', S.send_friend_message, async (p, req) => {
+    if (p.id === '@all') {
+      requireOnline(client);
+      return broadcast(ctx, p, req.owx.files);
+    }
+    const f = findFriend(client, p);
+    requireOnline(client);
+    return handleSend(ctx, f.id, p, req.owx.files);
+  });
+
+  route(app, 'send_group_message', S.send_group_message, async (p, req) => {
+    const g = findGroup(client, p);
+    requireOnline(client);
+    return handleSend(ctx, g.id, p, req.owx.files);
+  });
+
+  route(app, 'revoke_message', S.revoke_message, async (p) => {
+    if (p.id === undefined || p.id === '') throw owxError('OWX_ERR_MSG_ID_NOT_FOUND', [], { details: { id: null } });
+    const i = p.id.indexOf(':');
+    const msgId = i > 0 ? p.id.slice(0, i) : '';
+    const to = i > 0 ? p.id.slice(i + 1) : '';
+    // Mojo answered code 0 even on failure; openwx answers a failure with a non-zero code (201).
+    const failure = (reason: string) => ({ id: p.id, code: 201, status: 'revoke failure', reason });
+    if (!msgId || !to) return failure('id must be <MsgID>:<ToUserName>, as a send returned it');
+    requireOnline(client);
+    try {
+      const ok = await client.revokeMessage(msgId, to);
+      return ok ? { id: p.id, code: 0, status: 'revoke success' } : failure('WeChat refused the revoke');
+    } catch (e) {
+      const r = failureReply(e, false);
+      return failure(String(r.status));
+    }
+  });
+}

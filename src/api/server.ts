@@ -1,0 +1,156 @@
+/**
+ * Builds the fastify app of the Openwx API for one client: body parsers (urlencoded, multipart, JSON), one hook
+ * that merges every parameter source into strings, bearer-token auth, the route plugins, and the error mapping to
+ * Openwx JSON (`{"code":…,"status":…}`): coded errors keep their registry status, other client errors (bad JSON,
+ * unsupported content type, body too large) become 4xx JSON, unknown routes 404 `api not found`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import { isOpenwxError, owxError } from '../errors.ts';
+import type { ApiContext, MergedParams, UploadedFile } from './context.ts';
+import { registerInfoRoutes } from './routes/info.ts';
+import { registerSearchRoutes } from './routes/search.ts';
+import { registerSendRoutes } from './routes/send.ts';
+import { registerConsultRoute } from './routes/consult.ts';
+import { registerGroupRoutes } from './routes/groups.ts';
+import { registerFriendRoutes } from './routes/friends.ts';
+import { registerMediaRoutes } from './routes/media.ts';
+import { registerClientRoutes } from './routes/client.ts';
+import { registerEventRoutes } from './routes/events.ts';
+
+export interface ServerOptions {
+  token?: string | undefined;
+}
+
+export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger.child({ module: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: ctx.options.bodyLimitBytes,
+    // The API is a single-account bot surface: one socket per poller is enough, and check_event holds requests
+    // for up to checkEventTimeoutMs, so the default request timeout must not cut it short.
+    requestTimeout: 0,
+    forceCloseConnections: true,
+  });
+  await app.register(formbody);
+  await app.register(multipart, {
+    attachFieldsToBody: true,
+    limits: { fileSize: ctx.options.bodyLimitBytes, files: 4, fields: 200 },
+  });
+
+  app.decorateRequest('owx', null as unknown as MergedParams);
+
+  if (so.token) {
+    const want = digest(so.token);
+    app.addHook('onRequest', async (req, reply) => {
+      const h = req.headers.authorization ?? '';
+      const m = /^Bearer\s+(.+)$/i.exec(h);
+      if (!m || !timingSafeEqual(digest(m[1]!.trim()), want)) {
+        reply.code(401).header('www-authenticate', 'Bearer').send({ code: -6, status: 'auth failure' });
+        return reply;
+      }
+    });
+  }
+
+  app.addHook('preHandler', async (req) => {
+    req.owx = await mergeParams(req);
+  });
+
+  app.setNotFoundHandler((_req, reply) => {
+    const e = owxError('OWX_ERR_API_NOT_FOUND');
+    reply.code(e.statusCode).send({ code: e.apiCode, status: e.message });
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (isOpenwxError(err)) {
+      reply.code(err.statusCode).send({ ...(err.details ?? {}), code: err.apiCode, status: err.message });
+      return;
+    }
+    const e = err as { statusCode?: number; message?: string; code?: string };
+    const sc = e.statusCode;
+    if (typeof sc === 'number' && sc >= 400 && sc < 500) {
+      reply.code(sc).send({ code: -1, status: `bad request: ${e.message ?? 'invalid request'}` });
+      return;
+    }
+    req.log.error({ err }, 'openwx API route failed');
+    reply.code(500).send({ code: -1, status: `internal error: ${e.message ?? String(err)}` });
+  });
+
+  const plugins = [
+    registerInfoRoutes,
+    registerSearchRoutes,
+    registerSendRoutes,
+    registerConsultRoute,
+    registerGroupRoutes,
+    registerFriendRoutes,
+    registerMediaRoutes,
+    registerClientRoutes,
+    registerEventRoutes,
+  ];
+  for (const p of plugins) await app.register(async (scope) => p(scope, ctx));
+  return app;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/**
+ * Query, then form / multipart fields, then JSON body: later sources win. A repeated query or form key gives its
+ * last value (Mojo's `param`); a JSON array gives the comma list the id-list params (`friends`, `members`) use.
+ */
+export async function mergeParams(req: FastifyRequest): Promise<MergedParams> {
+  const params: Record<string, string> = {};
+  const files: Record<string, UploadedFile> = {};
+  addAll(params, req.query, 'last');
+  const body = req.body as unknown;
+  if (body === undefined || body === null || body === '') return { params, files };
+  if (typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
+    throw owxError('OWX_ERR_BAD_PARAM', ['a JSON body must be an object of parameters']);
+  }
+  if (req.isMultipart()) {
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+      for (const p of Array.isArray(v) ? v : [v]) {
+        if (!isMultipartPart(p)) continue;
+        if (p.type === 'file') files[k] = { data: await p.toBuffer(), filename: p.filename ?? '', mimetype: p.mimetype ?? '' };
+        else addValue(params, k, p.value, 'last');
+      }
+    }
+    return { params, files };
+  }
+  const json = /json/i.test(req.headers['content-type'] ?? '');
+  addAll(params, body, json ? 'join' : 'last');
+  return { params, files };
+}
+
+interface MultipartPart {
+  type: 'file' | 'field';
+  fieldname: string;
+  value?: unknown;
+  filename?: string;
+  mimetype?: string;
+  toBuffer: () => Promise<Buffer>;
+}
+
+function isMultipartPart(v: unknown): v is MultipartPart {
+  if (typeof v !== 'object' || v === null || !('fieldname' in v)) return false;
+  const t = (v as { type?: unknown }).type;
+  return t === 'file' || t === 'field';
+}
+
+function addAll(out: Record<string, string>, src: unknown, arrays: 'last' | 'join'): void {
+  if (!src || typeof src !== 'object') return;
+  for (const [k, v] of Object.entries(src as Record<string, unknown>)) addValue(out, k, v, arrays);
+}
+
+function addValue(out: Record<string, string>, key: string, v: unknown, arrays: 'last' | 'join'): void {
+  if (v === undefined || v === null) return;
+  if (Array.isArray(v)) {
+    const items = v.filter((x) => x !== null && x !== undefined).map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x)));
+    if (items.length) out[key] = arrays === 'last' ? items[items.length - 1]! : items.join(',');
+    return;
+  }
+  out[key] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+}

@@ -1,0 +1,237 @@
+/**
+ * Settings of the `openwx` command: one zod schema for every setting, read from flags, `OPENWX_*` env vars and a
+ * YAML/JSON config file (`--config`), with precedence flags > env > file > defaults. Setting names are
+ * snake_case (`post_api`); the flag is the kebab-case form (`--post-api`), the env var the upper-case form with
+ * the `OPENWX_` prefix (`OPENWX_POST_API`); config files may use either snake_case or kebab-case keys. A bad value
+ * is one line naming the setting: `invalid setting port: expected integer 0-65535, got "abc"`.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { ClientOptionsInput } from '../client/options.ts';
+import type { OpenwxOptions } from '../api/options.ts';
+import { POSTABLE_EVENTS, DEFAULT_POST_EVENT_LIST } from '../api/options.ts';
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+// --- coercion of strings (flags, env) into the types settings hold
+
+const BOOL_TRUE = new Set(['1', 'true', 'yes', 'on']);
+const BOOL_FALSE = new Set(['0', 'false', 'no', 'off', '']);
+
+function toBool(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  return BOOL_TRUE.has(s) ? true : BOOL_FALSE.has(s) ? false : v;
+}
+
+function toNumber(v: unknown): unknown {
+  return typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+}
+
+function toList(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+const bool = () => z.preprocess(toBool, z.boolean({ error: 'expected true or false' }));
+const int = (min: number, max: number) => {
+  const msg = `expected integer ${min}-${max}`;
+  return z.preprocess(toNumber, z.number({ error: msg }).int({ error: msg }).min(min, { error: msg }).max(max, { error: msg }));
+};
+const httpUrl = () =>
+  z.string({ error: 'expected an http(s) URL' }).refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'expected an http(s) URL');
+const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Every setting, with its default. Keys are the setting names. */
+export const SettingsSchema = z
+  .object({
+    host: nonEmpty('a host name or IP address').default('127.0.0.1'),
+    port: int(0, 65535).default(3000),
+    post_api: httpUrl().optional(),
+    data_dir: nonEmpty('a directory').default('./data'),
+    token: z.string({ error: 'expected a string of at least 8 characters' }).min(8, { error: 'expected a string of at least 8 characters' }).optional(),
+    insecure_no_auth: bool().default(false),
+    wechat_origin: httpUrl().optional(),
+    /** true: the built-in sandbox world; a string: a world JSON file. */
+    sandbox: z.preprocess(
+      (v) => (typeof v === 'string' && BOOL_TRUE.has(v.trim().toLowerCase()) ? true : typeof v === 'string' && BOOL_FALSE.has(v.trim().toLowerCase()) ? false : v),
+      z.union([z.boolean(), z.string().min(1)], { error: 'expected true, false or a world JSON file' }),
+    ).default(false),
+    sandbox_port: int(0, 65535).default(5030),
+    log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    quiet: bool().default(false),
+    account: z
+      .string({ error: 'expected letters, digits, _ . @ -' })
+      .regex(/^[\w.@-]+$/, { error: 'expected letters, digits, _ . @ -' })
+      .default('default'),
+    desktop_mode: bool().default(true),
+    download_media: bool().default(true),
+    send_interval_ms: int(0, 600_000).optional(),
+    media_dirs: z.preprocess(toList, z.array(z.string().min(1), { error: 'expected a list of directories' })).optional(),
+    post_event: bool().default(true),
+    post_event_list: z
+      .preprocess(
+        toList,
+        z.array(z.enum(POSTABLE_EVENTS, { error: `expected event names among ${POSTABLE_EVENTS.join(', ')}` }), {
+          error: 'expected a list of event names',
+        }),
+      )
+      .default([...DEFAULT_POST_EVENT_LIST]),
+    post_media_data: bool().default(true),
+    post_message_filter: z
+      .preprocess(
+        (v) => {
+          if (typeof v !== 'string') return v;
+          try {
+            return JSON.parse(v) as unknown;
+          } catch {
+            return v;
+          }
+        },
+        z.record(z.string(), z.preprocess((x) => (typeof x === 'number' || typeof x === 'boolean' ? String(x) : x), z.string()), {
+          error: 'expected an object of key: value',
+        }),
+      )
+      .optional(),
+    check_event_list_max_size: int(1, 100_000).default(20),
+    broadcast_max: int(0, 100_000).default(500),
+    stop_delay_ms: int(0, 600_000).default(3_000),
+  })
+  .strict();
+
+export type Settings = z.output<typeof SettingsSchema>;
+export type SettingName = keyof Settings;
+export const SETTING_NAMES = Object.keys(SettingsSchema.shape) as SettingName[];
+
+export const envName = (s: string) => `OPENWX_${s.toUpperCase()}`;
+export const flagName = (s: string) => `--${s.replace(/_/g, '-')}`;
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+}
+
+/** Reads a YAML or JSON config file into raw settings (keys normalised to snake_case). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SettingsError(`invalid setting config: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new SettingsError(`invalid setting config: ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new SettingsError(`invalid setting config: ${path} must hold a mapping of settings`);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    const name = k.replace(/-/g, '_');
+    if (!SETTING_NAMES.includes(name as SettingName)) throw new SettingsError(`unknown setting ${k} in ${path}`);
+    out[name] = v;
+  }
+  return out;
+}
+
+/** Raw settings from `OPENWX_*` env vars (OPENWX_CONFIG names the config file and is not a setting). */
+export function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const v = env[envName(name)];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+export interface SettingsSources {
+  /** Flags given on the command line, keyed by setting name (absent = not given). */
+  flags?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** The config file (flag --config, else OPENWX_CONFIG). */
+  configFile?: string | undefined;
+}
+
+/** Merges the sources (flags > env > file > defaults) and validates; throws SettingsError with one line. */
+export function loadSettings(src: SettingsSources): Settings {
+  const env = src.env ?? {};
+  const configFile = src.configFile ?? env['OPENWX_CONFIG'];
+  const file = configFile ? readConfigFile(configFile) : {};
+  const raw: Record<string, unknown> = { ...file, ...readEnv(env) };
+  for (const [k, v] of Object.entries(src.flags ?? {})) if (v !== undefined) raw[k] = v;
+  const r = SettingsSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') throw new SettingsError(`unknown setting ${issue.keys.join(', ')}`);
+    const name = String(issue.path[0] ?? '');
+    const value = raw[name];
+    const got = value === undefined ? 'nothing' : show(issue.path.length > 1 ? pick(value, issue.path.slice(1)) : value);
+    throw new SettingsError(`invalid setting ${name}: ${issue.message}, got ${got}`);
+  }
+  return r.data;
+}
+
+function pick(v: unknown, path: PropertyKey[]): unknown {
+  let cur = v;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return cur;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+/** The client options these settings imply (src/client/options.ts). */
+export function clientOptionsOf(s: Settings, wechatOrigin = s.wechat_origin): ClientOptionsInput {
+  return {
+    account: s.account,
+    dataDir: resolve(s.data_dir),
+    downloadMedia: s.download_media,
+    desktopMode: s.desktop_mode,
+    ...(wechatOrigin ? { wechatOrigin } : {}),
+    ...(s.send_interval_ms !== undefined ? { sendIntervalMs: s.send_interval_ms } : {}),
+  };
+}
+
+/** Folders local media may come from: the setting, else `<data_dir>/media` (where downloads go too). */
+export function mediaDirsOf(s: Settings): string[] {
+  return (s.media_dirs ?? [join(s.data_dir, 'media')]).map((d) => resolve(d));
+}
+
+/** The Openwx plugin options these settings imply. */
+export function openwxOptionsOf(s: Settings): OpenwxOptions {
+  return {
+    listen: [{ host: s.host, port: s.port }],
+    post_api: s.post_api,
+    post_event: s.post_event,
+    post_event_list: s.post_event_list,
+    post_media_data: s.post_media_data,
+    ...(s.post_message_filter ? { post_message_filter: s.post_message_filter } : {}),
+    check_event_list_max_size: s.check_event_list_max_size,
+    token: s.token,
+    insecureNoAuth: s.insecure_no_auth,
+    mediaDirs: mediaDirsOf(s),
+    broadcastMax: s.broadcast_max,
+    stopDelayMs: s.stop_delay_ms,
+    logLevel: s.log_level,
+  };
+}

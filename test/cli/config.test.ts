@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { clientOptionsOf, loadSettings, mediaDirsOf, openwxOptionsOf, SettingsError } from '../../src/cli/config.ts';
+import { parseClientOptions } from '../../src/client/options.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'owx-config-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function err(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof SettingsError, String(e));
+    return e.message;
+  }
+  assert.fail('no error');
+}
+
+test('defaults', () => {
+  const s = loadSettings({});
+  assert.equal(s.host, '127.0.0.1');
+  assert.equal(s.port, 3000);
+  assert.equal(s.sandbox, false);
+  assert.equal(s.sandbox_port, 5030);
+  assert.equal(s.log_level, 'info');
+  assert.equal(s.post_event, true);
+  assert.deepEqual(s.post_event_list.slice(0, 4), ['login', 'stop', 'state_change', 'input_qrcode']);
+  assert.equal(s.check_event_list_max_size, 20);
+});
+
+test('precedence: flags > env > file > defaults', () => {
+  const cfg = file('a.yaml', 'port: 4000\nhost: 127.0.0.2\npost-api: http://file/post\nlog_level: warn\n');
+  const env = { OPENWX_PORT: '5000', OPENWX_HOST: '127.0.0.3' };
+  const s = loadSettings({ configFile: cfg, env, flags: { port: '6000' } });
+  assert.equal(s.port, 6000);
+  assert.equal(s.host, '127.0.0.3');
+  assert.equal(s.post_api, 'http://file/post');
+  assert.equal(s.log_level, 'warn');
+  assert.equal(loadSettings({ env: { ...env, OPENWX_CONFIG: cfg } }).port, 5000, 'OPENWX_CONFIG names the file');
+});
+
+test('JSON config files, typed values, lists and objects', () => {
+  const cfg = file('b.json', JSON.stringify({ port: 0, post_event_list: ['login', 'new_friend'], post_message_filter: { type: 'group_message' }, media_dirs: ['/tmp/m'] }));
+  const s = loadSettings({ configFile: cfg, env: { OPENWX_POST_MEDIA_DATA: 'false', OPENWX_SANDBOX: 'world.json' } });
+  assert.equal(s.port, 0);
+  assert.deepEqual(s.post_event_list, ['login', 'new_friend']);
+  assert.deepEqual(s.post_message_filter, { type: 'group_message' });
+  assert.equal(s.post_media_data, false);
+  assert.equal(s.sandbox, 'world.json');
+  assert.equal(loadSettings({ env: { OPENWX_SANDBOX: '1' } }).sandbox, true);
+  assert.deepEqual(loadSettings({ env: { OPENWX_POST_EVENT_LIST: 'login, stop' } }).post_event_list, ['login', 'stop']);
+  assert.deepEqual(mediaDirsOf(s), ['/tmp/m']);
+});
+
+test('a bad value is one line naming the setting and the value', () => {
+  assert.equal(err(() => loadSettings({ flags: { port: 'abc' } })), 'invalid setting port: expected integer 0-65535, got "abc"');
+  assert.equal(err(() => loadSettings({ env: { OPENWX_PORT: '70000' } })), 'invalid setting port: expected integer 0-65535, got "70000"');
+  assert.match(err(() => loadSettings({ flags: { post_api: 'ftp://x' } })), /^invalid setting post_api: expected an http\(s\) URL, got "ftp:\/\/x"$/);
+  assert.match(err(() => loadSettings({ flags: { log_level: 'loud' } })), /^invalid setting log_level: expected one of trace, debug/);
+  assert.match(err(() => loadSettings({ env: { OPENWX_QUIET: 'maybe' } })), /^invalid setting quiet: expected true or false, got "maybe"$/);
+  assert.match(err(() => loadSettings({ flags: { token: 'short' } })), /^invalid setting token: expected a string of at least 8/);
+  assert.match(err(() => loadSettings({ flags: { post_event_list: 'login,bogus' } })), /^invalid setting post_event_list: expected event names/);
+  for (const m of [err(() => loadSettings({ flags: { port: 'abc' } }))]) assert.ok(!m.includes('\n'));
+});
+
+test('config file errors: unknown keys, bad syntax, missing file', () => {
+  assert.equal(err(() => loadSettings({ configFile: file('c.yaml', 'prot: 1\n') })), `unknown setting prot in ${join(dir, 'c.yaml')}`);
+  assert.match(err(() => loadSettings({ configFile: file('d.json', '{"port":') })), /^invalid setting config: .*d\.json is not valid JSON/);
+  assert.match(err(() => loadSettings({ configFile: file('e.yaml', '- a\n- b\n') })), /must hold a mapping of settings/);
+  assert.match(err(() => loadSettings({ configFile: join(dir, 'missing.yaml') })), /^invalid setting config: cannot read .*ENOENT/);
+  assert.match(err(() => loadSettings({ configFile: file('f.yaml', 'port: [1]\n') })), /^invalid setting port: expected integer 0-65535, got \[1\]$/);
+});
+
+test('client and plugin options follow the settings, and the client accepts them', () => {
+  const s = loadSettings({ flags: { data_dir: dir, send_interval_ms: '250', desktop_mode: false, wechat_origin: 'http://127.0.0.1:5030' } });
+  const c = parseClientOptions(clientOptionsOf(s));
+  assert.equal(c.dataDir, resolve(dir));
+  assert.equal(c.sendIntervalMs, 250);
+  assert.equal(c.desktopMode, false);
+  assert.equal(c.wechatOrigin, 'http://127.0.0.1:5030');
+  const o = openwxOptionsOf(s);
+  assert.deepEqual(o.listen, [{ host: '127.0.0.1', port: 3000 }]);
+  assert.deepEqual(o.mediaDirs, [resolve(dir, 'media')]);
+});
