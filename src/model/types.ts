@@ -93,6 +93,22 @@ export interface Message {
   /** openwx extra: raw MsgType / AppMsgType for `format:"unknown"` and refinements. */
   raw_type?: number;
   app_type?: number;
+  /** openwx extra: the HTML-decoded raw Content of a `format:"unknown"` message. */
+  raw_content?: string;
+  /** openwx extra: location (MsgType 1 + SubMsgType 48, or 48); content is `[位置]<label>`. */
+  location_label?: string;
+  location_lat?: string;
+  location_lng?: string;
+  location_scale?: string;
+  location_poiname?: string;
+  location_url?: string;
+  /** openwx extra: transfer / red packet details (format `payment`). */
+  payment_fee?: string;
+  payment_memo?: string;
+  payment_id?: string;
+  payment_subtype?: string;
+  /** Media bytes (Mojo's `media_data`); post JSON carries them MIME-base64 encoded. */
+  media_data?: Buffer;
   /** The sender's, receiver's and group's display fields, as Mojo adds them in to_json_hash. */
   [extra: string]: unknown;
 }
