@@ -4,6 +4,7 @@
  * The Controller API (later) hosts many of these behind the same interface.
  */
 import type { ClientState, Friend, Group, GroupBasic, Member, Message, User } from '../model/types.ts';
+import type { OpenwxError } from '../errors.ts';
 
 /** Events, with the parameters Mojo-Weixin passes (shared/spec/mojo-weixin-reference.md §6). */
 export interface ClientEvents {
@@ -48,6 +49,8 @@ export interface SendResult {
   mediaId?: string;
   /** The model message of the send (also emitted as send_message). */
   message?: Message;
+  /** Why the send failed (code ≠ 0): a coded error (rate limited, logged out, upload failed, network, …). */
+  error?: OpenwxError;
 }
 
 /** Where media comes from: a local path or http(s) URL, or bytes already in memory. */

@@ -1,0 +1,510 @@
+/**
+ * Account: one WeChat account over the web protocol, implementing the `WxClient` seam. It owns everything of that
+ * account (session, transport, contact book, sync loop, send queue, timers, files); nothing is module-level.
+ *
+ * Lifecycle (Mojo states): init → loading → [resume] → updating → running, or loading → [push login: confirming |
+ * QR: scaning → confirming] → updating → running; a logout retcode re-enters login (relogin policy) or stops.
+ * `run()` resolves once the account is running and rejects with the coded reason if it stops before.
+ */
+import type { Writable } from 'node:stream';
+import { owxError, isOpenwxError, type OpenwxError } from '../errors.ts';
+import type { ContactEvent } from '../model/diff.ts';
+import type { FriendRequest } from '../model/decode.ts';
+import type { ClientState, Friend, Group, GroupBasic, Member, Message, User } from '../model/types.ts';
+import { StatusNotifyCode } from '../wire/constants.ts';
+import { hostFamily } from '../wire/hosts.ts';
+import { isGroupId } from '../wire/ids.ts';
+import type { InitResponse, RawContact } from '../wire/types.ts';
+import { SessionStore, type SessionSnapshot } from '../store/session-store.ts';
+import { systemClock, Timers, type Clock } from './clock.ts';
+import { ContactBook } from './contact-book.ts';
+import { ContactsApi } from './contacts.ts';
+import { TypedEmitter } from './events.ts';
+import { Inbound } from './inbound.ts';
+import type { Avatar, MediaInput, Query, SendResult, UploadedMedia, WxClient } from './interface.ts';
+import { defaultLogger, type Logger } from './logger.ts';
+import { LoginFlow } from './login-flow.ts';
+import { MediaDownloader } from './media-download.ts';
+import { parseClientOptions, type ClientOptions, type ClientOptionsInput } from './options.ts';
+import { Operations } from './operations.ts';
+import { Outbound, type MediaRef } from './outbound.ts';
+import { QrPresenter } from './qr.ts';
+import { SendQueue } from './send-queue.ts';
+import { Session } from './session.ts';
+import { StateMachine } from './state.ts';
+import { SyncLoop } from './sync-loop.ts';
+import { HttpTransport } from './transport.ts';
+import { Uploader } from './upload.ts';
+
+export interface AccountDeps {
+  /** A pino logger; the account logs through a child `{ account }`. Default: pino on stderr, level OPENWX_LOG_LEVEL|info. */
+  logger?: Logger;
+  /** Where the terminal QR is printed (default process.stdout when `showQrInTerminal`); null = nowhere. */
+  output?: Writable | null;
+  clock?: Clock;
+}
+
+/** The components of one run (rebuilt by each `run()`; torn down by `stop()`). */
+interface Runtime {
+  ctrl: AbortController;
+  transport: HttpTransport;
+  qr: QrPresenter;
+  login: LoginFlow;
+  contacts: ContactsApi;
+  sync: SyncLoop;
+  queue: SendQueue;
+  outbound: Outbound;
+  ops: Operations;
+  inbound: Inbound;
+}
+
+const SENT_IDS_MAX = 2000;
+const SAVE_DELAY_MS = 500;
+
+export class Account extends TypedEmitter implements WxClient {
+  readonly options: ClientOptions;
+  readonly account: string;
+  startTime = 0;
+  readonly #log: Logger;
+  readonly #output: Writable | null;
+  readonly #timers: Timers;
+  readonly #sm: StateMachine;
+  readonly #store: SessionStore;
+  readonly #book = new ContactBook();
+  readonly #session: Session;
+  #rt: Runtime | null = null;
+  #running: Promise<void> | null = null;
+  #stopping: Promise<void> | null = null;
+  #stopReason: OpenwxError | null = null;
+  #lastUin = '';
+  #cancelSave: (() => void) | null = null;
+  readonly #sent = new Set<string>();
+  readonly #loadingHooks: (() => unknown)[] = [];
+
+  constructor(input: ClientOptionsInput = {}, deps: AccountDeps = {}) {
+    const options = parseClientOptions(input);
+    const log = (deps.logger ?? defaultLogger()).child({ account: options.account });
+    super((event, err) => log.error({ err, event }, 'an event listener failed'));
+    this.options = options;
+    this.account = options.account;
+    this.#log = log;
+    this.#output = deps.output === undefined ? (options.showQrInTerminal ? process.stdout : null) : deps.output;
+    this.#timers = new Timers(deps.clock ?? systemClock);
+    this.#store = new SessionStore(options.dataDir, options.account);
+    this.#session = new Session(options.desktopMode);
+    this.#sm = new StateMachine((from, to) => {
+      this.#log.info({ from, to }, `state ${from} → ${to}`);
+      this.emit('state_change', from, to);
+    });
+  }
+
+  get state(): ClientState {
+    return this.#sm.state;
+  }
+
+  get logger(): Logger {
+    return this.#log;
+  }
+
+  /** Runs `fn` in the `loading` state of each `run()` (how plugins are called). */
+  addLoadingHook(fn: () => unknown): void {
+    this.#loadingHooks.push(fn);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------------
+
+  run(): Promise<void> {
+    if (this.#stopping) return this.#stopping.then(() => this.run());
+    if (!this.#running) {
+      this.#running = this.#start();
+      this.#running.catch(() => undefined);
+    }
+    return this.#running;
+  }
+
+  async #start(): Promise<void> {
+    this.#stopReason = null;
+    this.startTime = Math.floor(this.#timers.clock.now() / 1000);
+    this.#sm.to('loading');
+    const rt = this.#wire();
+    this.#rt = rt;
+    for (const hook of this.#loadingHooks) {
+      try {
+        await hook();
+      } catch (err) {
+        this.#log.error({ err }, 'a loading hook (plugin) failed');
+      }
+    }
+    try {
+      const saved = this.#store.load();
+      if (saved) {
+        this.#lastUin = saved.lastUin || saved.session?.uin || '';
+        this.#book.stable.import(saved.stableIds);
+      }
+      if (saved?.session && this.options.resumeSession) {
+        const init = await this.#tryResume(rt, saved.session);
+        if (init) {
+          await this.#finishLogin(rt, init, 0);
+          return;
+        }
+      }
+      await this.#freshLogin(rt);
+    } catch (err) {
+      if (rt.ctrl.signal.aborted) throw this.#stopReason ?? err;
+      const e = isOpenwxError(err) ? err : owxError('OWX_ERR_LOGIN_FAILED', [(err as Error).message], { cause: err });
+      this.#log.error({ code: e.code }, `login failed: ${e.message}`);
+      await this.stop(e.message, e);
+      throw e;
+    }
+  }
+
+  /** Push login with the last uin (when allowed), else QR; then contacts. Emits login 1. */
+  async #freshLogin(rt: Runtime): Promise<void> {
+    let pushed = false;
+    if (this.options.pushLogin && this.#lastUin) {
+      pushed = await rt.login.pushLogin(this.#lastUin);
+    }
+    if (!pushed) await rt.login.qrLogin();
+    this.#lastUin = this.#session.uin;
+    this.#sm.to('updating');
+    const init = await rt.contacts.init();
+    await this.#finishLogin(rt, init, 1);
+  }
+
+  /** Restores a saved session and checks it with webwxinit; null when it is no longer valid. */
+  async #tryResume(rt: Runtime, snap: SessionSnapshot): Promise<InitResponse | null> {
+    rt.transport.family = hostFamily(snap.pageHost);
+    rt.transport.importCookies(snap.cookies);
+    this.#session.restore(snap);
+    try {
+      const init = await rt.contacts.init();
+      this.#log.info({ host: snap.pageHost }, 'saved session is alive; resuming without a scan');
+      return init;
+    } catch (err) {
+      if (rt.ctrl.signal.aborted) throw err;
+      this.#log.info({ err: (err as Error).message }, 'saved session is no longer valid; logging in again');
+      this.#lastUin ||= this.#session.uin;
+      this.#session.clear();
+      return null;
+    }
+  }
+
+  /** After webwxinit: user, statusnotify, contacts, groups → running, sync loop, `login` event. */
+  async #finishLogin(rt: Runtime, init: InitResponse, code: 0 | 1): Promise<void> {
+    const s = this.#session;
+    if (this.#sm.state !== 'updating') this.#sm.to('updating');
+    s.selfUser = init.User?.UserName ?? s.selfUser;
+    if (init.SKey) s.skey = init.SKey;
+    // a resumed session keeps its SyncKey so nothing that arrived meanwhile is skipped
+    if (code === 1 || s.syncKey.Count === 0) {
+      if (init.SyncKey?.Count > 0) s.syncKey = init.SyncKey;
+      s.syncCheckKey = null;
+    }
+    this.#lastUin = s.uin;
+    if (code === 1) this.#book.stable.resetSession();
+    const user = this.#book.setUser(init.User as never);
+    await rt.contacts.statusNotify(StatusNotifyCode.INITED, s.selfUserName()).catch((err) => {
+      if (isOpenwxError(err, 'OWX_ERR_SYNC_LOGOUT')) throw err;
+      this.#log.warn({ err: (err as Error).message }, 'webwxstatusnotify after init failed');
+    });
+    const contacts = await rt.contacts.getContactAll();
+    const groupIds = new Set<string>();
+    for (const c of [...(init.ContactList ?? []), ...contacts]) if (c?.UserName && isGroupId(c.UserName)) groupIds.add(c.UserName);
+    for (const id of String(init.ChatSet ?? '').split(',')) if (id.startsWith('@@')) groupIds.add(id);
+    const groups = await rt.contacts.batchGet([...groupIds].map((UserName) => ({ UserName, EncryChatRoomId: '' })));
+    this.#book.load(contacts, groups);
+    if (this.options.fetchGroupMemberDetails) await this.#fetchMemberDetails(rt);
+    this.#saveSession();
+    this.emit('update_user', user);
+    this.emit('update_friend', this.#book.friends());
+    this.emit('update_group', this.#book.groups());
+    rt.queue.reopen();
+    this.#sm.to('running');
+    rt.sync.start();
+    this.#log.info(
+      { friends: this.#book.friends().length, groups: this.#book.groups().length, resumed: code === 0 },
+      `logged in as ${user.displayname}`,
+    );
+    this.emit('login', code);
+  }
+
+  async #fetchMemberDetails(rt: Runtime): Promise<void> {
+    for (const g of this.#book.groups()) {
+      const eid = this.#book.encryChatRoomId(g.id);
+      const raws: RawContact[] = await rt.contacts.batchGet(g.member.map((m) => ({ UserName: m.id, EncryChatRoomId: eid })));
+      this.#book.applyMemberDetails(g.id, raws);
+    }
+  }
+
+  /** The sync loop saw a logout retcode. */
+  #onLogout(retcode: number, where: string): void {
+    if (this.#sm.state === 'stop' || this.#stopping) return;
+    const reason = `logged out by WeChat (${where} retcode ${retcode})`;
+    this.#log.warn({ retcode, policy: this.options.relogin }, reason);
+    this.emit('logout', reason, retcode);
+    this.#session.clear();
+    this.#saveSession();
+    if (this.options.relogin === 'stop' || (retcode === 1101 && this.options.stopWithMobile)) {
+      void this.stop(reason, owxError('OWX_ERR_SYNC_LOGOUT', [retcode], { ret: retcode }));
+      return;
+    }
+    void this.#relogin(retcode, reason);
+  }
+
+  async #relogin(retcode: number, reason: string): Promise<void> {
+    const rt = this.#rt;
+    if (!rt) return;
+    rt.queue.close(owxError('OWX_ERR_SYNC_LOGOUT', [retcode], { ret: retcode }));
+    this.#book.clear();
+    try {
+      await this.#freshLogin(rt);
+      this.emit('relogin');
+    } catch (err) {
+      if (rt.ctrl.signal.aborted) return;
+      const e = isOpenwxError(err) ? err : owxError('OWX_ERR_LOGIN_FAILED', [(err as Error).message], { cause: err });
+      this.#log.error({ code: e.code }, `relogin failed: ${e.message}`);
+      await this.stop(`${reason}; relogin failed: ${e.message}`, e);
+    }
+  }
+
+  /** Stops everything of this account. The session is kept for a resume unless `logoutOnStop`. */
+  stop(reason = 'stop_client', error?: OpenwxError): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (this.#sm.state === 'stop' || this.#sm.state === 'init') return Promise.resolve();
+    this.#stopReason = error ?? owxError('OWX_ERR_STOPPED');
+    this.#stopping = this.#stop(reason).finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    const rt = this.#rt;
+    this.#log.info({ reason }, 'stopping');
+    rt?.ctrl.abort(this.#stopReason);
+    await rt?.sync.stop();
+    rt?.queue.close(owxError('OWX_ERR_STOPPED'));
+    if (rt && this.options.logoutOnStop && this.#session.hasKeys()) {
+      await rt.ops.logout();
+      this.#session.clear();
+    }
+    this.#cancelSave?.();
+    this.#saveSession();
+    rt?.qr.remove();
+    this.#timers.clear();
+    await rt?.transport.close();
+    this.#rt = null;
+    this.#running = null;
+    this.#sm.to('stop');
+    this.emit('stop');
+  }
+
+  /** Logs out of WeChat (webwxlogout), forgets the session and stops. */
+  async logout(): Promise<void> {
+    const rt = this.#rt;
+    if (rt && this.#session.hasKeys()) await rt.ops.logout();
+    this.#session.clear();
+    this.#saveSession();
+    await this.stop('logout');
+  }
+
+  // ---- wiring -------------------------------------------------------------------------------------------
+
+  #wire(): Runtime {
+    const o = this.options;
+    const log = this.#log;
+    const timers = this.#timers;
+    const session = this.#session;
+    const book = this.#book;
+    const ctrl = new AbortController();
+    const signal = () => ctrl.signal;
+    const transport = new HttpTransport({
+      userAgent: o.userAgent, pageHost: o.pageHost, requestTimeoutMs: o.requestTimeoutMs, logger: log,
+      ...(o.wechatOrigin ? { wechatOrigin: o.wechatOrigin } : {}),
+    });
+    const qr = new QrPresenter(transport, {
+      dataDir: o.dataDir, account: o.account, showInTerminal: o.showQrInTerminal, output: this.#output, requestTimeoutMs: o.requestTimeoutMs,
+    }, log);
+    const login = new LoginFlow({
+      transport, session, options: o, logger: log, timers, qr, signal: ctrl.signal,
+      hooks: {
+        onQrcode: (img) => {
+          this.#sm.to('scaning');
+          this.emit('input_qrcode', img.path, img.base64, img.url);
+        },
+        onQrcodeExpire: () => this.emit('qrcode_expire'),
+        onScanned: () => this.#sm.to('confirming'),
+        onCancelled: () => this.#sm.to('scaning'),
+        onRefused: (_ret, message) => this.emit('login', -1, message),
+      },
+    });
+    const contacts = new ContactsApi({ transport, session, options: o, logger: log, timers, signal });
+    const queue = new SendQueue(o, timers, log);
+    const uploader = new Uploader({ transport, session, options: o, logger: log });
+    const outbound = new Outbound({
+      transport, session, options: o, logger: log, queue, uploader, signal,
+      onSent: (m) => this.emit('send_message', m),
+      remember: (id) => this.#rememberSent(id),
+    });
+    const emitContacts = (ev: ContactEvent[]) => this.#emitContacts(ev);
+    const ops = new Operations({ transport, session, options: o, logger: log, book, contacts, emitContacts, signal });
+    const downloader = new MediaDownloader({ transport, session, options: o, logger: log, signal });
+    const inbound = new Inbound({
+      book, contacts, downloader, options: o, logger: log, emitContacts,
+      emitMessage: (m) => this.#emitMessage(m),
+      emitFriendRequest: (r) => this.#emitFriendRequest(r),
+      sentByUs: (id) => this.#sent.has(id),
+    });
+    const sync = new SyncLoop({
+      transport, session, options: o, logger: log, timers,
+      handlers: {
+        onSync: async (resp) => {
+          await inbound.handleSync(resp);
+          this.#saveSoon();
+        },
+        onLogout: (ret, where) => this.#onLogout(ret, where),
+        onUnknownRetcode: (ret, where) => log.debug({ ret, where }, 'unknown retcode'),
+      },
+    });
+    return { ctrl, transport, qr, login, contacts, sync, queue, outbound, ops, inbound };
+  }
+
+  #emitContacts(events: ContactEvent[]): void {
+    for (const e of events) {
+      (this.emit as (event: string, ...args: unknown[]) => boolean)(e.event, ...e.args);
+    }
+  }
+
+  #emitMessage(m: Message): void {
+    if (m.class === 'send') this.emit('send_message', m);
+    else this.emit('receive_message', m);
+  }
+
+  #emitFriendRequest(r: FriendRequest): void {
+    this.emit('friend_request', r.id, r.displayname, r.verify, r.ticket);
+  }
+
+  #rememberSent(msgId: string): void {
+    if (!msgId) return;
+    this.#sent.add(msgId);
+    if (this.#sent.size > SENT_IDS_MAX) this.#sent.delete(this.#sent.values().next().value!);
+  }
+
+  // ---- persistence --------------------------------------------------------------------------------------
+
+  #saveSoon(): void {
+    if (this.#cancelSave) return;
+    this.#cancelSave = this.#timers.after(SAVE_DELAY_MS, () => {
+      this.#cancelSave = null;
+      this.#saveSession();
+    });
+  }
+
+  #saveSession(): void {
+    try {
+      const rt = this.#rt;
+      const snap = this.#session.hasKeys() && rt ? this.#session.snapshot(rt.transport.family.page, rt.transport.exportCookies()) : null;
+      this.#store.save({ session: snap, lastUin: this.#lastUin || this.#session.uin, stableIds: this.#book.stable.export() });
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'could not save the session');
+    }
+  }
+
+  // ---- the WxClient seam: lookups -----------------------------------------------------------------------
+
+  user(): User | null {
+    return this.#book.user();
+  }
+  friends(): Friend[] {
+    return this.#book.friends();
+  }
+  groups(): Group[] {
+    return this.#book.groups();
+  }
+  groupsBasic(): GroupBasic[] {
+    return this.#book.groupsBasic();
+  }
+  searchFriends(q: Query): Friend[] {
+    return this.#book.searchFriends(q);
+  }
+  searchGroups(q: Query): Group[] {
+    return this.#book.searchGroups(q);
+  }
+  friend(id: string): Friend | undefined {
+    return this.#book.friend(id);
+  }
+  group(id: string): Group | undefined {
+    return this.#book.group(id);
+  }
+  member(groupId: string, memberId: string): Member | undefined {
+    return this.#book.member(groupId, memberId);
+  }
+  groupOfMember(memberId: string): Group | undefined {
+    return this.#book.groupOfMember(memberId);
+  }
+  qrcodePath(): string | null {
+    return this.#rt?.qr.currentPath ?? null;
+  }
+
+  // ---- the WxClient seam: sending and operations --------------------------------------------------------
+
+  /** The runtime when the account can talk to WeChat; else OWX_ERR_STOPPED / OWX_ERR_NOT_LOGGED_IN. */
+  #online(): Runtime {
+    const s = this.#sm.state;
+    if (s === 'stop' || this.#stopping) throw owxError('OWX_ERR_STOPPED');
+    if (!this.#rt || (s !== 'running' && s !== 'updating')) throw owxError('OWX_ERR_NOT_LOGGED_IN', [s]);
+    return this.#rt;
+  }
+
+  sendText(toId: string, content: string): Promise<SendResult> {
+    return this.#online().outbound.sendText(toId, content);
+  }
+  sendMedia(toId: string, media: MediaInput | MediaRef): Promise<SendResult> {
+    return this.#online().outbound.sendMedia(toId, media);
+  }
+  uploadMedia(media: MediaInput, toId?: string): Promise<UploadedMedia> {
+    return this.#online().outbound.uploadMedia(media, toId);
+  }
+  revokeMessage(msgId: string, toUserName: string): Promise<boolean> {
+    return this.#online().outbound.revoke(msgId, toUserName);
+  }
+  createGroup(friendIds: string[], topic?: string): Promise<Group> {
+    return this.#online().ops.createGroup(friendIds, topic);
+  }
+  inviteToGroup(groupId: string, friendIds: string[]): Promise<void> {
+    return this.#online().ops.inviteToGroup(groupId, friendIds);
+  }
+  kickFromGroup(groupId: string, memberIds: string[]): Promise<void> {
+    return this.#online().ops.kickFromGroup(groupId, memberIds);
+  }
+  renameGroup(groupId: string, topic: string): Promise<void> {
+    return this.#online().ops.renameGroup(groupId, topic);
+  }
+  setRemark(userName: string, remark: string): Promise<void> {
+    return this.#online().ops.setRemark(userName, remark);
+  }
+  stick(userName: string, pin: boolean): Promise<void> {
+    return this.#online().ops.stick(userName, pin);
+  }
+  addFriend(userName: string, verify: string): Promise<void> {
+    return this.#online().ops.addFriend(userName, verify);
+  }
+  acceptFriendRequest(userName: string, ticket: string): Promise<void> {
+    return this.#online().ops.acceptFriendRequest(userName, ticket);
+  }
+  getAvatar(id: string, groupId?: string): Promise<Avatar> {
+    return this.#online().ops.getAvatar(id, groupId);
+  }
+
+  /** Session facts for get_client_info-style answers (no secrets). */
+  info(): { account: string; state: ClientState; startTime: number; pageHost: string | null; uin: string; selfId: string } {
+    return {
+      account: this.account,
+      state: this.state,
+      startTime: this.startTime,
+      pageHost: this.#rt?.transport.family.page ?? null,
+      uin: this.#session.uin,
+      selfId: this.#session.selfUserName(),
+    };
+  }
+}

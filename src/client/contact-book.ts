@@ -1,0 +1,241 @@
+/**
+ * The contact book of one account: the user, friends and groups (with members) in the Mojo model, built and updated
+ * with the model's mappers, and the contact events their diffs produce. Also keeps what the model leaves out
+ * (HeadImgUrl, EncryChatRoomId) and the persisted stable-id table, so `stable_id` survives QR logins and renames.
+ */
+import { fileHelperFriend, friendFromRaw, groupFromRaw, memberFromRaw, userFromRaw, type RawPerson } from '../model/contacts.ts';
+import { assignFriendStableIds } from '../model/stable-id.ts';
+import {
+  friendUpdateEvents, groupUpdateEvents, userUpdateEvents, type ContactEvent,
+} from '../model/diff.ts';
+import type { Friend, Group, GroupBasic, Member, User } from '../model/types.ts';
+import { isGroupId } from '../wire/ids.ts';
+import type { Profile, RawContact } from '../wire/types.ts';
+import { StableIds } from './stable-ids.ts';
+
+interface RawMeta {
+  headImgUrl?: string;
+  encryChatRoomId?: string;
+}
+
+export type Query = Record<string, string>;
+
+/** Mojo's _search: every given key must exist on the object and equal the value (compared as strings). */
+export function matches(obj: object, q: Query): boolean {
+  const o = obj as Record<string, unknown>;
+  for (const [k, v] of Object.entries(q)) {
+    if (!(k in o) || k === 'member') return false;
+    if (String(o[k] ?? '') !== String(v)) return false;
+  }
+  return true;
+}
+
+export class ContactBook {
+  #user: User | null = null;
+  #friends = new Map<string, Friend>();
+  #groups = new Map<string, Group>();
+  #meta = new Map<string, RawMeta>();
+  readonly stable = new StableIds();
+  #selfId = '';
+
+  get selfId(): string {
+    return this.#selfId;
+  }
+
+  clear(): void {
+    this.#user = null;
+    this.#friends.clear();
+    this.#groups.clear();
+    this.#meta.clear();
+    this.stable.resetSession();
+    this.#selfId = '';
+  }
+
+  // ---- loading ------------------------------------------------------------------------------------------
+
+  setUser(raw: RawPerson): User {
+    this.#selfId = raw.UserName;
+    this.#remember(raw);
+    const u = userFromRaw(raw, this.#user ?? undefined);
+    u.stable_id = this.stable.resolve(u.id, u.stable_id);
+    this.#user = u;
+    return u;
+  }
+
+  /**
+   * Initial load (no events): friends from webwxgetcontact (non-group entries), groups from batchgetcontact.
+   * The file helper is added when WeChat does not list it (Mojo does the same).
+   */
+  load(contacts: RawContact[], groups: RawContact[]): void {
+    this.#friends.clear();
+    this.#groups.clear();
+    const friends: Friend[] = [];
+    for (const raw of contacts) {
+      if (!raw?.UserName || isGroupId(raw.UserName) || raw.UserName === this.#selfId) continue;
+      this.#remember(raw);
+      friends.push(friendFromRaw(raw as RawPerson));
+    }
+    if (!friends.some((f) => f.id === 'filehelper')) friends.push(fileHelperFriend());
+    for (const f of assignFriendStableIds(friends)) {
+      f.stable_id = this.stable.resolve(f.id, f.stable_id);
+      this.#friends.set(f.id, f);
+    }
+    for (const raw of groups) {
+      if (!raw?.UserName || !isGroupId(raw.UserName)) continue;
+      this.#setGroup(groupFromRaw(raw as RawPerson, this.#selfId), raw);
+    }
+  }
+
+  // ---- updates (sync, batch fetches, operations) → events ------------------------------------------------
+
+  /** A ModContactList / batchgetcontact entry. Unknown → new_friend/new_group; known → property/member events. */
+  applyContact(raw: RawContact): ContactEvent[] {
+    if (!raw?.UserName) return [];
+    if (raw.UserName === this.#selfId) return this.#applyUser(raw as RawPerson);
+    this.#remember(raw);
+    if (isGroupId(raw.UserName)) {
+      const old = this.#groups.get(raw.UserName);
+      const next = this.#setGroup(groupFromRaw(raw as RawPerson, this.#selfId, old), raw);
+      return old ? groupUpdateEvents(old, next) : [{ event: 'new_group', args: [next] }];
+    }
+    const old = this.#friends.get(raw.UserName);
+    const next = friendFromRaw(raw as RawPerson, old);
+    next.stable_id = old ? old.stable_id : this.#uniqueFriendStable(next);
+    this.#friends.set(next.id, next);
+    return old ? friendUpdateEvents(old, next) : [{ event: 'new_friend', args: [next] }];
+  }
+
+  /** DelContactList entry → lose_friend / lose_group. */
+  removeContact(userName: string): ContactEvent[] {
+    const g = this.#groups.get(userName);
+    if (g) {
+      this.#groups.delete(userName);
+      return [{ event: 'lose_group', args: [g] }];
+    }
+    const f = this.#friends.get(userName);
+    if (f) {
+      this.#friends.delete(userName);
+      return [{ event: 'lose_friend', args: [f] }];
+    }
+    return [];
+  }
+
+  /** Members fetched with full details (batchgetcontact with the group's EncryChatRoomId) replace sparse ones. */
+  applyMemberDetails(groupId: string, raws: RawContact[]): ContactEvent[] {
+    const old = this.#groups.get(groupId);
+    if (!old) return [];
+    const byId = new Map(old.member.map((m) => [m.id, m]));
+    for (const raw of raws) {
+      const prev = byId.get(raw.UserName);
+      if (!prev) continue;
+      this.#remember(raw);
+      // a member's own NickName → markname; keep the group display name the member list gave
+      const m = memberFromRaw({ ...(raw as RawPerson), DisplayName: raw.DisplayName || prev.display }, prev);
+      m.stable_id = prev.stable_id;
+      byId.set(m.id, m);
+    }
+    const next = { ...old, member: old.member.map((m) => byId.get(m.id)!) };
+    this.#groups.set(groupId, next);
+    return groupUpdateEvents(old, next);
+  }
+
+  /** Members removed locally after a successful kick (Mojo emits lose_group_member at once). */
+  removeMembers(groupId: string, memberIds: string[]): ContactEvent[] {
+    const old = this.#groups.get(groupId);
+    if (!old) return [];
+    const drop = new Set(memberIds);
+    const next = { ...old, member: old.member.filter((m) => !drop.has(m.id)) };
+    this.#groups.set(groupId, next);
+    return groupUpdateEvents(old, next);
+  }
+
+  /** Sync `Profile` (BitFlag ≠ 0) → user_property_change. */
+  applyProfile(p: Profile | undefined): ContactEvent[] {
+    if (!p || !p.BitFlag || !this.#user) return [];
+    const raw: RawPerson = { UserName: this.#selfId };
+    if (p.NickName?.Buff) raw.NickName = p.NickName.Buff;
+    if (typeof p.Sex === 'number') raw.Sex = p.Sex;
+    if (typeof p.Signature === 'string') raw.Signature = p.Signature;
+    if (typeof p.Alias === 'string' && p.Alias) raw.Alias = p.Alias;
+    if (p.HeadImgUrl) raw.HeadImgUrl = p.HeadImgUrl;
+    return this.#applyUser(raw);
+  }
+
+  #applyUser(raw: RawPerson): ContactEvent[] {
+    const old = this.#user;
+    this.#remember(raw);
+    const next = userFromRaw(raw, old ?? undefined);
+    next.stable_id = old?.stable_id ?? this.stable.resolve(next.id, next.stable_id);
+    this.#user = next;
+    return old ? userUpdateEvents(old, next) : [];
+  }
+
+  #setGroup(g: Group, raw: RawContact): Group {
+    if (raw.EncryChatRoomId) this.#meta.set(g.id, { ...this.#meta.get(g.id), encryChatRoomId: raw.EncryChatRoomId });
+    const prev = this.#groups.get(g.id);
+    g.stable_id = prev ? prev.stable_id : this.stable.resolve(g.id, g.stable_id);
+    const prevMembers = new Map((prev?.member ?? []).map((m) => [m.id, m]));
+    g.member = g.member.map((m) => ({ ...m, stable_id: prevMembers.get(m.id)?.stable_id ?? this.stable.resolve(m.id, m.stable_id) }));
+    this.#groups.set(g.id, g);
+    return g;
+  }
+
+  #uniqueFriendStable(f: Friend): string {
+    let s = this.stable.resolve(f.id, f.stable_id);
+    const taken = new Set([...this.#friends.values()].filter((x) => x.id !== f.id).map((x) => x.stable_id));
+    if (taken.has(s)) {
+      let n = 2;
+      while (taken.has(`${s}-${n}`)) n++;
+      s = `${s}-${n}`;
+      this.stable.resolve(f.id, s);
+    }
+    return s;
+  }
+
+  #remember(raw: RawPerson): void {
+    if (raw.HeadImgUrl) this.#meta.set(raw.UserName, { ...this.#meta.get(raw.UserName), headImgUrl: raw.HeadImgUrl });
+  }
+
+  // ---- lookups ------------------------------------------------------------------------------------------
+
+  user(): User | null {
+    return this.#user;
+  }
+  friends(): Friend[] {
+    return [...this.#friends.values()];
+  }
+  groups(): Group[] {
+    return [...this.#groups.values()];
+  }
+  groupsBasic(): GroupBasic[] {
+    return this.groups().map(({ member: _m, ...g }) => g);
+  }
+  friend(id: string): Friend | undefined {
+    return this.#friends.get(id);
+  }
+  group(id: string): Group | undefined {
+    return this.#groups.get(id);
+  }
+  member(groupId: string, memberId: string): Member | undefined {
+    return this.#groups.get(groupId)?.member.find((m) => m.id === memberId);
+  }
+  groupOfMember(memberId: string): Group | undefined {
+    for (const g of this.#groups.values()) if (g.member.some((m) => m.id === memberId)) return g;
+    return undefined;
+  }
+  searchFriends(q: Query): Friend[] {
+    return this.friends().filter((f) => matches(f, q));
+  }
+  searchGroups(q: Query): Group[] {
+    return this.groups().filter((g) => matches(g, q));
+  }
+  headImgUrl(id: string): string | undefined {
+    return this.#meta.get(id)?.headImgUrl;
+  }
+  encryChatRoomId(groupId: string): string {
+    return this.#meta.get(groupId)?.encryChatRoomId ?? '';
+  }
+  knows(id: string): boolean {
+    return id === this.#selfId || this.#friends.has(id) || this.#groups.has(id);
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Media upload (shared/spec/wechat-web-protocol.md §7.3): `webwxuploadmedia?f=json` on the file host, multipart in
+ * the browser's field order, 512 KiB chunks (`chunks`/`chunk` when more than one), FileMd5 computed by streaming.
+ * Input comes from a local file (streamed from disk as Blob slices), an http(s) URL (streamed to a temp file with a
+ * size cap first) or bytes in memory. The size limit is `mediaSizeMaxBytes`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, openAsBlob } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import mime from 'mime-types';
+import { FormData } from 'undici';
+import { owxError, isOpenwxError } from '../errors.ts';
+import { fetchMediaUrl } from '../security/fetch-url.ts';
+import { MsgType, type UploadMediaKind } from '../wire/constants.ts';
+import { Path } from '../wire/paths.ts';
+import type { UploadMediaRequest, UploadMediaResponse } from '../wire/types.ts';
+import type { MediaType } from '../model/types.ts';
+import type { MediaInput } from './interface.ts';
+import type { Logger } from './logger.ts';
+import type { ClientOptions } from './options.ts';
+import type { Session } from './session.ts';
+import type { Transport } from './transport-types.ts';
+import { readWx } from './wx-response.ts';
+
+/** media_type → the message type code Mojo uses in `"<MediaId>:<code>"`. */
+export const MEDIA_CODE: Record<MediaType, number> = {
+  image: MsgType.IMAGE,
+  emoticon: MsgType.EMOTICON,
+  video: MsgType.VIDEO,
+  microvideo: MsgType.MICROVIDEO,
+  voice: MsgType.VOICE,
+  file: 6,
+};
+
+export function mediaTypeOfCode(code: number): MediaType | undefined {
+  return (Object.entries(MEDIA_CODE) as [MediaType, number][]).find(([, c]) => c === code)?.[0];
+}
+
+/** Media ready to upload: its bytes are on disk (`path`) or in memory (`data`). */
+export interface PreparedMedia {
+  path?: string;
+  data?: Buffer;
+  /** A temp file we created (deleted by `release`). */
+  temp: boolean;
+  name: string;
+  mime: string;
+  ext: string;
+  size: number;
+  md5: string;
+  mtime: number;
+  type: MediaType;
+}
+
+/** Mojo's rule: gif → emoticon, video/mp4|mpeg → video, image/* → image, else file. */
+export function mediaTypeOf(mimeType: string, explicit?: string): MediaType {
+  if (explicit && explicit in MEDIA_CODE) return explicit as MediaType;
+  if (mimeType === 'image/gif') return 'emoticon';
+  if (mimeType === 'video/mp4' || mimeType === 'video/mpeg') return 'video';
+  if (mimeType.startsWith('image/')) return 'image';
+  return 'file';
+}
+
+function uploadKind(t: MediaType): UploadMediaKind {
+  return t === 'image' || t === 'emoticon' ? 'pic' : t === 'video' || t === 'microvideo' ? 'video' : 'doc';
+}
+
+export interface UploaderDeps {
+  transport: Transport;
+  session: Session;
+  options: ClientOptions;
+  logger: Logger;
+}
+
+export class Uploader {
+  #fileSeq = 0;
+  constructor(private readonly d: UploaderDeps) {}
+
+  get #tmpDir(): string {
+    return join(this.d.options.dataDir, 'tmp');
+  }
+
+  /** Validates and measures the input (size, MD5, MIME, name) without uploading it. */
+  async prepare(input: MediaInput, signal?: AbortSignal): Promise<PreparedMedia> {
+    const max = this.d.options.mediaSizeMaxBytes;
+    const tooLarge = () => owxError('OWX_ERR_MEDIA_TOO_LARGE', [max]);
+    if (input.data) {
+      if (input.data.length === 0) throw owxError('OWX_ERR_MEDIA_INVALID', ['empty media data']);
+      if (input.data.length > max) throw tooLarge();
+      const name = input.name ?? `media.${input.mime ? mime.extension(input.mime) || 'dat' : 'dat'}`;
+      const type = input.mime ?? (mime.lookup(name) || 'application/octet-stream');
+      return this.#describe({ data: input.data, temp: false, name, mimeType: type, size: input.data.length, md5: md5(input.data), mtime: Date.now() }, input.type);
+    }
+    if (input.path) {
+      let st;
+      try {
+        st = await stat(input.path);
+      } catch {
+        throw owxError('OWX_ERR_MEDIA_INVALID', [`no such file: ${input.path}`]);
+      }
+      if (!st.isFile()) throw owxError('OWX_ERR_MEDIA_INVALID', [`not a file: ${input.path}`]);
+      if (st.size === 0) throw owxError('OWX_ERR_MEDIA_INVALID', [`empty file: ${input.path}`]);
+      if (st.size > max) throw tooLarge();
+      const name = input.name ?? basename(input.path);
+      const type = input.mime ?? (mime.lookup(name) || 'application/octet-stream');
+      const hash = await md5File(input.path);
+      return this.#describe({ path: input.path, temp: false, name, mimeType: type, size: st.size, md5: hash, mtime: st.mtimeMs }, input.type);
+    }
+    if (input.url) {
+      const fetched = await fetchMediaUrl(input.url, { maxBytes: max, timeoutMs: this.d.options.mediaDownloadTimeoutMs, ...(signal ? { signal } : {}) });
+      await mkdir(this.#tmpDir, { recursive: true, mode: 0o700 });
+      const tmp = join(this.#tmpDir, `upload-${process.pid}-${Date.now()}-${++this.#fileSeq}`);
+      const hash = createHash('md5');
+      let size = 0;
+      try {
+        await pipeline(
+          fetched.stream,
+          new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              hash.update(chunk);
+              size += chunk.length;
+              cb(null, chunk);
+            },
+          }),
+          createWriteStream(tmp, { mode: 0o600 }),
+        );
+      } catch (err) {
+        await rm(tmp, { force: true });
+        if (isOpenwxError(err)) throw err;
+        throw owxError('OWX_ERR_DOWNLOAD_FAILED', [`${input.url}: ${(err as Error).message}`], { cause: err });
+      }
+      if (size === 0) {
+        await rm(tmp, { force: true });
+        throw owxError('OWX_ERR_MEDIA_INVALID', [`empty download: ${input.url}`]);
+      }
+      const type = input.mime ?? fetched.mime ?? (mime.lookup(fetched.name) || 'application/octet-stream');
+      let name = input.name ?? (fetched.name || 'media');
+      if (!extname(name)) name += `.${mime.extension(type) || 'dat'}`;
+      return this.#describe({ path: tmp, temp: true, name, mimeType: type, size, md5: hash.digest('hex'), mtime: Date.now() }, input.type);
+    }
+    throw owxError('OWX_ERR_MEDIA_INVALID', ['no media: give a path, a URL or data']);
+  }
+
+  #describe(
+    m: { path?: string; data?: Buffer; temp: boolean; name: string; mimeType: string; size: number; md5: string; mtime: number },
+    explicitType?: string,
+  ): PreparedMedia {
+    const ext = (extname(m.name).slice(1) || mime.extension(m.mimeType) || 'dat').toLowerCase();
+    const out: PreparedMedia = {
+      temp: m.temp, name: m.name, mime: m.mimeType, ext, size: m.size, md5: m.md5, mtime: Math.floor(m.mtime),
+      type: mediaTypeOf(m.mimeType, explicitType),
+    };
+    if (m.path) out.path = m.path;
+    if (m.data) out.data = m.data;
+    return out;
+  }
+
+  async release(m: PreparedMedia): Promise<void> {
+    if (m.temp && m.path) await rm(m.path, { force: true });
+  }
+
+  /** Uploads in `uploadChunkBytes` parts; returns WeChat's MediaId (`@crypt_…`). */
+  async upload(m: PreparedMedia, toUserName: string, signal?: AbortSignal): Promise<string> {
+    const { transport, session, options, logger } = this.d;
+    const chunkBytes = options.uploadChunkBytes;
+    const chunks = Math.max(1, Math.ceil(m.size / chunkBytes));
+    const blob = m.path ? await openAsBlob(m.path) : new Blob([m.data!]);
+    const fileId = `WU_FILE_${this.#fileSeq++}`;
+    const clientMediaId = Date.now();
+    const dataTicket = transport.cookie('webwx_data_ticket') ?? '';
+    let passTicket = session.passTicket;
+    try {
+      passTicket = decodeURIComponent(session.passTicket);
+    } catch {
+      /* keep as is */
+    }
+    let mediaId = '';
+    for (let i = 0; i < chunks; i++) {
+      const req: UploadMediaRequest = {
+        UploadType: 2,
+        BaseRequest: session.baseRequest(),
+        ClientMediaId: clientMediaId,
+        TotalLen: m.size,
+        StartPos: 0,
+        DataLen: m.size,
+        MediaType: 4,
+        FromUserName: session.selfUserName(),
+        ToUserName: toUserName,
+        FileMd5: m.md5,
+      };
+      const fd = new FormData();
+      fd.append('id', fileId);
+      fd.append('name', m.name);
+      fd.append('type', m.mime);
+      fd.append('lastModifiedDate', new Date(m.mtime).toString());
+      fd.append('size', String(m.size));
+      if (chunks > 1) {
+        fd.append('chunks', String(chunks));
+        fd.append('chunk', String(i));
+      }
+      fd.append('mediatype', uploadKind(m.type));
+      fd.append('uploadmediarequest', JSON.stringify(req));
+      fd.append('webwx_data_ticket', dataTicket);
+      fd.append('pass_ticket', passTicket);
+      fd.append('filename', blob.slice(i * chunkBytes, Math.min(m.size, (i + 1) * chunkBytes), m.mime), m.name);
+      let body: UploadMediaResponse;
+      try {
+        const res = await transport.request({
+          name: 'webwxuploadmedia',
+          role: 'file',
+          path: Path.uploadMedia,
+          method: 'POST',
+          query: [['f', 'json']],
+          form: fd as unknown as globalThis.FormData,
+          timeoutMs: options.uploadTimeoutMs,
+          ...(signal ? { signal } : {}),
+        });
+        body = await readWx<UploadMediaResponse>(res, 'webwxuploadmedia');
+      } catch (err) {
+        if (isOpenwxError(err, 'OWX_ERR_WX_RATE_LIMITED') || isOpenwxError(err, 'OWX_ERR_SYNC_LOGOUT')) throw err;
+        throw owxError('OWX_ERR_UPLOAD_FAILED', [`chunk ${i + 1}/${chunks}: ${(err as Error).message}`], { cause: err, ret: (err as { ret?: number }).ret });
+      }
+      if (body.MediaId) mediaId = body.MediaId;
+      logger.debug({ chunk: i + 1, chunks }, 'uploaded media chunk');
+    }
+    if (!mediaId) throw owxError('OWX_ERR_UPLOAD_FAILED', ['WeChat returned no MediaId']);
+    return mediaId;
+  }
+}
+
+function md5(b: Buffer): string {
+  return createHash('md5').update(b).digest('hex');
+}
+
+async function md5File(path: string): Promise<string> {
+  const h = createHash('md5');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return h.digest('hex');
+}
