@@ -1,0 +1,27 @@
+/**
+ * openwx as a library: `import { Weixin } from 'openwx'`.
+ *
+ *   const client = new Weixin({ dataDir: './data' });
+ *   client.load('ShowMsg');
+ *   client.on('receive_message', (msg) => { if (msg.content === 'ping') void client.sendMessage(msg.sender_id!, 'pong'); });
+ *   await client.run();
+ */
+import { registerPlugin } from './plugins/registry.ts';
+import { ShowMsg } from './plugins/show-msg.ts';
+
+registerPlugin('ShowMsg', ShowMsg as never, 100);
+
+export { Weixin, type WeixinOptions, type LoadOptions, type Target } from './weixin.ts';
+export { Account, type AccountDeps } from './client/account.ts';
+export { parseClientOptions, ClientOptionsSchema, type ClientOptions, type ClientOptionsInput } from './client/options.ts';
+export type {
+  WxClient, ClientEvents, ClientEventName, SendResult, MediaInput, UploadedMedia, Avatar, Query,
+} from './client/interface.ts';
+export type { MediaRef } from './client/outbound.ts';
+export type {
+  User, Friend, Group, GroupBasic, Member, Message, ClientState, MessageType, MessageClass, MessageFormat, MediaType, Sex, Category,
+} from './model/types.ts';
+export { STATES } from './model/types.ts';
+export { OpenwxError, ErrorDefs, owxError, isOpenwxError, type ErrorCode } from './errors.ts';
+export { registerPlugin, getPlugin, pluginNames, type Plugin } from './plugins/registry.ts';
+export { ShowMsg, formatMessage, type ShowMsgData } from './plugins/show-msg.ts';
