@@ -100,7 +100,7 @@ export class ContactBook {
     }
     const old = this.#friends.get(raw.UserName);
     const next = friendFromRaw(raw as RawPerson, old);
-    next.stable_id = old ? old.stable_id : this.#uniqueFriendStable(next);
+    next.stable_id = old ? this.stable.resolve(next.id, next.stable_id) : this.#uniqueFriendStable(next);
     this.#friends.set(next.id, next);
     return old ? friendUpdateEvents(old, next) : [{ event: 'new_friend', args: [next] }];
   }
@@ -131,7 +131,7 @@ export class ContactBook {
       this.#remember(raw);
       // a member's own NickName → markname; keep the group display name the member list gave
       const m = memberFromRaw({ ...(raw as RawPerson), DisplayName: raw.DisplayName || prev.display }, prev);
-      m.stable_id = prev.stable_id;
+      m.stable_id = this.stable.resolve(`${groupId}/${m.id}`, m.stable_id);
       byId.set(m.id, m);
     }
     const next = { ...old, member: old.member.map((m) => byId.get(m.id)!) };
@@ -165,7 +165,7 @@ export class ContactBook {
     const old = this.#user;
     this.#remember(raw);
     const next = userFromRaw(raw, old ?? undefined);
-    next.stable_id = old?.stable_id ?? this.stable.resolve(next.id, next.stable_id);
+    next.stable_id = this.stable.resolve(next.id, next.stable_id);
     this.#user = next;
     return old ? userUpdateEvents(old, next) : [];
   }
@@ -173,9 +173,9 @@ export class ContactBook {
   #setGroup(g: Group, raw: RawContact): Group {
     if (raw.EncryChatRoomId) this.#meta.set(g.id, { ...this.#meta.get(g.id), encryChatRoomId: raw.EncryChatRoomId });
     const prev = this.#groups.get(g.id);
-    g.stable_id = prev ? prev.stable_id : this.stable.resolve(g.id, g.stable_id);
-    const prevMembers = new Map((prev?.member ?? []).map((m) => [m.id, m]));
-    g.member = g.member.map((m) => ({ ...m, stable_id: prevMembers.get(m.id)?.stable_id ?? this.stable.resolve(m.id, m.stable_id) }));
+    // resolve() keeps the first key of a known wire id and records the new computed key as an alias
+    g.stable_id = this.stable.resolve(g.id, g.stable_id);
+    g.member = g.member.map((m) => ({ ...m, stable_id: this.stable.resolve(`${g.id}/${m.id}`, m.stable_id) }));
     this.#groups.set(g.id, g);
     return g;
   }
@@ -187,7 +187,7 @@ export class ContactBook {
       let n = 2;
       while (taken.has(`${s}-${n}`)) n++;
       s = `${s}-${n}`;
-      this.stable.resolve(f.id, s);
+      this.stable.assign(f.id, s);
     }
     return s;
   }

@@ -29,6 +29,11 @@ export class StableIds {
     return stable;
   }
 
+  /** Gives `wireId` this stable id (e.g. a de-duplicated `key-2`). */
+  assign(wireId: string, stable: string): void {
+    this.#byWire.set(wireId, stable);
+  }
+
   #alias(computed: string, stable: string): void {
     this.#aliases.delete(computed);
     this.#aliases.set(computed, stable);
