@@ -114,7 +114,7 @@ test('the family follows the page host', () => {
   assert.equal(t.realUrl({ name: 'x', role: 'file', path: '/p' }).toString(), 'https://file.wx2.qq.com/p');
   assert.equal(t.realUrl({ name: 'x', role: 'login', host: 'login.weixin.qq.com', path: '/qrcode/u' }).toString(), 'https://login.weixin.qq.com/qrcode/u');
   assert.equal(
-    t.realUrl({ name: 'x', role: 'page', url: 'https://wx.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket=A@qrticket_0&uuid=u==', query: [['fun', 'new']] }).toString(),
+    t.realUrl({ name: 'x', role: 'page', path: '', url: 'https://wx.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket=A@qrticket_0&uuid=u==', query: [['fun', 'new']] }).toString(),
     'https://wx.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket=A@qrticket_0&uuid=u==&fun=new',
   );
 });
