@@ -10,6 +10,8 @@ import { registerPlugin } from './plugins/registry.ts';
 import { ShowMsg } from './plugins/show-msg.ts';
 
 registerPlugin('ShowMsg', ShowMsg as never, 100);
+// Registers the named plugin 'Openwx' (the HTTP API, post_api, check_event).
+import './api/plugin.ts';
 
 export { Weixin, type WeixinOptions, type LoadOptions, type Target } from './weixin.ts';
 export { Account, type AccountDeps } from './client/account.ts';
@@ -25,3 +27,5 @@ export { STATES } from './model/types.ts';
 export { OpenwxError, ErrorDefs, owxError, isOpenwxError, type ErrorCode } from './errors.ts';
 export { registerPlugin, getPlugin, pluginNames, type Plugin } from './plugins/registry.ts';
 export { ShowMsg, formatMessage, type ShowMsgData } from './plugins/show-msg.ts';
+export { startOpenwx, type OpenwxHandle, type StartOpenwxOptions, type OpenwxOptions } from './api/index.ts';
+export type { Delivery, Report, DeliveredResponse } from './api/delivery.ts';

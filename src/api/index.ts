@@ -104,18 +104,22 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
     throw e;
   }
 
+  let closing: Promise<void> | null = null;
   return {
     app,
     urls,
     reporter,
     events,
     delivery,
-    async close(flushTimeoutMs = 2_000) {
-      reporter.stop();
-      events.close();
-      await app.close();
-      await reporter.flush(flushTimeoutMs);
-      await delivery?.close();
+    close(flushTimeoutMs = 2_000) {
+      closing ??= (async () => {
+        reporter.stop();
+        events.close();
+        await app.close();
+        await reporter.flush(flushTimeoutMs);
+        await delivery?.close();
+      })();
+      return closing;
     },
   };
 }

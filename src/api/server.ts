@@ -5,7 +5,7 @@
  * unsupported content type, body too large) become 4xx JSON, unknown routes 404 `api not found`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { isOpenwxError, owxError } from '../errors.ts';
@@ -27,7 +27,7 @@ export interface ServerOptions {
 export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger.child({ module: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.options.bodyLimitBytes,
     // The API is a single-account bot surface: one socket per poller is enough, and check_event holds requests
     // for up to checkEventTimeoutMs, so the default request timeout must not cut it short.

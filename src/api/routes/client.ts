@@ -10,7 +10,8 @@ import { S } from '../schemas.ts';
 export function registerClientRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { client, options } = ctx;
   const base = () => {
-    const start = Math.floor(client.startTime / 1000);
+    // startTime is unix seconds of run(); before run() the process start stands in.
+    const start = client.startTime || Math.floor(Date.now() / 1000 - process.uptime());
     return {
       code: 0,
       account: client.account,

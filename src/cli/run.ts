@@ -1,0 +1,182 @@
+/**
+ * `openwx [options]`: log one account in, show its messages (ShowMsg), serve the Openwx API and report to
+ * post_api. With `--sandbox` it first starts an embedded sandbox and logs in to it with auto-confirm, so the whole
+ * system runs offline (`npm run demo`). Settings: src/cli/config.ts. Exits 0 after stop_client, SIGINT or SIGTERM;
+ * exit 2 on a bad setting; exit 1 when startup fails.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { REDACT_PATHS } from '../client/logger.ts';
+import { startOpenwx, type OpenwxHandle } from '../api/index.ts';
+import { clientOptionsOf, loadSettings, openwxOptionsOf, SettingsError, type Settings } from './config.ts';
+import { Weixin } from '../index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+
+/** How long the embedded sandbox waits before it scans and confirms the QR code by itself. */
+const SANDBOX_AUTO_LOGIN_MS = 1_500;
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Flag (commander's camelCase key) → setting name, for every flag that is a setting. */
+const FLAG_SETTINGS: Record<string, string> = {
+  host: 'host',
+  port: 'port',
+  postApi: 'post_api',
+  dataDir: 'data_dir',
+  token: 'token',
+  insecureNoAuth: 'insecure_no_auth',
+  account: 'account',
+  wechatOrigin: 'wechat_origin',
+  desktopMode: 'desktop_mode',
+  downloadMedia: 'download_media',
+  sendIntervalMs: 'send_interval_ms',
+  mediaDir: 'media_dirs',
+  sandbox: 'sandbox',
+  sandboxPort: 'sandbox_port',
+  logLevel: 'log_level',
+  quiet: 'quiet',
+  postEvent: 'post_event',
+  postEventList: 'post_event_list',
+  postMediaData: 'post_media_data',
+  postMessageFilter: 'post_message_filter',
+  checkEventListMaxSize: 'check_event_list_max_size',
+  broadcastMax: 'broadcast_max',
+  stopDelayMs: 'stop_delay_ms',
+};
+
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+
+export function registerRunCommand(program: Command): void {
+  program
+    .version(VERSION, '-V, --version')
+    .option('--host <host>', 'API listen address (default 127.0.0.1; beyond loopback a --token is required)')
+    .option('--port <port>', 'API port (default 3000; 0 = any free port)')
+    .option('--post-api <url>', 'URL that receives every message and event as JSON (its answer can reply)')
+    .option('--data-dir <dir>', 'session, QR code and downloaded media (default ./data)')
+    .option('--config <file>', 'YAML or JSON file of settings (also OPENWX_CONFIG)')
+    .option('--token <secret>', 'API access token, sent as "Authorization: Bearer <secret>" (8+ characters)')
+    .option('--insecure-no-auth', 'allow a non-loopback --host without a token')
+    .option('--account <name>', 'account name (default "default")')
+    .option('--wechat-origin <url>', 'send all WeChat traffic to this origin (e.g. a sandbox)')
+    .option('--no-desktop-mode', 'plain web login instead of the UOS desktop mode')
+    .option('--no-download-media', 'do not download received media')
+    .option('--send-interval-ms <ms>', 'minimum spacing between two sends')
+    .option('--media-dir <dir>', 'folder local media_path / post_api media files may come from (repeatable; default <data-dir>/media)', collect)
+    .option('--sandbox [world]', 'start an embedded sandbox (optionally with a world JSON file) and log in to it')
+    .option('--sandbox-port <port>', 'port of the embedded sandbox and its control API (default 5030)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
+    .option('--quiet', 'do not print messages (no ShowMsg)')
+    .option('--no-post-event', 'do not report events to post_api / check_event')
+    .option('--post-event-list <events>', 'comma-separated events to report (default: Mojo-Weixin\'s list)')
+    .option('--no-post-media-data', 'no base64 media_data in media reports')
+    .option('--post-message-filter <json>', 'only report messages matching this JSON object, e.g. {"type":"group_message"}')
+    .option('--check-event-list-max-size <n>', 'check_event queue size (default 20)')
+    .option('--broadcast-max <n>', 'most friends one id=@all send may reach (default 500)')
+    .option('--stop-delay-ms <ms>', 'delay between the stop_client answer and the stop (default 3000)')
+    .addHelpText(
+      'after',
+      '\nEvery setting is also read from OPENWX_<NAME> env vars (OPENWX_POST_API, …) and from --config;\n' +
+        'precedence: flags > env > config file > defaults. See README.md and docs/api.md.\n' +
+        '\nExamples:\n  openwx --sandbox                     # the offline demo (npm run demo)\n' +
+        '  openwx --post-api http://127.0.0.1:4000/post_api\n',
+    )
+    .action(async (_opts: Record<string, unknown>, cmd: Command) => {
+      const flags: Record<string, unknown> = {};
+      for (const [key, setting] of Object.entries(FLAG_SETTINGS)) {
+        if (cmd.getOptionValueSource(key) === 'cli') flags[setting] = cmd.getOptionValue(key);
+      }
+      const configFile = cmd.getOptionValue('config') as string | undefined;
+      let settings: Settings;
+      try {
+        settings = loadSettings({ flags, env: process.env, configFile });
+      } catch (e) {
+        if (e instanceof SettingsError) {
+          process.stderr.write(`openwx: ${e.message}\n`);
+          process.exit(2);
+        }
+        throw e;
+      }
+      await runOpenwx(settings);
+    });
+}
+
+/** Console lines for people (where things are); everything else goes through the pino logger. */
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export async function runOpenwx(settings: Settings): Promise<void> {
+  const logger: Logger = pino({ level: settings.log_level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  let sandbox: Sandbox | null = null;
+  let client: Weixin | null = null;
+  let api: OpenwxHandle | null = null;
+  let exiting = false;
+
+  const shutdown = async (code: number, why: string) => {
+    if (exiting) return;
+    exiting = true;
+    logger.info({ why }, 'openwx stopping');
+    const hard = setTimeout(() => process.exit(code), 10_000);
+    hard.unref();
+    try {
+      if (client && client.state !== 'stop') await client.stop(why);
+      await api?.close(3_000);
+      await sandbox?.close();
+    } catch (err) {
+      logger.error({ err }, 'error while stopping');
+      code = code || 1;
+    }
+    say(`openwx: stopped (${why})`);
+    process.exit(code);
+  };
+
+  try {
+    let origin = settings.wechat_origin;
+    if (settings.sandbox) {
+      sandbox = await startSandbox({
+        port: settings.sandbox_port,
+        ...(typeof settings.sandbox === 'string' ? { world: settings.sandbox } : {}),
+        autoLoginMs: SANDBOX_AUTO_LOGIN_MS,
+        chatter: true,
+        logger: logger.child({ module: 'sandbox' }),
+      });
+      origin = sandbox.url;
+      say(`openwx: sandbox (fake WeChat) at ${sandbox.url}, control API ${sandbox.url}/__sandbox/`);
+    }
+    client = new Weixin({
+      ...clientOptionsOf(settings, origin),
+      // The sandbox confirms the QR by itself: no terminal QR to scan.
+      ...(settings.sandbox ? { showQrInTerminal: false } : {}),
+      logger,
+    });
+    if (!settings.quiet) client.load('ShowMsg');
+    // Started here rather than through load('Openwx') so a failure to listen stops the command with exit 1.
+    api = await startOpenwx(client, {
+      ...openwxOptionsOf(settings),
+      logger,
+      version: VERSION,
+      onStopClient: () => shutdown(0, 'stop_client'),
+    });
+    say(`openwx: Openwx API at ${api.urls[0]}/openwx/ (account ${client.account})`);
+    if (settings.post_api) say(`openwx: reporting to ${settings.post_api}`);
+  } catch (e) {
+    const msg = (e as Error)?.message ?? String(e);
+    process.stderr.write(`openwx: cannot start: ${msg}\n`);
+    await api?.close(0).catch(() => undefined);
+    await sandbox?.close().catch(() => undefined);
+    process.exit((e as { code?: string }).code === 'OWX_ERR_CONFIG' ? 2 : 1);
+  }
+
+  process.once('SIGINT', () => void shutdown(0, 'SIGINT'));
+  process.once('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  const c = client!;
+  c.on('stop', () => {
+    if (!exiting) void shutdown(0, 'client stopped');
+  });
+  c.run().catch((err: unknown) => {
+    logger.error({ err }, 'login failed');
+    process.stderr.write(`openwx: ${(err as Error)?.message ?? String(err)}\n`);
+    void shutdown(1, 'login failed');
+  });
+}
