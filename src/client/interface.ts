@@ -87,6 +87,7 @@ export type Query = Record<string, string>;
 export interface WxClient {
   readonly account: string;
   readonly state: ClientState;
+  /** Unix seconds when run() started (0 before). */
   readonly startTime: number;
 
   on<E extends ClientEventName>(event: E, listener: (...args: ClientEvents[E]) => void): this;
