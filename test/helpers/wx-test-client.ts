@@ -4,7 +4,7 @@
  * sandbox origin carrying the real `Host` (wx.qq.com, webpush.wx.qq.com, …) and `X-Forwarded-Proto: https`, like a
  * client behind a TLS proxy; cookies are kept under the real-name https URLs.
  */
-import { request } from 'undici';
+import { request, type FormData } from 'undici';
 import { CookieJar } from 'tough-cookie';
 import { hostFamily, QR_HOST, type HostFamily } from '../../src/wire/hosts.ts';
 import { Path } from '../../src/wire/paths.ts';

@@ -58,9 +58,15 @@ export function registerLoginRoutes(app: FastifyInstance, core: SandboxCore): vo
       const o = originOf(req);
       const desktop = /[?&]mod=desktop\b/.test(q['redirect_uri'] ?? '');
       const t = core.newTicket({ ...redirectTarget(core, o), lang: q['lang'] || 'zh_CN', desktop });
-      // The real answer carries two Content-Type headers.
+      // The real answer carries two Content-Type headers, which the framework would merge: write it raw.
+      const text = encodeQRLogin(200, t.uuid);
+      reply.hijack();
       reply.raw.setHeader('Content-Type', ['text/javascript', 'text/html; charset=gbk']);
-      return reply.code(200).send(encodeQRLogin(200, t.uuid));
+      reply.raw.setHeader('Cache-Control', 'no-cache, must-revalidate');
+      reply.raw.setHeader('Content-Length', Buffer.byteLength(text));
+      reply.raw.writeHead(200);
+      reply.raw.end(text);
+      return reply;
     },
   });
 
