@@ -38,3 +38,27 @@ export function account(sb: Sandbox, dataDir: string, o: ClientOptionsInput = {}
     { logger: silent, output: null },
   );
 }
+
+/** A small deterministic world for the client tests. */
+export function testWorld(extra: { loginForbidden?: boolean; pageHost?: string } = {}) {
+  const many = Array.from({ length: 38 }, (_, i) => ({ id: `wxid_m${i}`, nickName: `M${i}`, friend: false }));
+  return {
+    format: 'openwx-sandbox-world/1' as const,
+    ...extra,
+    self: { id: 'wxid_self', uin: 176666155, nickName: '我自己', sex: 1 as const },
+    people: [
+      { id: 'wxid_ann', nickName: 'Ann', remarkName: 'ann-r', sex: 2 as const, province: '广东', city: '深圳' },
+      { id: 'wxid_bob', nickName: 'Bob', sex: 1 as const },
+      { id: 'wxid_cat', nickName: 'Cat', behavior: 'silent' as const },
+      { id: 'wxid_dan', nickName: 'Dan', friend: false },
+      { id: 'wxid_eve', nickName: 'Eve', friend: false },
+      { id: 'gh_news', nickName: 'News', kind: 'public' as const, verifyFlag: 24 },
+      ...many,
+    ],
+    groups: [
+      { id: '100@chatroom', topic: 'Team', owner: 'wxid_self', members: ['wxid_self', 'wxid_ann', 'wxid_bob', 'wxid_dan'], saved: true },
+      { id: '200@chatroom', topic: 'Unsaved', owner: 'wxid_ann', members: ['wxid_self', 'wxid_ann', 'wxid_bob'], saved: false },
+      { id: '300@chatroom', topic: 'Big', owner: 'wxid_self', members: ['wxid_self', 'wxid_ann', ...many.map((m) => m.id)], saved: true },
+    ],
+  };
+}
