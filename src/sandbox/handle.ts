@@ -106,6 +106,11 @@ export class SandboxHandle {
     return { ok: true, pending: this.core.faults.pending() };
   }
 
+  /** synccheck long polls currently held by the online session (lets tests inject while a poll waits). */
+  waitingPolls(): number {
+    return this.core.online()?.waiting ?? 0;
+  }
+
   world(): WorldSpec {
     return this.core.world.toSpec();
   }

@@ -128,6 +128,11 @@ export class Session {
     return () => this.waiters.delete(w);
   }
 
+  /** Long polls currently waiting on this session. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
   end(reason: EndReason): void {
     if (!this.alive) return;
     this.alive = false;

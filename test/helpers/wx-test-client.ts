@@ -4,7 +4,8 @@
  * sandbox origin carrying the real `Host` (wx.qq.com, webpush.wx.qq.com, …) and `X-Forwarded-Proto: https`, like a
  * client behind a TLS proxy; cookies are kept under the real-name https URLs.
  */
-import { request, type FormData } from 'undici';
+import { request, FormData } from 'undici';
+import { createHash } from 'node:crypto';
 import { CookieJar } from 'tough-cookie';
 import { hostFamily, QR_HOST, type HostFamily } from '../../src/wire/hosts.ts';
 import { Path } from '../../src/wire/paths.ts';
@@ -215,6 +216,39 @@ export class WxTestClient {
       if (m) return m;
     }
     throw new Error('message not received in time');
+  }
+
+  /** webwxuploadmedia as the official client does it: 512 KiB chunks with `chunks`/`chunk` when larger. */
+  async upload(bytes: Buffer, name: string, mime: string, mediatype: 'pic' | 'video' | 'doc', to: string, order?: number[]): Promise<any[]> {
+    const CHUNK = 512 * 1024;
+    const chunks = Math.max(1, Math.ceil(bytes.length / CHUNK));
+    const ticket = (await this.jar.getCookies(this.logical('file', '/'))).find((c) => c.key === 'webwx_data_ticket')?.value ?? '';
+    const umr = {
+      UploadType: 2, BaseRequest: this.baseRequest(), ClientMediaId: Date.now(), TotalLen: bytes.length, StartPos: 0,
+      DataLen: bytes.length, MediaType: 4, FromUserName: this.selfName, ToUserName: to,
+      FileMd5: createHash('md5').update(bytes).digest('hex'),
+    };
+    const answers: any[] = [];
+    for (const i of order ?? [...Array(chunks).keys()]) {
+      const form = new FormData();
+      const fields: [string, string][] = [['id', 'WU_FILE_0'], ['name', name], ['type', mime], ['lastModifiedDate', new Date().toString()], ['size', String(bytes.length)]];
+      if (chunks > 1) fields.push(['chunks', String(chunks)], ['chunk', String(i)]);
+      fields.push(['mediatype', mediatype], ['uploadmediarequest', JSON.stringify(umr)], ['webwx_data_ticket', ticket], ['pass_ticket', 'undefined']);
+      for (const [k, v] of fields) form.append(k, v);
+      form.append('filename', new Blob([bytes.subarray(i * CHUNK, (i + 1) * CHUNK)], { type: 'application/octet-stream' }), name);
+      const r = await this.req('file', `${Path.uploadMedia}?f=json`, { method: 'POST', body: form });
+      answers.push(JSON.parse(r.text));
+    }
+    return answers;
+  }
+
+  async sendMsg(endpoint: string, query: string, msg: Record<string, unknown>): Promise<any> {
+    const id = localId();
+    return this.json(endpoint, `${query}${query ? '&' : ''}pass_ticket=${this.passTicket}`, {
+      BaseRequest: this.baseRequest(),
+      Msg: { FromUserName: this.selfName, LocalID: id, ClientMsgId: id, ...msg },
+      Scene: 0,
+    });
   }
 
   async sendText(to: string, content: string): Promise<any> {

@@ -60,8 +60,10 @@ test('synccheck wakes the moment a message is injected (event-driven, not at the
     await drain(client);
     const t0 = Date.now();
     const pending = client.syncCheck();
-    // Whether the inject lands before or during the hold, the answer must come long before the 20 s timeout.
-    setImmediate(() => sb.handle.inject({ type: 'text', from: '李娜🌸', content: 'ping' }));
+    const deadline = Date.now() + 5000;
+    while (sb.handle.waitingPolls() === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.equal(sb.handle.waitingPolls(), 1, 'the synccheck is being held');
+    sb.handle.inject({ type: 'text', from: '李娜🌸', content: 'ping' });
     const r = await pending;
     assert.deepEqual(r, { retcode: 0, selector: 2 });
     assert.ok(Date.now() - t0 < 5000, 'answered well before the long-poll timeout');
