@@ -74,6 +74,8 @@ export class Reporter {
   #ownReplies = new Set<string>();
   #pendingReplies = new Set<Promise<void>>();
   #stopped = false;
+  /** Counters for tests and metrics. */
+  readonly stats = { reported: 0, filtered: 0, replies: 0, ownRepliesIgnored: 0, replyFailures: 0 };
 
   constructor(client: WxClient, o: ReporterOptions) {
     this.#client = client;
@@ -118,6 +120,7 @@ export class Reporter {
         if (!json) return;
         if (queue) this.#o.events.push(json);
         this.#o.delivery?.enqueue({ kind, body: JSON.stringify(json) });
+        this.stats.reported++;
       })
       .catch((err: unknown) => this.#log.warn({ err, kind }, 'report dropped: could not build its JSON'));
   }
@@ -136,7 +139,10 @@ export class Reporter {
       this.#log.warn({ err, id: m.id }, 'message not reported: its post JSON could not be built');
       return;
     }
-    if (!passesFilter(json, this.#o.options.postMessageFilter)) return;
+    if (!passesFilter(json, this.#o.options.postMessageFilter)) {
+      this.stats.filtered++;
+      return;
+    }
     this.#enqueue(postType, () => this.#withMediaData(json, m), true);
   }
 
@@ -157,7 +163,7 @@ export class Reporter {
   }
 
   #remember(r: SendResult): void {
-    for (const id of [r.msgId, r.message?.id]) {
+    for (const id of [r.msgId, r.message?.id, r.msgId && `${r.msgId}:${r.toUserName}`]) {
       if (!id) continue;
       this.#ownReplies.add(String(id));
       if (this.#ownReplies.size > REPLY_MEMORY) this.#ownReplies.delete(this.#ownReplies.values().next().value!);
@@ -180,7 +186,10 @@ export class Reporter {
     const media = typeof a.media === 'string' ? a.media.trim() : '';
     if (!reply && !media) return;
     const msg = JSON.parse(report.body) as PostJson;
-    void this.#reply(report.kind, msg, reply, media).catch((err: unknown) => this.#log.warn({ err }, 'post_api reply failed'));
+    void this.#reply(report.kind, msg, reply, media).catch((err: unknown) => {
+      this.stats.replyFailures++;
+      this.#log.warn({ err }, 'post_api reply failed');
+    });
   }
 
   async #reply(kind: string, msg: PostJson, reply: string, media: string): Promise<void> {
@@ -197,6 +206,7 @@ export class Reporter {
       // Our own replies' send_message reports must not trigger again: wait for replies in flight to learn their ids.
       await Promise.allSettled([...this.#pendingReplies]);
       if (this.#ownReplies.has(String(msg.id))) {
+        this.stats.ownRepliesIgnored++;
         this.#log.debug({ id: msg.id }, 'post_api reply to our own reply ignored');
         return;
       }
@@ -214,6 +224,7 @@ export class Reporter {
     this.#pendingReplies.add(job);
     try {
       await job;
+      this.stats.replies++;
     } finally {
       this.#pendingReplies.delete(job);
     }
