@@ -94,7 +94,7 @@ test('token auth: Bearer required, constant answer {"code":-6,"status":"auth fai
   const api = await startOpenwx(s.client, { listen: { host: '127.0.0.1', port: 0 }, token: 's3cret-token' });
   try {
     const base = api.urls[0]!;
-    for (const h of [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret-token' }]) {
+    for (const h of [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret-token' }] as Record<string, string>[]) {
       const r = await callApi(base, 'get_user_info', {}, 'query', h);
       assert.equal(r.status, 401);
       assert.deepEqual(r.json, { code: -6, status: 'auth failure' });
