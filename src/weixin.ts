@@ -88,12 +88,12 @@ export class Weixin extends Account {
   }
 
   /** Text to a friend, group or member (by object or id). */
-  sendMessage(target: Target, content: string): Promise<SendResult> {
+  async sendMessage(target: Target, content: string): Promise<SendResult> {
     return this.sendText(idOf(target), content);
   }
 
   /** Media from a path, URL, bytes, or a `media_id` of an earlier upload. A string is a path or an http(s) URL. */
-  override sendMedia(target: Target, media: MediaInput | MediaRef | string): Promise<SendResult> {
+  override async sendMedia(target: Target, media: MediaInput | MediaRef | string): Promise<SendResult> {
     const m = typeof media === 'string' ? (/^https?:\/\//i.test(media) ? { url: media } : { path: media }) : media;
     return super.sendMedia(idOf(target), m);
   }

@@ -456,43 +456,43 @@ export class Account extends TypedEmitter implements WxClient {
     return this.#rt;
   }
 
-  sendText(toId: string, content: string): Promise<SendResult> {
+  async sendText(toId: string, content: string): Promise<SendResult> {
     return this.#online().outbound.sendText(toId, content);
   }
-  sendMedia(toId: string, media: MediaInput | MediaRef): Promise<SendResult> {
+  async sendMedia(toId: string, media: MediaInput | MediaRef): Promise<SendResult> {
     return this.#online().outbound.sendMedia(toId, media);
   }
-  uploadMedia(media: MediaInput, toId?: string): Promise<UploadedMedia> {
+  async uploadMedia(media: MediaInput, toId?: string): Promise<UploadedMedia> {
     return this.#online().outbound.uploadMedia(media, toId);
   }
-  revokeMessage(msgId: string, toUserName: string): Promise<boolean> {
+  async revokeMessage(msgId: string, toUserName: string): Promise<boolean> {
     return this.#online().outbound.revoke(msgId, toUserName);
   }
-  createGroup(friendIds: string[], topic?: string): Promise<Group> {
+  async createGroup(friendIds: string[], topic?: string): Promise<Group> {
     return this.#online().ops.createGroup(friendIds, topic);
   }
-  inviteToGroup(groupId: string, friendIds: string[]): Promise<void> {
+  async inviteToGroup(groupId: string, friendIds: string[]): Promise<void> {
     return this.#online().ops.inviteToGroup(groupId, friendIds);
   }
-  kickFromGroup(groupId: string, memberIds: string[]): Promise<void> {
+  async kickFromGroup(groupId: string, memberIds: string[]): Promise<void> {
     return this.#online().ops.kickFromGroup(groupId, memberIds);
   }
-  renameGroup(groupId: string, topic: string): Promise<void> {
+  async renameGroup(groupId: string, topic: string): Promise<void> {
     return this.#online().ops.renameGroup(groupId, topic);
   }
-  setRemark(userName: string, remark: string): Promise<void> {
+  async setRemark(userName: string, remark: string): Promise<void> {
     return this.#online().ops.setRemark(userName, remark);
   }
-  stick(userName: string, pin: boolean): Promise<void> {
+  async stick(userName: string, pin: boolean): Promise<void> {
     return this.#online().ops.stick(userName, pin);
   }
-  addFriend(userName: string, verify: string): Promise<void> {
+  async addFriend(userName: string, verify: string): Promise<void> {
     return this.#online().ops.addFriend(userName, verify);
   }
-  acceptFriendRequest(userName: string, ticket: string): Promise<void> {
+  async acceptFriendRequest(userName: string, ticket: string): Promise<void> {
     return this.#online().ops.acceptFriendRequest(userName, ticket);
   }
-  getAvatar(id: string, groupId?: string): Promise<Avatar> {
+  async getAvatar(id: string, groupId?: string): Promise<Avatar> {
     return this.#online().ops.getAvatar(id, groupId);
   }
 

@@ -68,7 +68,7 @@ test('invite uses addmember below 40 members and invitemember from 40; kick emit
 
 test('rename group → group_property_change; remark friend → friend_property_change; pin', async () => {
   const team = gid('Team');
-  const renamed = nextEvent(a, 'group_property_change', (g: Group, p: string) => g.id === team && p === 'name');
+  const renamed = nextEvent<[Group, string, unknown, unknown]>(a, 'group_property_change', (g, p) => g.id === team && p === 'name');
   await a.renameGroup(team, 'Team 2');
   const [, , oldName, newName] = await renamed;
   assert.deepEqual([oldName, newName], ['Team', 'Team 2']);
