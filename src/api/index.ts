@@ -76,6 +76,7 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
     logger,
     stopClient: () =>
       (stopping ??= (async () => {
+        o.onStopClientRequest?.();
         await client.stop('stop_client');
         await reporter.flush(5_000);
         await o.onStopClient?.();

@@ -76,6 +76,8 @@ export interface OpenwxOptions {
   checkEventTimeoutMs?: number;
   /** Delay between the stop_client answer and the stop (Mojo: 3 s). */
   stopDelayMs?: number;
+  /** Called when stop_client's delay is over, just before the client stops. */
+  onStopClientRequest?: () => void;
   /** Called after stop_client stopped the client (the command exits the process here). */
   onStopClient?: () => void | Promise<void>;
   /** Most friends one `id=@all` send may address. */

@@ -112,6 +112,7 @@ export async function runOpenwx(settings: Settings): Promise<void> {
   let client: Weixin | null = null;
   let api: OpenwxHandle | null = null;
   let exiting = false;
+  let stopWhy = 'client stopped';
 
   const shutdown = async (code: number, why: string) => {
     if (exiting) return;
@@ -156,6 +157,9 @@ export async function runOpenwx(settings: Settings): Promise<void> {
       ...openwxOptionsOf(settings),
       logger,
       version: VERSION,
+      onStopClientRequest: () => {
+        stopWhy = 'stop_client';
+      },
       onStopClient: () => shutdown(0, 'stop_client'),
     });
     say(`openwx: Openwx API at ${api.urls[0]}/openwx/ (account ${client.account})`);
@@ -172,7 +176,7 @@ export async function runOpenwx(settings: Settings): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0, 'SIGTERM'));
   const c = client!;
   c.on('stop', () => {
-    if (!exiting) void shutdown(0, 'client stopped');
+    if (!exiting) void shutdown(0, stopWhy);
   });
   c.run().catch((err: unknown) => {
     logger.error({ err }, 'login failed');
