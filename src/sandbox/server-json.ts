@@ -16,8 +16,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const SIMPLE = /^[^"\\\u0000-\u001f\u2028\u2029]*$/;
+
+function str(s: string): string {
+  return SIMPLE.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 function scalar(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return str(v);
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '0';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
@@ -28,7 +34,7 @@ export function compact(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(compact).join(', ')}]`;
   if (isPlainObject(v)) {
     const parts: string[] = [];
-    for (const k of Object.keys(v)) if (v[k] !== undefined) parts.push(`${JSON.stringify(k)}: ${compact(v[k])}`);
+    for (const k of Object.keys(v)) if (v[k] !== undefined) parts.push(`"${k}": ${compact(v[k])}`);
     return `{${parts.join(',')}}`;
   }
   return scalar(v);
@@ -40,7 +46,7 @@ function prettyObject(o: Record<string, unknown>, indent: string, inline: Readon
   for (const k of Object.keys(o)) {
     const v = o[k];
     if (v === undefined) continue;
-    lines.push(`${inner}${JSON.stringify(k)}: ${prettyValue(k, v, inner, inline)}`);
+    lines.push(`${inner}"${k}": ${prettyValue(k, v, inner, inline)}`);
   }
   if (lines.length === 0) return '{}';
   return `{\n${lines.join(',\n')}\n${indent}}`;

@@ -14,20 +14,38 @@ import type { Session } from './sessions.ts';
 
 type Obj = Record<string, unknown>;
 
-function hashNum(id: string, mod: number): number {
-  return createHash('md5').update(id).digest().readUInt32BE(0) % mod;
+/** Bounded memo for values derived from ids and names (hashing and emoji scanning dominate big batch answers). */
+class Memo<V> {
+  private readonly m = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string, make: (k: string) => V): V {
+    let v = this.m.get(k);
+    if (v === undefined) {
+      if (this.m.size >= this.max) this.m.clear();
+      v = make(k);
+      this.m.set(k, v);
+    }
+    return v;
+  }
+}
+
+const hashes = new Memo<number>(200000);
+const spans = new Memo<string>(200000);
+
+function hashNum(id: string): number {
+  return hashes.get(id, (k) => createHash('md5').update(k).digest().readUInt32BE(0));
 }
 
 /** A stable avatar `seq` per world id (9–10 digits, like the captures). */
 export function headSeq(id: string): number {
-  return 600000000 + hashNum(id, 1000000000);
+  return 600000000 + (hashNum(id) % 1000000000);
 }
 
 function attrStatus(id: string): number {
-  return 4000 + hashNum(`a:${id}`, 200000);
+  return 4000 + ((hashNum(id) >>> 7) % 200000);
 }
 
-const e = (s: string | undefined): string => unicodeToEmojiSpans(s ?? '');
+const e = (s: string | undefined): string => (s ? spans.get(s, unicodeToEmojiSpans) : '');
 
 export class WireView {
   constructor(

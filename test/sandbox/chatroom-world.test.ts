@@ -172,7 +172,7 @@ test('`openwx sandbox` prints one line with its base URL and stops on SIGTERM', 
   const m = /^openwx sandbox listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
   assert.ok(m, line);
   const r = await fetch(`${m[1]}/__sandbox/state`);
-  assert.equal((await r.json()).friends, 20);
+  assert.equal(((await r.json()) as { friends: number }).friends, 20);
   p.kill('SIGTERM');
   const [code] = await once(p, 'exit');
   assert.equal(code, 0);
