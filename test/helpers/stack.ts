@@ -65,11 +65,11 @@ export async function callApi(
   let url = `${base}${path}`;
   let res;
   if (via === 'query') {
-    const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+    const qs = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
     if (qs) url += `?${qs}`;
     res = await request(url, { method: 'GET', headers });
   } else if (via === 'form') {
-    const body = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+    const body = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
     res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
   } else if (via === 'json') {
     res = await request(url, { method: 'POST', body: JSON.stringify(params), headers: { 'content-type': 'application/json', ...headers } });
