@@ -31,7 +31,17 @@ function run(reply: FastifyReply, fn: () => unknown): FastifyReply {
   }
 }
 
-export function registerControlRoutes(app: FastifyInstance, h: SandboxHandle): void {
+export function registerControlRoutes(root: FastifyInstance, h: SandboxHandle): void {
+  // Own encapsulated context: every body is read as text and parsed as JSON, whatever its Content-Type
+  // (`curl -d '{…}'` sends application/x-www-form-urlencoded).
+  void root.register(async (app) => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    routes(app, h);
+  });
+}
+
+function routes(app: FastifyInstance, h: SandboxHandle): void {
   const P = '/__sandbox';
   app.get(`${P}/state`, (_req, reply) => run(reply, () => h.state()));
   app.get(`${P}/sent`, (_req, reply) => run(reply, () => h.sent()));

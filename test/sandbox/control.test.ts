@@ -186,6 +186,19 @@ test('bad control input → 400 with an error naming the problem', async () => {
   assert.equal(r.status, 404);
 });
 
+test('control bodies are JSON whatever the Content-Type (curl -d sends form-urlencoded)', async () => {
+  const { request } = await import('undici');
+  const r = await request(`${sb.url}/__sandbox/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: JSON.stringify({ type: 'text', from: '王芳', content: 'via curl' }),
+  });
+  assert.equal(r.statusCode, 200);
+  const { msgIds } = (await r.body.json()) as { msgIds: string[] };
+  const [m] = await receive(msgIds);
+  assert.equal(m.Content, 'via curl');
+});
+
 test('GET /__sandbox/world returns the world; it loads back as --world', async () => {
   const w = (await control(sb, 'GET', 'world')).json;
   assert.equal(w.format, 'openwx-sandbox-world/1');
