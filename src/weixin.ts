@@ -3,7 +3,9 @@
  * `.run()`, `.stop()`, typed events, `.searchFriend/.searchGroup`, `.sendMessage`, `.sendMedia` and the operations.
  * A plugin is a function `(client, data)`; named plugins ("ShowMsg", "Openwx", …) come from the registry.
  */
+import { pino } from 'pino';
 import { owxError } from './errors.ts';
+import { REDACT_PATHS } from './client/logger.ts';
 import { Account, type AccountDeps } from './client/account.ts';
 import type { MediaInput, Query, SendResult } from './client/interface.ts';
 import type { ClientOptionsInput } from './client/options.ts';
@@ -11,7 +13,10 @@ import type { MediaRef } from './client/outbound.ts';
 import type { Friend, Group, Member } from './model/types.ts';
 import { getPlugin, type Plugin } from './plugins/registry.ts';
 
-export interface WeixinOptions extends ClientOptionsInput, AccountDeps {}
+export interface WeixinOptions extends ClientOptionsInput, AccountDeps {
+  /** Level of the default logger when no `logger` is given (trace … silent); default OPENWX_LOG_LEVEL or info. */
+  logLevel?: string;
+}
 
 export interface LoadOptions {
   /** Higher runs first (default: the registered priority, else 0). */
@@ -36,8 +41,9 @@ export class Weixin extends Account {
   #seq = 0;
 
   constructor(options: WeixinOptions = {}) {
-    const { logger, output, clock, ...clientOptions } = options;
-    super(clientOptions, { ...(logger ? { logger } : {}), ...(output !== undefined ? { output } : {}), ...(clock ? { clock } : {}) });
+    const { logger, output, clock, logLevel, ...clientOptions } = options;
+    const log = logger ?? (logLevel ? pino({ level: logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }) : undefined);
+    super(clientOptions, { ...(log ? { logger: log } : {}), ...(output !== undefined ? { output } : {}), ...(clock ? { clock } : {}) });
     this.addLoadingHook(() => this.#callPlugins());
   }
 

@@ -45,7 +45,7 @@ export const ClientOptionsSchema = z.object({
   wechatOrigin: z.string().url().optional(),
   /** UOS desktop mode (`mod=desktop` + UOS headers on webwxnewloginpage); false = plain web mode. */
   desktopMode: z.boolean().default(true),
-  uosHeaders: UosHeadersSchema.prefault({}),
+  uosHeaders: UosHeadersSchema.strict().prefault({}),
   userAgent: z.string().min(1).default(DEFAULT_USER_AGENT),
   /** `lang` sent where the official client sends it. */
   lang: z.string().min(1).default('zh_CN'),
@@ -114,7 +114,7 @@ export const ClientOptionsSchema = z.object({
   /** Upload size limit (Mojo: 20 MiB). */
   mediaSizeMaxBytes: positive(20 * 1024 * 1024),
   uploadChunkBytes: positive(512 * 1024),
-});
+}).strict();
 
 export type ClientOptionsInput = z.input<typeof ClientOptionsSchema>;
 export type ClientOptions = z.output<typeof ClientOptionsSchema> & { mediaDir: string };
