@@ -42,6 +42,20 @@ test('get_avatar: unknown object is JSON code 100, not an image and not an empty
   assert.equal(m.json.code, 100);
 });
 
+test('get_avatar: an avatar WeChat does not deliver is HTTP 404 JSON code 201, at once', async () => {
+  s.sb.handle.fault({ endpoint: 'webwxgeticon', status: 500, times: 10 });
+  try {
+    const r = await s.call('get_avatar', { id: s.friendId('王芳') });
+    assert.equal(r.status, 404);
+    assert.match(String(r.headers['content-type']), /application\/json/);
+    assert.equal(r.json.code, 201);
+    assert.match(r.json.status, /^avatar not available: /);
+  } finally {
+    // Use up the remaining faults so later avatar fetches work again.
+    await waitFor(async () => (await s.call('get_avatar', { id: s.friendId('王芳') })).status === 200, 'faults used up');
+  }
+});
+
 test('sniffImageType', () => {
   assert.equal(sniffImageType(Buffer.from('GIF89a....'), 'x'), 'image/gif');
   assert.equal(sniffImageType(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]), 'x'), 'image/png');
