@@ -76,6 +76,7 @@ export class Account extends TypedEmitter implements WxClient {
   #running: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #stopReason: OpenwxError | null = null;
+  #loggingOut = false;
   #lastUin = '';
   #cancelSave: (() => void) | null = null;
   readonly #sent = new Set<string>();
@@ -124,6 +125,7 @@ export class Account extends TypedEmitter implements WxClient {
 
   async #start(): Promise<void> {
     this.#stopReason = null;
+    this.#loggingOut = false;
     this.startTime = Math.floor(this.#timers.clock.now() / 1000);
     this.#sm.to('loading');
     const rt = this.#wire();
@@ -238,7 +240,7 @@ export class Account extends TypedEmitter implements WxClient {
 
   /** The sync loop saw a logout retcode. */
   #onLogout(retcode: number, where: string): void {
-    if (this.#sm.state === 'stop' || this.#stopping) return;
+    if (this.#sm.state === 'stop' || this.#stopping || this.#loggingOut) return;
     const reason = `logged out by WeChat (${where} retcode ${retcode})`;
     this.#log.warn({ retcode, policy: this.options.relogin }, reason);
     this.emit('logout', reason, retcode);
@@ -302,9 +304,14 @@ export class Account extends TypedEmitter implements WxClient {
   /** Logs out of WeChat (webwxlogout), forgets the session and stops. */
   async logout(): Promise<void> {
     const rt = this.#rt;
-    if (rt && this.#session.hasKeys()) await rt.ops.logout();
+    const had = this.#session.hasKeys();
+    this.#loggingOut = true;
+    // stop receiving first: the server answers the pending synccheck with a logout retcode
+    await rt?.sync.stop();
+    if (rt && had) await rt.ops.logout();
     this.#session.clear();
     this.#saveSession();
+    if (had) this.emit('logout', 'logout');
     await this.stop('logout');
   }
 

@@ -71,3 +71,47 @@ test('text send is observed by the server and reported with Ret, MsgID and Local
     tmp.cleanup();
   }
 });
+
+test('host family from the redirect (wx2): push/file hosts follow, kept across a resume; plain web mode logs in too', async () => {
+  const sb = await sandbox({ pageHost: 'wx2.qq.com' });
+  const tmp = tempDir();
+  try {
+    const a = account(sb, tmp.dir, { desktopMode: false });
+    await a.run();
+    assert.equal(a.info().pageHost, 'wx2.qq.com');
+    const f = a.friends().find((x) => x.id.startsWith('@'))!;
+    assert.equal((await a.sendText(f.id, 'on wx2')).code, 0);
+    await a.stop();
+    const b = account(sb, tmp.dir, { desktopMode: false });
+    const login = nextEvent(b, 'login');
+    await b.run();
+    assert.deepEqual(await login, [0]);
+    assert.equal(b.info().pageHost, 'wx2.qq.com');
+    await b.stop();
+  } finally {
+    await sb.close();
+    tmp.cleanup();
+  }
+});
+
+test('logout(): webwxlogout, the session is forgotten (next start needs a login), logout + stop events', async () => {
+  const sb = await sandbox();
+  const tmp = tempDir();
+  try {
+    const a = account(sb, tmp.dir);
+    await a.run();
+    const log = recordEvents(a, ['logout', 'stop']);
+    await a.logout();
+    assert.deepEqual(log.map((e) => e.name), ['logout', 'stop']);
+    await waitFor(() => sb.handle.state().login !== 'online', 'server-side logout');
+    const b = account(sb, tmp.dir, { pushLogin: false });
+    const events = recordEvents(b, ['input_qrcode', 'login']);
+    await b.run();
+    assert.equal(events.filter((e) => e.name === 'input_qrcode').length, 1);
+    assert.deepEqual(events.find((e) => e.name === 'login')!.args, [1]);
+    await b.stop();
+  } finally {
+    await sb.close();
+    tmp.cleanup();
+  }
+});

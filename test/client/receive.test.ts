@@ -117,3 +117,12 @@ test('a message in a group the client does not know yet fetches the group first 
   assert.equal(a.group(m.group_id!)!.name, 'Fresh');
   assert.ok(r.ok);
 });
+
+test('a failed media download still delivers the message, with media_error saying why', async () => {
+  sb.handle.fault({ endpoint: 'webwxgetmsgimg', status: 500, times: 1 });
+  const m = await inject({ type: 'image', from: 'Ann' });
+  assert.equal(m.format, 'media');
+  assert.equal(m.media_path, undefined);
+  assert.match(String(m.media_error), /500/);
+  assert.equal(m.content, '[图片]');
+});
