@@ -18,23 +18,14 @@ import type { InitResponse, RawContact } from '../wire/types.ts';
 import { SessionStore, type SessionSnapshot } from '../store/session-store.ts';
 import { systemClock, Timers, type Clock } from './clock.ts';
 import { ContactBook } from './contact-book.ts';
-import { ContactsApi } from './contacts.ts';
 import { TypedEmitter } from './events.ts';
-import { Inbound } from './inbound.ts';
 import type { Avatar, MediaInput, Query, SendResult, UploadedMedia, WxClient } from './interface.ts';
 import { defaultLogger, type Logger } from './logger.ts';
-import { LoginFlow } from './login-flow.ts';
-import { MediaDownloader } from './media-download.ts';
 import { parseClientOptions, type ClientOptions, type ClientOptionsInput } from './options.ts';
-import { Operations } from './operations.ts';
-import { Outbound, type MediaRef } from './outbound.ts';
-import { QrPresenter } from './qr.ts';
-import { SendQueue } from './send-queue.ts';
+import type { MediaRef } from './outbound.ts';
+import { buildRuntime, type Runtime } from './runtime.ts';
 import { Session } from './session.ts';
 import { StateMachine } from './state.ts';
-import { SyncLoop } from './sync-loop.ts';
-import { HttpTransport } from './transport.ts';
-import { Uploader } from './upload.ts';
 
 export interface AccountDeps {
   /** A pino logger; the account logs through a child `{ account }`. Default: pino on stderr, level OPENWX_LOG_LEVEL|info. */
@@ -42,20 +33,6 @@ export interface AccountDeps {
   /** Where the terminal QR is printed (default process.stdout when `showQrInTerminal`); null = nowhere. */
   output?: Writable | null;
   clock?: Clock;
-}
-
-/** The components of one run (rebuilt by each `run()`; torn down by `stop()`). */
-interface Runtime {
-  ctrl: AbortController;
-  transport: HttpTransport;
-  qr: QrPresenter;
-  login: LoginFlow;
-  contacts: ContactsApi;
-  sync: SyncLoop;
-  queue: SendQueue;
-  outbound: Outbound;
-  ops: Operations;
-  inbound: Inbound;
 }
 
 const SENT_IDS_MAX = 2000;
@@ -318,62 +295,26 @@ export class Account extends TypedEmitter implements WxClient {
   // ---- wiring -------------------------------------------------------------------------------------------
 
   #wire(): Runtime {
-    const o = this.options;
-    const log = this.#log;
-    const timers = this.#timers;
-    const session = this.#session;
-    const book = this.#book;
-    const ctrl = new AbortController();
-    const signal = () => ctrl.signal;
-    const transport = new HttpTransport({
-      userAgent: o.userAgent, pageHost: o.pageHost, requestTimeoutMs: o.requestTimeoutMs, logger: log,
-      ...(o.wechatOrigin ? { wechatOrigin: o.wechatOrigin } : {}),
-    });
-    const qr = new QrPresenter(transport, {
-      dataDir: o.dataDir, account: o.account, showInTerminal: o.showQrInTerminal, output: this.#output, requestTimeoutMs: o.requestTimeoutMs,
-    }, log);
-    const login = new LoginFlow({
-      transport, session, options: o, logger: log, timers, qr, signal: ctrl.signal,
-      hooks: {
-        onQrcode: (img) => {
-          this.#sm.to('scaning');
-          this.emit('input_qrcode', img.path, img.base64, img.url);
-        },
-        onQrcodeExpire: () => this.emit('qrcode_expire'),
-        onScanned: () => this.#sm.to('confirming'),
-        onCancelled: () => this.#sm.to('scaning'),
-        onRefused: (_ret, message) => this.emit('login', -1, message),
+    return buildRuntime({
+      options: this.options, logger: this.#log, timers: this.#timers, session: this.#session, book: this.#book, output: this.#output,
+    }, {
+      onQrcode: (img) => {
+        this.#sm.to('scaning');
+        this.emit('input_qrcode', img.path, img.base64, img.url);
       },
-    });
-    const contacts = new ContactsApi({ transport, session, options: o, logger: log, timers, signal });
-    const queue = new SendQueue(o, timers, log);
-    const uploader = new Uploader({ transport, session, options: o, logger: log });
-    const outbound = new Outbound({
-      transport, session, options: o, logger: log, queue, uploader, signal,
+      onQrcodeExpire: () => this.emit('qrcode_expire'),
+      onScanned: () => this.#sm.to('confirming'),
+      onCancelled: () => this.#sm.to('scaning'),
+      onRefused: (_ret, message) => this.emit('login', -1, message),
       onSent: (m) => this.emit('send_message', m),
-      remember: (id) => this.#rememberSent(id),
-    });
-    const emitContacts = (ev: ContactEvent[]) => this.#emitContacts(ev);
-    const ops = new Operations({ transport, session, options: o, logger: log, book, contacts, emitContacts, signal });
-    const downloader = new MediaDownloader({ transport, session, options: o, logger: log, signal });
-    const inbound = new Inbound({
-      book, contacts, downloader, options: o, logger: log, emitContacts,
+      rememberSent: (id) => this.#rememberSent(id),
+      sentByUs: (id) => this.#sent.has(id),
+      emitContacts: (ev) => this.#emitContacts(ev),
       emitMessage: (m) => this.#emitMessage(m),
       emitFriendRequest: (r) => this.#emitFriendRequest(r),
-      sentByUs: (id) => this.#sent.has(id),
+      afterSync: () => this.#saveSoon(),
+      onLogout: (ret, where) => this.#onLogout(ret, where),
     });
-    const sync = new SyncLoop({
-      transport, session, options: o, logger: log, timers,
-      handlers: {
-        onSync: async (resp) => {
-          await inbound.handleSync(resp);
-          this.#saveSoon();
-        },
-        onLogout: (ret, where) => this.#onLogout(ret, where),
-        onUnknownRetcode: (ret, where) => log.debug({ ret, where }, 'unknown retcode'),
-      },
-    });
-    return { ctrl, transport, qr, login, contacts, sync, queue, outbound, ops, inbound };
   }
 
   #emitContacts(events: ContactEvent[]): void {

@@ -13,10 +13,10 @@ export const REDACT_PATHS = [
 ];
 
 export function defaultLogger(): Logger {
-  return pino({
-    level: process.env['OPENWX_LOG_LEVEL'] ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
+  return pino(
+    { level: process.env['OPENWX_LOG_LEVEL'] ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    pino.destination(2),
+  );
 }
 
 const SECRET_PARAMS = new Set([

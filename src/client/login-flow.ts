@@ -18,6 +18,7 @@ import type { ClientOptions } from './options.ts';
 import type { QrImage, QrPresenter } from './qr.ts';
 import type { Session } from './session.ts';
 import type { HttpTransport } from './transport.ts';
+import { retrying } from './retry.ts';
 import { expectStatus } from './wx-response.ts';
 
 export interface LoginHooks {
@@ -297,30 +298,19 @@ export class LoginFlow {
     return { ok: true };
   }
 
-  /** Runs `fn`, retrying network errors, HTTP 5xx and garbage answers with backoff (requestRetries times). */
+  /** Runs `fn`, retrying network errors, HTTP errors and garbage answers with backoff (requestRetries times). */
   async #retrying<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      this.#checkAborted();
-      try {
-        const r = await fn();
-        this.#backoff.reset();
-        return r;
-      } catch (err) {
-        if (this.#d.signal.aborted) throw this.#d.signal.reason ?? err;
-        const retriable =
-          !isOpenwxError(err) ||
-          isOpenwxError(err, 'OWX_ERR_NETWORK') ||
-          isOpenwxError(err, 'OWX_ERR_TIMEOUT') ||
-          isOpenwxError(err, 'OWX_ERR_WX_HTTP') ||
-          isOpenwxError(err, 'OWX_ERR_WX_BAD_RESPONSE');
-        if (!retriable || attempt >= this.#o.requestRetries) {
-          if (isOpenwxError(err)) throw err;
-          throw owxError('OWX_ERR_LOGIN_FAILED', [`${name}: ${(err as Error).message}`], { cause: err });
-        }
-        const delay = this.#backoff.next();
-        this.#d.logger.warn({ step: name, err: (err as Error).message, retryInMs: delay }, 'login step failed; retrying');
-        await this.#d.timers.sleep(delay, this.#d.signal);
-      }
+    this.#checkAborted();
+    const o = this.#o;
+    try {
+      return await retrying(name, {
+        retries: o.requestRetries, baseMs: o.backoffBaseMs, maxMs: o.backoffMaxMs, timers: this.#d.timers, logger: this.#d.logger,
+        signal: this.#d.signal,
+      }, fn);
+    } catch (err) {
+      if (this.#d.signal.aborted) throw this.#d.signal.reason ?? err;
+      if (isOpenwxError(err)) throw err;
+      throw owxError('OWX_ERR_LOGIN_FAILED', [`${name}: ${(err as Error).message}`], { cause: err });
     }
   }
 
