@@ -32,8 +32,20 @@ export interface InboundDeps {
   sentByUs(msgId: string): boolean;
 }
 
+/** How many recent MsgIds are remembered to drop a message WeChat delivers twice. */
+const SEEN_MAX = 5000;
+
 export class Inbound {
+  readonly #seen = new Set<string>();
   constructor(private readonly d: InboundDeps) {}
+
+  /** True the first time a MsgId is seen (WeChat may redeliver after a retried sync). */
+  #first(msgId: string): boolean {
+    if (!msgId || this.#seen.has(msgId)) return !msgId;
+    this.#seen.add(msgId);
+    if (this.#seen.size > SEEN_MAX) this.#seen.delete(this.#seen.values().next().value!);
+    return true;
+  }
 
   async handleSync(resp: SyncResponse): Promise<void> {
     const { book, emitContacts } = this.d;
@@ -52,6 +64,10 @@ export class Inbound {
 
   async #message(raw: RawMessage): Promise<void> {
     const { book } = this.d;
+    if (!this.#first(String(raw.MsgId ?? ''))) {
+      this.d.logger.debug({ msgId: raw.MsgId }, 'duplicate message dropped');
+      return;
+    }
     const decoded = decodeMessage(raw, { selfId: book.selfId, isGroup: (id) => isGroupId(id) || book.group(id) !== undefined });
     if (decoded.kind === 'friend_request') return this.#friendRequest(decoded);
     if (decoded.kind === 'status_notify') return this.#statusNotify(decoded);

@@ -51,6 +51,8 @@ export class SyncLoop {
   #rateLimited = 0;
   /** Serialises webwxsync calls (the loop and `syncNow()`). */
   #syncing: Promise<void> = Promise.resolve();
+  /** jQuery's `_` cache-buster of the official page: load time in ms, +1 per call. */
+  #tick = Date.now();
   lastSyncCheckAt = 0;
 
   constructor(d: SyncLoopDeps) {
@@ -170,7 +172,7 @@ export class SyncLoop {
         ['uin', session.uin],
         ['deviceid', session.baseRequest().DeviceID],
         ['synckey', formatSyncKey(session.checkKey())],
-        ['_', now],
+        ['_', this.#tick++],
       ],
       timeoutMs: options.syncCheckTimeoutMs,
       signal,

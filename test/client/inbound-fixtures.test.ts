@@ -105,3 +105,16 @@ test('captured single messages of every type decode to one event each', async ()
     }
   }
 });
+
+test('a message WeChat delivers twice is reported once', async () => {
+  const resp = fixtureJson<SyncResponse>('webwxsync-group-text.wx-2015.json');
+  const { inbound, events, close } = setup(resp.AddMsgList[0]!.ToUserName);
+  try {
+    const once = { ...resp, ModContactList: [], DelContactList: [] };
+    await inbound.handleSync(once);
+    await inbound.handleSync(once);
+    assert.equal(events.filter((e) => e.name === 'receive_message').length, 1);
+  } finally {
+    await close();
+  }
+});
