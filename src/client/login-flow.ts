@@ -13,7 +13,7 @@ import { Path } from '../wire/paths.ts';
 import type { PushLoginResponse } from '../wire/types.ts';
 import { Backoff } from './backoff.ts';
 import type { Timers } from './clock.ts';
-import type { Logger } from './logger.ts';
+import { safeUrl, type Logger } from './logger.ts';
 import type { ClientOptions } from './options.ts';
 import type { QrImage, QrPresenter } from './qr.ts';
 import type { Session } from './session.ts';
@@ -293,7 +293,7 @@ export class LoginFlow {
     if (!session.hasKeys()) {
       throw owxError('OWX_ERR_LOGIN_FAILED', ['webwxnewloginpage answered ret 0 without skey/wxsid/wxuin']);
     }
-    if (a.redirecturl) logger.info({ redirecturl: a.redirecturl }, 'webwxnewloginpage asked for a redirect (ignored)');
+    if (a.redirecturl) logger.info({ redirecturl: safeUrl(a.redirecturl) }, 'webwxnewloginpage asked for a redirect (ignored)');
     logger.info({ host: transport.family.page }, 'login confirmed');
     return { ok: true };
   }
