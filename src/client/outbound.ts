@@ -51,6 +51,8 @@ const KNOWN_MEDIA_MAX = 500;
 
 export class Outbound {
   readonly #known = new Map<string, KnownMedia>();
+  /** MsgID → LocalID of our recent sends: revoke sends the original ClientMsgId, as the official client. */
+  readonly #localIds = new Map<string, string>();
   constructor(private readonly d: OutboundDeps) {}
 
   async sendText(to: string, content: string): Promise<SendResult> {
@@ -107,7 +109,7 @@ export class Outbound {
       path: Path.revokeMsg,
       method: 'POST',
       query: session.passTicketParam(),
-      json: { BaseRequest: session.baseRequest(), SvrMsgId: svr, ToUserName: to, ClientMsgId: newLocalId() },
+      json: { BaseRequest: session.baseRequest(), SvrMsgId: svr, ToUserName: to, ClientMsgId: this.#localIds.get(svr) ?? newLocalId() },
       signal: this.d.signal(),
     });
     const body = await readJson<RevokeMsgResponse>(res, 'webwxrevokemsg');
@@ -219,6 +221,8 @@ export class Outbound {
       ...fields(r),
     };
     if (ok) {
+      this.#localIds.set(msgId, r?.localId || lid);
+      if (this.#localIds.size > KNOWN_MEDIA_MAX * 4) this.#localIds.delete(this.#localIds.keys().next().value!);
       this.d.remember(msgId);
       this.d.onSent(message);
     }
