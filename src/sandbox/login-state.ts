@@ -38,8 +38,15 @@ export class LoginTicket {
     return this.state !== 'confirmed' && Date.now() >= this.expiresAt;
   }
 
+  /**
+   * The login poll's `redirect_uri`. A desktop-mode login (jslogin's redirect_uri was `…webwxnewloginpage?mod=desktop`)
+   * keeps that `mod=desktop` and gets the ticket parameters appended after it, as a login service preserves the query
+   * of the redirect_uri it was given: wechat4u (UOS login, tested against the real server in its PR #303) GETs this URL
+   * unchanged with the UOS headers and only accepts the desktop answer (HTTP 301).
+   */
   redirectUri(): string {
-    return `${this.init.redirectOrigin}/cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket=${this.ticket}&uuid=${this.uuid}&lang=${this.init.lang}&scan=${this.scanTime}`;
+    const mod = this.init.desktop ? 'mod=desktop&' : '';
+    return `${this.init.redirectOrigin}/cgi-bin/mmwebwx-bin/webwxnewloginpage?${mod}ticket=${this.ticket}&uuid=${this.uuid}&lang=${this.init.lang}&scan=${this.scanTime}`;
   }
 
   scan(): void {

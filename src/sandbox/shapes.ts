@@ -134,8 +134,9 @@ export class WireView {
   }
 
   /**
-   * A chatroom contact. `getcontact`: saved room, no members; `init`: members in light form, ContactFlag 0;
-   * `batch`: full members, EncryChatRoomId, headimg with empty skey.
+   * A chatroom contact. `getcontact`: saved room, no members and `MemberCount` 0 (the real list in wechat4u's
+   * captured webwxgetcontact fixture; wechat4u fetches exactly those rooms through batchgetcontact); `init`: members
+   * in light form, ContactFlag 0; `batch`: full members, EncryChatRoomId, headimg with empty skey.
    */
   group(g: Group, flavor: 'getcontact' | 'init' | 'batch'): Obj {
     const u = this.session.ids.group(g.spec.id);
@@ -148,7 +149,7 @@ export class WireView {
       NickName: e(g.spec.topic),
       HeadImgUrl: this.headImgUrl(u, flavor === 'init' ? 0 : headSeq(g.spec.id), flavor === 'batch' ? '' : this.skey),
       ContactFlag: flavor === 'init' ? 0 : flavor === 'batch' ? ContactFlag.CHATCONTACT : ContactFlag.CONTACT | ContactFlag.CHATCONTACT,
-      MemberCount: g.spec.members.length,
+      MemberCount: flavor === 'getcontact' ? 0 : g.spec.members.length,
       MemberList: members,
       RemarkName: '',
       HideInputBarFlag: 0,

@@ -126,8 +126,11 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
     },
   });
 
+  // The official client GETs; POST (parameters in the query, body ignored) is answered the same, as the real server
+  // did for clients that POST it: wechat4u's recorded test/nock.js (`.post('/cgi-bin/mmwebwx-bin/webwxgetcontact')`)
+  // and weixinbot 0.6.1 (npm, fetchContact posts `{}`).
   wireRoute(app, core, {
-    method: 'GET',
+    method: ['GET', 'POST'],
     path: Path.getContact,
     endpoint: 'webwxgetcontact',
     faultAnswer: jsonFault('webwxgetcontact', STYLE.getContact),

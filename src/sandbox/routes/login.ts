@@ -44,8 +44,10 @@ function pollAnswer(core: SandboxCore, t: LoginTicket, loginIcon: boolean): stri
 export function registerLoginRoutes(app: FastifyInstance, core: SandboxCore): void {
   const js = (code: number) => ({ contentType: 'text/javascript', body: `window.code=${code};` });
 
+  // POST is answered like GET (parameters in the query): wechat4u has always fetched jslogin with POST from the real
+  // server (src/core.js getUUID; its test/nock.js records `.post('/jslogin')`).
   wireRoute(app, core, {
-    method: 'GET',
+    method: ['GET', 'POST'],
     path: Path.jslogin,
     endpoint: 'jslogin',
     faultAnswer: (ret) => ({ contentType: 'text/javascript', body: encodeQRLogin(ret, null, 'fault injected') }),
