@@ -49,6 +49,8 @@ export function route<S extends z.ZodType>(app: FastifyInstance, name: string, s
   app.route({
     method: ['GET', 'POST'],
     url: `/openwx/${name}`,
+    // The OpenAPI document (openapi.ts) is generated from this: the route's name and its parameter schema.
+    config: { openwx: { name, params: schema } },
     handler: async (req, reply) => {
       const parsed = schema.safeParse(req.owx.params);
       if (!parsed.success) throw owxError('OWX_ERR_BAD_PARAM', [describeIssues(parsed.error)]);

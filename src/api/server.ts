@@ -19,6 +19,7 @@ import { registerFriendRoutes } from './routes/friends.ts';
 import { registerMediaRoutes } from './routes/media.ts';
 import { registerClientRoutes } from './routes/client.ts';
 import { registerEventRoutes } from './routes/events.ts';
+import { trackRoutes } from './route-table.ts';
 
 export interface ServerOptions {
   token?: string | undefined;
@@ -34,6 +35,7 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
     requestTimeout: 0,
     forceCloseConnections: true,
   });
+  trackRoutes(app);
   await app.register(formbody);
   await app.register(multipart, {
     attachFieldsToBody: true,
@@ -45,6 +47,8 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
   if (so.token) {
     const want = digest(so.token);
     app.addHook('onRequest', async (req, reply) => {
+      // The console page and its files, and health, are served without the token (route config `public`).
+      if (req.routeOptions.config?.public === true) return;
       const h = req.headers.authorization ?? '';
       const m = /^Bearer\s+(.+)$/i.exec(h);
       if (!m || !timingSafeEqual(digest(m[1]!.trim()), want)) {

@@ -1,0 +1,312 @@
+/**
+ * What every Openwx route answers, as zod schemas (the OpenAPI document's `components.schemas`), and how each
+ * route is documented: summary, tag, and its answers by HTTP status. The parameters are not here: they come from
+ * the schema each route validates with (schemas.ts, carried in the route's config). test/api/openapi.test.ts
+ * checks real answers against these schemas, so the document cannot drift from what the routes send.
+ *
+ * A route added with `route()` and not listed in OPENWX_ROUTE_DOCS shows up in the document as undocumented
+ * (`x-undocumented`), which the OpenAPI test refuses.
+ */
+import { z } from 'zod';
+import type { ResponseDoc } from './route-table.ts';
+
+/** Every schema the OpenAPI document refers to, by id (`#/components/schemas/<id>`). */
+export const apiSchemas = z.registry<{ id: string }>();
+
+export function component<T extends z.ZodType>(id: string, schema: T): T {
+  apiSchemas.add(schema, { id });
+  return schema;
+}
+
+const uid = z.union([z.string(), z.number()]).describe('WeChat Uin; "" when WeChat gives none');
+
+const person = {
+  id: z.string().describe('WeChat UserName (`@…`), changes with each QR login'),
+  uid,
+  account: z.string().describe('WeChat alias'),
+  name: z.string().describe('nickname'),
+  markname: z.string().describe('remark name (for members: their group nickname)'),
+  sex: z.enum(['male', 'female', '']),
+  display: z.string(),
+  city: z.string(),
+  province: z.string(),
+  signature: z.string(),
+  displayname: z.string().describe('remark, else nickname'),
+  stable_id: z.string().describe('openwx: best-effort key that survives QR logins'),
+};
+
+export const User = component('User', z.strictObject(person).describe('the logged-in user'));
+export const Friend = component(
+  'Friend',
+  z.strictObject({ ...person, category: z.enum(['好友', '公众号', '系统帐号']) }).describe('a friend, public or system account'),
+);
+export const Member = component('Member', z.strictObject(person).describe('a group member'));
+const groupBase = {
+  id: z.string().describe('`@@…`'),
+  uid,
+  name: z.string().describe('topic ("" when none)'),
+  displayname: z.string().describe('topic, else the member names'),
+  owner_uid: uid,
+  stable_id: z.string(),
+};
+export const Group = component('Group', z.strictObject({ ...groupBase, member: z.array(Member) }).describe('a group with its members'));
+export const GroupBasic = component('GroupBasic', z.strictObject(groupBase).describe('a group without its members'));
+
+/** In-band failure (HTTP 200) and the JSON of HTTP errors: a non-zero `code` and a readable `status`. */
+export const Failure = component(
+  'Failure',
+  z
+    .strictObject({
+      code: z.number().int().describe('non-zero: see docs/errors.md (100 not found, -1 bad parameter, -2 not logged in, -6 auth, WeChat Ret)'),
+      status: z.string(),
+      id: z.string().nullable().optional(),
+      media_id: z.string().nullable().optional(),
+      media_path: z.string().nullable().optional(),
+      reason: z.string().optional(),
+    })
+    .describe('a failure: code ≠ 0 and a readable status'),
+);
+
+export const Success = component('Success', z.strictObject({ code: z.literal(0), status: z.literal('success') }));
+
+export const SendAnswer = component(
+  'SendAnswer',
+  z
+    .strictObject({
+      code: z.number().int().describe('0 sent; else WeChat Ret or -1'),
+      status: z.string().describe('发送成功, or why it failed'),
+      msg_id: z.string().describe('WeChat MsgID'),
+      id: z.string().describe('`<MsgID>:<ToUserName>` (revoke_message takes it)'),
+      media_id: z.string().optional().describe('`<MediaId>:<code>` of a media send, reusable'),
+      text_msg_id: z.string().optional().describe('content and media: the text message sent first'),
+      text_id: z.string().optional(),
+    })
+    .describe('outcome of one send'),
+);
+
+export const Accepted = component(
+  'Accepted',
+  z.strictObject({ code: z.literal(0), status: z.literal('request already in execution') }).describe('async=1: the send runs in the background'),
+);
+
+export const BroadcastAnswer = component(
+  'BroadcastAnswer',
+  z
+    .strictObject({ id: z.literal('0'), code: z.literal(0), status: z.literal('request already executed'), count: z.number().int() })
+    .describe('id=@all: number of friends the message is being sent to'),
+);
+
+export const ConsultAnswer = component(
+  'ConsultAnswer',
+  z
+    .strictObject({
+      code: z.literal(0),
+      status: z.string(),
+      msg_id: z.string(),
+      id: z.string(),
+      reply: z.string().nullable().describe('the friend\'s reply, null on timeout'),
+      reply_id: z.string().optional(),
+      reply_status: z.enum(['success', 'reply timeout']),
+    })
+    .describe('the send and the friend\'s reply'),
+);
+
+export const RevokeAnswer = component(
+  'RevokeAnswer',
+  z
+    .strictObject({ id: z.string(), code: z.union([z.literal(0), z.literal(201)]), status: z.enum(['revoke success', 'revoke failure']), reason: z.string().optional() })
+    .describe('revoke outcome'),
+);
+
+export const UploadAnswer = component(
+  'UploadAnswer',
+  z
+    .strictObject({
+      code: z.literal(0),
+      status: z.literal('success'),
+      media_id: z.string().describe('`<MediaId>:<code>`'),
+      media_code: z.number().int(),
+      media_type: z.string(),
+      media_path: z.string(),
+      media_name: z.string(),
+      media_size: z.number().int(),
+      media_mime: z.string(),
+      media_mtime: z.number().int(),
+      media_ext: z.string(),
+    })
+    .describe('an uploaded media, to send later by media_id'),
+);
+
+export const CreateGroupAnswer = component(
+  'CreateGroupAnswer',
+  z.strictObject({ code: z.literal(0), group_id: z.string(), status: z.literal('success') }),
+);
+
+export const FriendRequestAnswer = component(
+  'FriendRequestAnswer',
+  z
+    .strictObject({
+      id: z.string(),
+      displayname: z.string(),
+      ticket: z.string(),
+      code: z.union([z.literal(0), z.literal(-1)]),
+      status: z.enum(['success', 'failure']),
+      reason: z.string().optional(),
+    })
+    .describe('accept_friend_request outcome, echoing the request'),
+);
+
+const clientBase = {
+  code: z.literal(0),
+  account: z.string(),
+  pid: z.number().int(),
+  starttime: z.number().int().describe('unix seconds'),
+  runtime: z.number().int().describe('seconds since starttime'),
+};
+
+export const ClientInfo = component(
+  'ClientInfo',
+  z.strictObject({
+    ...clientBase,
+    os: z.string(),
+    version: z.string(),
+    http_debug: z.literal(0),
+    log_encoding: z.null(),
+    log_path: z.string(),
+    log_level: z.string(),
+    state: z.enum(['init', 'loading', 'scaning', 'confirming', 'updating', 'running', 'stop']),
+    status: z.literal('success'),
+  }),
+);
+
+export const StopAnswer = component(
+  'StopAnswer',
+  z.strictObject({ ...clientBase, status: z.string().describe('success, client(<pid>) will stop in <n> seconds') }),
+);
+
+export const MessageReport = component(
+  'MessageReport',
+  z
+    .looseObject({
+      post_type: z.enum(['receive_message', 'send_message']),
+      id: z.string(),
+      type: z.enum(['friend_message', 'group_message', 'group_notice']),
+      class: z.enum(['send', 'recv']),
+      format: z.enum(['text', 'media', 'app', 'card', 'revoke', 'payment', 'unknown']),
+      time: z.number(),
+      content: z.string(),
+    })
+    .describe('a message as post_api receives it (docs/message-model.md lists every field)'),
+);
+
+export const EventReport = component(
+  'EventReport',
+  z.strictObject({ post_type: z.literal('event'), event: z.string(), params: z.array(z.unknown()) }).describe('an account event'),
+);
+
+export const CheckEventAnswer = component(
+  'CheckEventAnswer',
+  z.array(z.union([MessageReport, EventReport])).describe('queued reports, or [] after the long-poll timeout'),
+);
+
+const json = (description: string, schema: z.ZodType): ResponseDoc => ({ description, json: schema });
+const oneOf = (id: string, ...schemas: z.ZodType[]) => component(id, z.union(schemas as [z.ZodType, z.ZodType, ...z.ZodType[]]));
+
+export const FriendsOrFailure = oneOf('FriendsOrFailure', z.array(Friend), Failure);
+export const GroupsOrFailure = oneOf('GroupsOrFailure', z.array(Group), Failure);
+export const FriendList = component('FriendList', z.array(Friend));
+export const GroupList = component('GroupList', z.array(Group));
+export const GroupBasicList = component('GroupBasicList', z.array(GroupBasic));
+export const SendOutcome = oneOf('SendOutcome', SendAnswer, Accepted, Failure);
+export const FriendSendOutcome = oneOf('FriendSendOutcome', SendAnswer, Accepted, BroadcastAnswer, Failure);
+export const ConsultOutcome = oneOf('ConsultOutcome', ConsultAnswer, SendAnswer, Failure);
+export const RevokeOutcome = oneOf('RevokeOutcome', RevokeAnswer, Failure);
+export const UploadOutcome = oneOf('UploadOutcome', UploadAnswer, Failure);
+export const CreateGroupOutcome = oneOf('CreateGroupOutcome', CreateGroupAnswer, Failure);
+export const OperationOutcome = oneOf('OperationOutcome', Success, Failure);
+
+export interface OpenwxRouteDoc {
+  summary: string;
+  tag: 'information' | 'sending' | 'groups and friends' | 'media' | 'client' | 'events';
+  /** Talks to WeChat: answers 503 before login and after stop. */
+  needsLogin: boolean;
+  responses: Record<number, ResponseDoc>;
+}
+
+const ok = (description: string, schema: z.ZodType) => ({ 200: json(description, schema) });
+
+/** Documentation of every Openwx route, by name. Common answers (400, 401, 503) are added by the generator. */
+export const OPENWX_ROUTE_DOCS: Record<string, OpenwxRouteDoc> = {
+  get_user_info: { summary: 'The logged-in user', tag: 'information', needsLogin: true, responses: ok('the user', User) },
+  get_friend_info: { summary: 'Every friend, public and system account', tag: 'information', needsLogin: false, responses: ok('friends', FriendList) },
+  get_group_info: { summary: 'Every group with its members', tag: 'information', needsLogin: false, responses: ok('groups', GroupList) },
+  get_group_basic_info: { summary: 'Every group, without members', tag: 'information', needsLogin: false, responses: ok('groups', GroupBasicList) },
+  search_friend: {
+    summary: 'Friends whose given attributes are all equal',
+    tag: 'information',
+    needsLogin: false,
+    responses: ok('matching friends, or code 100 object not found', FriendsOrFailure),
+  },
+  search_group: {
+    summary: 'Groups whose given attributes are all equal',
+    tag: 'information',
+    needsLogin: false,
+    responses: ok('matching groups, or code 100 object not found', GroupsOrFailure),
+  },
+  send_friend_message: {
+    summary: 'Send text and/or media to a friend (id=@all: every friend)',
+    tag: 'sending',
+    needsLogin: true,
+    responses: ok('the send outcome (in-band: code ≠ 0 on failure)', FriendSendOutcome),
+  },
+  send_group_message: {
+    summary: 'Send text and/or media to a group',
+    tag: 'sending',
+    needsLogin: true,
+    responses: ok('the send outcome (in-band: code ≠ 0 on failure)', SendOutcome),
+  },
+  consult: {
+    summary: 'Send a friend a text and wait for their reply',
+    tag: 'sending',
+    needsLogin: true,
+    responses: ok('the send and the reply (reply null on timeout)', ConsultOutcome),
+  },
+  revoke_message: { summary: 'Revoke a message sent by the API', tag: 'sending', needsLogin: true, responses: ok('revoke outcome', RevokeOutcome) },
+  upload_media: { summary: 'Upload media once, send it later by media_id', tag: 'media', needsLogin: true, responses: ok('the uploaded media', UploadOutcome) },
+  get_avatar: {
+    summary: 'Avatar image of the user, a friend, a group or a member',
+    tag: 'media',
+    needsLogin: true,
+    responses: {
+      200: { description: 'the image (type sniffed), or JSON code 100 when the object is unknown', raw: ['image/jpeg', 'image/png', 'image/gif', 'image/webp'], json: Failure },
+      404: json('avatar not available (code 201)', Failure),
+    },
+  },
+  create_group: { summary: 'Create a group with friends', tag: 'groups and friends', needsLogin: true, responses: ok('the new group id', CreateGroupOutcome) },
+  invite_friend: { summary: 'Invite friends into a group', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
+  kick_group_member: { summary: 'Remove members from a group', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
+  set_group_displayname: { summary: 'Rename a group', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
+  set_friend_markname: { summary: 'Set a friend\'s remark name', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
+  set_markname: {
+    summary: 'Set the remark name of a friend or a group member',
+    tag: 'groups and friends',
+    needsLogin: true,
+    responses: ok('success or failure', OperationOutcome),
+  },
+  stick: { summary: 'Pin or unpin a chat', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
+  make_friend: { summary: 'Send a friend request to a group member', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
+  accept_friend_request: {
+    summary: 'Accept a friend request (from the friend_request event)',
+    tag: 'groups and friends',
+    needsLogin: true,
+    responses: ok('outcome, echoing the request', FriendRequestAnswer),
+  },
+  get_client_info: { summary: 'Process and account state', tag: 'client', needsLogin: false, responses: ok('client info', ClientInfo) },
+  stop_client: { summary: 'Stop the client after stop_delay_ms', tag: 'client', needsLogin: false, responses: ok('the stop is scheduled', StopAnswer) },
+  check_event: {
+    summary: 'Long-poll the queued reports (up to 30 s)',
+    tag: 'events',
+    needsLogin: false,
+    responses: ok('reports, each handed to exactly one poller', CheckEventAnswer),
+  },
+};
