@@ -117,7 +117,8 @@ export class WireView {
   member(id: string, g: Group, light = false): Obj {
     const isSelf = id === this.world.self.id;
     const p = isSelf ? undefined : this.world.people.get(id);
-    const nick = isSelf ? this.world.self.nickName : p ? (this.world.isFriend(p) && p.remarkName) || p.nickName : '';
+    // The member's own nickname: remark names are the viewer's private labels and travel only in RemarkName.
+    const nick = isSelf ? this.world.self.nickName : p ? p.nickName : '';
     return {
       Uin: 0,
       UserName: this.session.ids.user(id),
