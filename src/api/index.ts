@@ -15,6 +15,7 @@ import { MemoryDelivery, type Delivery } from './delivery.ts';
 import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from './options.ts';
 import { Reporter, type MessageToJson, type PostJson } from './reporter.ts';
 import { buildApiServer } from './server.ts';
+import { startOps } from '../ops/plugin.ts';
 
 export type { OpenwxOptions } from './options.ts';
 
@@ -65,12 +66,14 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
         })
       : null);
   const toJson = o.toJson ?? ((m: Message) => messagePostJson(m, client));
-  const reporter = new Reporter(client, { options, events, delivery, toJson, logger });
+  // Console, health, metrics, OpenAPI (src/ops/plugin.ts); the API uses the client with its sends counted.
+  const ops = startOps(client, { ...o, toJson, delivery, version: options.version });
+  const reporter = new Reporter(ops.client, { options, events, delivery, toJson, logger });
   reporter.start();
 
   let stopping: Promise<void> | null = null;
   const ctx: ApiContext = {
-    client,
+    client: ops.client,
     options,
     events,
     logger,
@@ -82,10 +85,12 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
         await o.onStopClient?.();
       })()),
   };
-  const app = await buildApiServer(ctx, { token: o.token });
-  for (const p of o.plugins ?? []) await app.register(async (scope) => p(scope));
+  let app: FastifyInstance | null = null;
   const urls: string[] = [];
   try {
+    app = await buildApiServer(ctx, { token: o.token });
+    await app.register(async (scope) => ops.register(scope));
+    for (const p of o.plugins ?? []) await app.register(async (scope) => p(scope));
     for (const a of listenAddresses(o)) {
       // fastify listens on one address per instance; extra addresses share the same handler.
       if (urls.length === 0) {
@@ -100,14 +105,16 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
   } catch (e) {
     reporter.stop();
     events.close();
-    await app.close().catch(() => undefined);
+    ops.close();
+    await app?.close().catch(() => undefined);
     await delivery?.close();
     throw e;
   }
+  const server = app;
 
   let closing: Promise<void> | null = null;
   return {
-    app,
+    app: server,
     urls,
     reporter,
     events,
@@ -116,9 +123,10 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
       closing ??= (async () => {
         reporter.stop();
         events.close();
-        await app.close();
+        await server.close();
         await reporter.flush(flushTimeoutMs);
         await delivery?.close();
+        ops.close();
       })();
       return closing;
     },

@@ -91,6 +91,10 @@ export interface OpenwxOptions {
   postQueueMax?: number;
   /** Swaps the post_api delivery sink (the durable outbox plugs in here). */
   delivery?: Delivery;
+  /** Serve `/metrics` without the token (health and the console page always are). Default false. */
+  metricsPublic?: boolean;
+  /** `/readyz` answers 503 when the last successful sync with WeChat is older than this. Default 60 s. */
+  readySyncMaxAgeMs?: number;
   /** What get_client_info reports. */
   logLevel?: string;
   version?: string;

@@ -1,50 +1,112 @@
 /**
- * Operator surface served next to the Openwx API: the web console (`/`, `/console/*`), its live stream and
- * overview, the login QR for scripts (`/openwx/get_qrcode`), health (`/healthz`, `/readyz`) and Prometheus
- * metrics (`/metrics`). Registered inside the API app, so the same token rules apply (health and metrics are
- * exempted from auth by the API server only if configured so).
+ * The web console served next to the Openwx API: the page (`/`) and its files (`/console/*`), the API docs page
+ * (`/docs`), the console's data routes (`/console/api/overview`, `recent`, `stream` — server-sent events) and the
+ * login QR for scripts (`/openwx/get_qrcode`). The pages are public (they ask for the token and keep it in the
+ * browser); every data route follows the API's token rule. Everything is served from this folder: no CDN.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
 import type { WxClient } from '../client/interface.ts';
 import type { Message } from '../model/types.ts';
-import type { Metrics } from '../ops/metrics.ts';
 import { owxError } from '../errors.ts';
+import { component, Failure } from '../api/responses.ts';
+import type { RouteDoc } from '../api/route-table.ts';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
+
+/** Files under `/console/`: name → content type. */
 const STATIC_FILES: Record<string, string> = {
   'console.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  'docs.js': 'text/javascript; charset=utf-8',
 };
+
+/** Pages: route → file. */
+const PAGES: Record<string, { file: string; summary: string }> = {
+  '/': { file: 'index.html', summary: 'The web console (asks for the token when the server has one)' },
+  '/docs': { file: 'docs.html', summary: 'The API documentation page (renders /openwx/openapi.json)' },
+};
+
+/** Everything the page may load: only this origin; the QR image is a blob: URL made from an authorised fetch. */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+export const ConsoleOverview = component(
+  'ConsoleOverview',
+  z.strictObject({
+    state: z.string(),
+    account: z.string(),
+    user: z.strictObject({ id: z.string(), displayname: z.string() }).nullable(),
+    uptime: z.number().int().describe('seconds since the client started (run()), else since the process started'),
+    outbox: z.number().int().nullable().describe('post_api reports waiting; null without post_api'),
+    friends: z.number().int(),
+    groups: z.number().int(),
+    qrcode: z.string().nullable().describe('changes with each new login QR; null when none is waiting'),
+  }),
+);
+
+export const ConsoleMessage = component(
+  'ConsoleMessage',
+  z
+    .looseObject({
+      id: z.string(),
+      type: z.string(),
+      class: z.enum(['send', 'recv']),
+      format: z.string(),
+      time: z.number(),
+      content: z.string(),
+    })
+    .describe('a message as post_api receives it, without media_data'),
+);
+const ConsoleMessages = component('ConsoleMessages', z.array(ConsoleMessage));
 
 export interface ConsoleOptions {
   client: WxClient;
   /** Message → the JSON a post_api receiver would get (sender/receiver/group names filled in). */
   toJson: (m: Message) => Record<string, unknown>;
-  metrics?: Metrics | undefined;
   /** post_api reports waiting, or null when post_api is off. */
-  outboxDepth?: (() => number | null) | undefined;
-  /** Messages kept for the console's "latest messages" list. */
+  outboxDepth?: () => number | null;
+  /** Messages kept for the console's "latest messages" list (default 100). */
   recentSize?: number;
-  /** A successful sync must be at most this old for /readyz. */
-  readySyncMaxAgeMs?: number;
+  /** Keep-alive comment interval of the event stream (default 15 s). */
+  streamPingMs?: number;
+}
+
+interface Qr {
+  seq: number;
+  data: Buffer;
+}
+
+function isPng(b: Buffer): boolean {
+  return b.length > 4 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
 }
 
 export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): Promise<void> {
   const { client } = o;
   const recentSize = o.recentSize ?? 100;
-  const readyAge = o.readySyncMaxAgeMs ?? 60_000;
+  const pingMs = o.streamPingMs ?? 15_000;
   const recent: Record<string, unknown>[] = [];
-  const streams = new Set<(event: string, data: unknown) => void>();
+  const streams = new Set<ServerResponse>();
+  let qr: Qr | null = null;
+  let qrSeq = 0;
+
   const broadcast = (event: string, data: unknown) => {
-    for (const s of streams) s(event, data);
+    const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const res of streams) res.write(chunk);
   };
   const onMessage = (m: Message) => {
     let j: Record<string, unknown>;
     try {
-      j = o.toJson(m);
+      j = { ...o.toJson(m) };
     } catch {
       j = { ...m };
     }
@@ -54,49 +116,83 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     broadcast('message', j);
   };
   const onState = (_old: string, state: string) => broadcast('state', { state });
+  const onQr = (_path: string, base64: string) => {
+    qr = { seq: ++qrSeq, data: Buffer.from(base64, 'base64') };
+    broadcast('qrcode', { qrcode: String(qr.seq) });
+  };
   const onContacts = () => broadcast('contacts', {});
   const contactEvents = ['new_friend', 'lose_friend', 'new_group', 'lose_group', 'update_friend', 'update_group'] as const;
   client.on('receive_message', onMessage);
   client.on('send_message', onMessage);
   client.on('state_change', onState);
+  client.on('input_qrcode', onQr);
   for (const e of contactEvents) client.on(e, onContacts);
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
+    streams.clear();
+  });
   app.addHook('onClose', async () => {
     client.off('receive_message', onMessage);
     client.off('send_message', onMessage);
     client.off('state_change', onState);
+    client.off('input_qrcode', onQr);
     for (const e of contactEvents) client.off(e, onContacts);
   });
 
-  const page = await readFile(join(STATIC_DIR, 'index.html'));
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page));
+  const page = (reply: FastifyReply, body: Buffer) =>
+    reply.type('text/html; charset=utf-8').headers({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' }).send(body);
+  for (const [url, p] of Object.entries(PAGES)) {
+    const body = await readFile(join(STATIC_DIR, p.file));
+    const doc: RouteDoc = { summary: p.summary, tag: 'operations', responses: { 200: { description: 'HTML page', raw: ['text/html'] } } };
+    app.get(url, { config: { public: true, doc } }, async (_req, reply) => page(reply, body));
+  }
   for (const [name, type] of Object.entries(STATIC_FILES)) {
     const body = await readFile(join(STATIC_DIR, name));
-    app.get(`/console/${name}`, async (_req, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
+    const doc: RouteDoc = {
+      summary: `Console file ${name}`,
+      tag: 'operations',
+      responses: { 200: { description: name, raw: [type.split(';')[0]!] } },
+    };
+    app.get(`/console/${name}`, { config: { public: true, doc } }, async (_req, reply) =>
+      reply.type(type).headers({ 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).send(body),
+    );
   }
 
-  app.get('/console/api/overview', async () => {
+  const overviewDoc: RouteDoc = {
+    summary: 'State, account, uptime, outbox depth, contact counts and the QR stamp',
+    tag: 'operations',
+    responses: { 200: { description: 'overview', json: ConsoleOverview } },
+  };
+  app.get('/console/api/overview', { config: { doc: overviewDoc } }, async () => {
     const user = client.user();
-    const qr = client.qrcodePath();
-    let qrcode: string | null = null;
-    if (qr) {
-      const st = await import('node:fs/promises').then((fs) => fs.stat(qr)).catch(() => null);
-      qrcode = st ? String(st.mtimeMs) : null;
-    }
+    const start = client.startTime || Math.floor(Date.now() / 1000 - process.uptime());
+    const waiting = client.qrcodePath() !== null;
     return {
       state: client.state,
       account: client.account,
       user: user ? { id: user.id, displayname: user.displayname } : null,
-      uptime: Math.floor((Date.now() - client.startTime) / 1000),
+      uptime: Math.max(0, Math.floor(Date.now() / 1000) - start),
       outbox: o.outboxDepth ? o.outboxDepth() : null,
       friends: client.friends().length,
       groups: client.groups().length,
-      qrcode,
+      qrcode: waiting ? String(qr?.seq ?? 0) : null,
     };
   });
 
-  app.get('/console/api/recent', async () => recent);
+  const recentDoc: RouteDoc = {
+    summary: 'The latest messages received and sent (oldest first)',
+    tag: 'operations',
+    responses: { 200: { description: 'messages', json: ConsoleMessages } },
+  };
+  app.get('/console/api/recent', { config: { doc: recentDoc } }, async () => recent);
 
-  app.get('/console/api/stream', (req, reply) => {
+  const streamDoc: RouteDoc = {
+    summary: 'Live events (server-sent events): state, message, qrcode, contacts',
+    description: 'A `state` event first; then `message` (as /console/api/recent items), `state`, `qrcode` (a new login QR) and `contacts` as they happen.',
+    tag: 'operations',
+    responses: { 200: { description: 'text/event-stream', raw: ['text/event-stream'] } },
+  };
+  app.get('/console/api/stream', { config: { doc: streamDoc } }, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -106,38 +202,33 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       'x-accel-buffering': 'no',
     });
     res.write(`event: state\ndata: ${JSON.stringify({ state: client.state })}\n\n`);
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    streams.add(send);
+    const ping = setInterval(() => res.write(': ping\n\n'), pingMs);
+    streams.add(res);
     req.raw.on('close', () => {
       clearInterval(ping);
-      streams.delete(send);
+      streams.delete(res);
     });
   });
 
-  app.get('/openwx/get_qrcode', async (_req, reply) => {
-    const qr = client.qrcodePath();
-    const data = qr ? await readFile(qr).catch(() => null) : null;
-    if (!data) throw owxError('OWX_ERR_NO_QRCODE', [client.state]);
-    const png = data[0] === 0x89 && data[1] === 0x50;
-    return reply.type(png ? 'image/png' : 'image/jpeg').header('cache-control', 'no-cache').send(data);
+  const qrDoc: RouteDoc = {
+    summary: 'The login QR code image while one waits to be scanned (for scripts)',
+    description: 'JPEG as WeChat serves it (PNG when it was rendered locally). No QR waiting: HTTP 404 JSON code -1.',
+    tag: 'operations',
+    responses: {
+      200: { description: 'the QR image', raw: ['image/jpeg', 'image/png'] },
+      404: { description: 'no login QR code is waiting (code -1)', json: Failure },
+    },
+  };
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/openwx/get_qrcode',
+    config: { doc: qrDoc },
+    handler: async (_req, reply) => {
+      const path = client.qrcodePath();
+      // The latest input_qrcode event has the bytes; the file is the fallback (a QR shown before we listened).
+      const data = path ? (qr?.data ?? (await readFile(path).catch(() => null))) : null;
+      if (!data) throw owxError('OWX_ERR_NO_QRCODE', [client.state]);
+      return reply.type(isPng(data) ? 'image/png' : 'image/jpeg').header('cache-control', 'no-cache').send(data);
+    },
   });
-
-  app.get('/healthz', async () => ({ status: 'ok', uptime: Math.floor(process.uptime()), pid: process.pid }));
-
-  app.get('/readyz', async (_req, reply) => {
-    const last = o.metrics?.lastSyncOk(client.account);
-    const age = last === undefined ? null : Date.now() - last;
-    let reason: string | null = null;
-    if (client.state !== 'running') reason = `state is ${client.state}, not running`;
-    else if (age === null) reason = 'no successful sync yet';
-    else if (age > readyAge) reason = `last successful sync ${Math.round(age / 1000)} s ago (limit ${readyAge / 1000} s)`;
-    const body = { ready: reason === null, state: client.state, last_sync_age_ms: age, reason };
-    return reply.code(reason === null ? 200 : 503).send(body);
-  });
-
-  if (o.metrics) {
-    const m = o.metrics;
-    app.get('/metrics', async (_req, reply) => reply.type(m.registry.contentType).send(await m.registry.metrics()));
-  }
 }

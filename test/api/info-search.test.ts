@@ -65,7 +65,7 @@ test('the body wins over the query; JSON numbers and arrays become strings', asy
 });
 
 test('unknown routes: HTTP 404 {"code":-1,"status":"api not found"}', async () => {
-  for (const path of ['/openwx/send_message', '/', '/foo/bar']) {
+  for (const path of ['/openwx/send_message', '/console/nope', '/foo/bar']) {
     const r = await callApi(s.base, path);
     assert.equal(r.status, 404);
     assert.deepEqual(r.json, { code: -1, status: 'api not found' });
