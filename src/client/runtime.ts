@@ -64,7 +64,7 @@ export function buildRuntime(sh: RuntimeShared, hooks: RuntimeHooks): Runtime {
   const ctrl = new AbortController();
   const signal = () => ctrl.signal;
   const transport = new HttpTransport({
-    userAgent: o.userAgent, pageHost: o.pageHost, requestTimeoutMs: o.requestTimeoutMs, logger: log,
+    account: o.account, userAgent: o.userAgent, pageHost: o.pageHost, requestTimeoutMs: o.requestTimeoutMs, logger: log,
     ...(o.wechatOrigin ? { wechatOrigin: o.wechatOrigin } : {}),
   });
   const qr = new QrPresenter(transport, {

@@ -8,6 +8,7 @@
  * - Per-request timeouts (abort), gzip/deflate/br decoding, the configured User-Agent, Referer/Origin like the
  *   official page. Errors become `OWX_ERR_TIMEOUT` / `OWX_ERR_NETWORK`.
  */
+import { publishWireRequest } from '../diagnostics.ts';
 import { Agent, FormData as UndiciFormData } from 'undici';
 import { CookieJar } from 'tough-cookie';
 import { Readable, PassThrough } from 'node:stream';
@@ -23,6 +24,8 @@ export interface HttpTransportOptions {
   /** Page host the family starts from (login redirect may change it). */
   pageHost: string;
   wechatOrigin?: string;
+  /** Account name in diagnostics (`openwx:wire:request`). */
+  account?: string;
   requestTimeoutMs: number;
   logger: Logger;
   maxRedirects?: number;
@@ -85,6 +88,15 @@ export class HttpTransport implements Transport {
     let method = req.method ?? (req.json !== undefined || req.form !== undefined ? 'POST' : 'GET');
     let body = method === 'GET' ? undefined : this.#body(req);
     const maxRedirects = this.#o.maxRedirects ?? 5;
+    const started = performance.now();
+    const publish = (status: number) =>
+      publishWireRequest({
+        account: this.#o.account ?? '',
+        name: req.name,
+        durationMs: performance.now() - started,
+        status,
+        ok: status >= 200 && status < 400,
+      });
     try {
       for (let hop = 0; ; hop++) {
         const res = await this.#send(url, method, body?.data, { ...body?.headers, ...req.headers }, req, ctrl.signal);
@@ -98,10 +110,12 @@ export class HttpTransport implements Transport {
           }
           continue;
         }
+        publish(res.statusCode);
         return this.#response(res, url, req, done, () => timedOut);
       }
     } catch (err) {
       done();
+      publish(0);
       throw this.#mapError(err, req, timeoutMs, timedOut);
     }
   }

@@ -118,3 +118,22 @@ test('the family follows the page host', () => {
     'https://wx.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket=A@qrticket_0&uuid=u==&fun=new',
   );
 });
+
+test('every finished request is published on openwx:wire:request (name, status, duration, account)', async () => {
+  const { wireRequestChannel } = await import('../../src/diagnostics.ts');
+  const events: any[] = [];
+  const on = (m: unknown) => events.push(m);
+  wireRequestChannel.subscribe(on);
+  try {
+    const t = new HttpTransport({ account: 'acc1', userAgent: 'x', pageHost: 'wx.qq.com', wechatOrigin: origin, requestTimeoutMs: 2000, logger: pino({ level: 'silent' }) });
+    await (await t.request({ name: 'webwxsync', role: 'page', path: '/plain' })).text();
+    const dead = new HttpTransport({ account: 'acc2', userAgent: 'x', pageHost: 'wx.qq.com', wechatOrigin: 'http://127.0.0.1:1', requestTimeoutMs: 2000, logger: pino({ level: 'silent' }) });
+    await assert.rejects(dead.request({ name: 'synccheck', role: 'push', path: '/x' }));
+    await t.close();
+    await dead.close();
+  } finally {
+    wireRequestChannel.unsubscribe(on);
+  }
+  assert.deepEqual(events.map((e) => [e.account, e.name, e.status, e.ok]), [['acc1', 'webwxsync', 200, true], ['acc2', 'synccheck', 0, false]]);
+  assert.ok(events.every((e) => typeof e.durationMs === 'number' && e.durationMs >= 0));
+});
