@@ -103,3 +103,23 @@ test('webwxlogout without the sid/uin form (wechat4u: cookies and skey only) end
     await sb.close();
   }
 });
+
+test('sends with a numeric LocalID/ClientMsgId (wechat4u) are answered and recorded with those digits', async () => {
+  const sb = await sandbox();
+  try {
+    const { client } = await loggedIn(sb, { realNames: true });
+    const friend = (await client.allContacts()).find((x: any) => x.NickName === '王芳');
+    const localId = 1795865938882123;
+    const r = await client.json(Path.sendMsg, `lang=zh_CN&pass_ticket=${client.passTicket}`, {
+      BaseRequest: client.baseRequest(),
+      Scene: 0,
+      Msg: { Type: 1, Content: 'numeric ids', FromUserName: client.selfName, ToUserName: friend.UserName, LocalID: localId, ClientMsgId: localId },
+    });
+    assert.equal(r.BaseResponse.Ret, 0);
+    assert.equal(r.LocalID, '1795865938882123');
+    const rec = (await control(sb, 'GET', 'sent')).json.find((x: any) => x.MsgID === r.MsgID);
+    assert.equal(rec.LocalID, '1795865938882123');
+  } finally {
+    await sb.close();
+  }
+});

@@ -55,6 +55,7 @@ function messageSummary(m) {
     MediaId: m.MediaId,
     StatusNotifyCode: m.StatusNotifyCode,
     StatusNotifyUserName: m.StatusNotifyUserName,
+    RecommendInfo: m.RecommendInfo ? { UserName: m.RecommendInfo.UserName, NickName: m.RecommendInfo.NickName, Ticket: m.RecommendInfo.Ticket } : null,
     isSendBySelf: m.isSendBySelf,
     CreateTime: m.CreateTime,
   };
@@ -87,6 +88,13 @@ const commands = {
   getVideo: async ({ msgId }) => media(await bot.getVideo(msgId)),
   getDoc: async ({ from, mediaId, fileName }) => media(await bot.getDoc(from, mediaId, fileName)),
   getHeadImg: async ({ userName }) => media(await bot.getHeadImg(bot.contacts[userName].HeadImgUrl)),
+  revokeMsg: async ({ msgId, to }) => bot.revokeMsg(msgId, to),
+  verifyUser: async ({ userName, ticket }) => bot.verifyUser(userName, ticket),
+  updateRemarkName: async ({ userName, remark }) => bot.updateRemarkName(userName, remark),
+  opLog: async ({ userName, op, remark }) => bot.opLog(userName, op, remark),
+  createChatroom: async ({ topic, members }) => bot.createChatroom(topic, members.map((UserName) => ({ UserName }))),
+  updateChatroom: async ({ room, members, fun }) => bot.updateChatroom(room, members, fun),
+  updateChatRoomName: async ({ room, name }) => bot.updateChatRoomName(room, name),
   stop: () => {
     bot.stop();
     return null;

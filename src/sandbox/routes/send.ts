@@ -32,6 +32,16 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
+/**
+ * LocalID / ClientMsgId as the server's string: the official client posts strings, wechat4u posts JSON numbers
+ * (`Math.ceil(Date.now() * 1e3)`, 16 digits); a number is answered as its decimal digits, not dropped.
+ */
+function idStr(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  return '';
+}
+
 /** `<attachid>@crypt_…</attachid>` from a posted appmsg (plain or entity-escaped). */
 function attachId(content: string): string | undefined {
   return /<attachid>([^<]*)<\/attachid>/.exec(content)?.[1] ?? /&lt;attachid&gt;(.*?)&lt;\/attachid&gt;/.exec(content)?.[1];
@@ -100,7 +110,7 @@ export function registerSendRoutes(app: FastifyInstance, core: SandboxCore): voi
         const checked = spec.check(core, m);
         if ('error' in checked) return fail(Ret.PARAM_ERROR);
         const msgId = Session.newMsgId();
-        const localId = str(m['LocalID']) || str(m['ClientMsgId']);
+        const localId = idStr(m['LocalID']) || idStr(m['ClientMsgId']);
         const content = str(m['Content']);
         core.sent.push({
           MsgID: msgId,
