@@ -79,10 +79,15 @@ test(`wechat4u ${WECHAT4U_VERSION}, unmodified, against the sandbox under the re
     assert.equal(r.status, 200, `inject ${JSON.stringify(body)}: ${JSON.stringify(r.json)}`);
     return r.json.msgIds[0] as string;
   };
-  const message = (pred: (m: Msg) => boolean, what: string) =>
-    c.waitEvent('message', (m: Msg) => pred(m), 15_000).catch((e: Error) => {
+  const message = (pred: (m: Msg) => boolean, what: string, fromIndex = 0) =>
+    c.waitEvent('message', (m: Msg) => pred(m), 15_000, fromIndex).catch((e: Error) => {
       throw new Error(`${what}: ${e.message}`);
     }) as Promise<Msg>;
+  /** Injects through the control API and waits for wechat4u's 'message' event of exactly that MsgId. */
+  const injectAndReceive = async (body: Record<string, unknown>): Promise<Msg> => {
+    const id = await inject(body);
+    return message((m) => m.MsgId === id, `wechat4u to receive ${JSON.stringify(body)} (MsgId ${id})`);
+  };
   let self = { UserName: '', NickName: '' };
 
   await t.test('QR login: uuid, scan (201 + avatar), confirm, UOS desktop 301, init', async () => {
@@ -144,17 +149,18 @@ test(`wechat4u ${WECHAT4U_VERSION}, unmodified, against the sandbox under the re
   await t.test('receives a friend text (escaped, multi-line) and an image it can download', async () => {
     const zhang = (await byNick('张伟'))!;
     const text = '你好 <wechat4u>\n第二行';
-    await inject({ type: 'text', from: '张伟', content: text });
-    const m = await message((x) => x.MsgType === 1 && x.FromUserName === zhang.UserName, 'text from 张伟');
+    const m = await injectAndReceive({ type: 'text', from: '张伟', content: text });
+    assert.equal(m.MsgType, 1);
+    assert.equal(m.FromUserName, zhang.UserName);
     assert.equal(m.Content, text, 'wechat4u decodes &lt; &gt; and <br/>');
     assert.equal(m.ToUserName, self.UserName);
     assert.equal(m.fromDisplayName, '老张');
     assert.equal(m.isSendBySelf, false);
 
     const lina = (await byNick('李娜🌸'))!;
-    const imgId = await inject({ type: 'image', from: '李娜🌸' });
-    const img = await message((x) => x.MsgType === 3 && x.FromUserName === lina.UserName, 'image from 李娜🌸');
-    assert.equal(img.MsgId, imgId);
+    const img = await injectAndReceive({ type: 'image', from: '李娜🌸' });
+    assert.equal(img.MsgType, 3);
+    assert.equal(img.FromUserName, lina.UserName);
     const bytes = await c.call('getMsgImg', { msgId: img.MsgId });
     assert.equal(bytes.type, 'image/jpeg');
     assert.ok(bytes.headHex.startsWith('ffd8ff'), `a JPEG, got ${bytes.headHex}`);
@@ -165,30 +171,33 @@ test(`wechat4u ${WECHAT4U_VERSION}, unmodified, against the sandbox under the re
     const tech = (await byNick('技术交流群🚀'))!;
     const member = tech.Members.find((m) => m.UserName !== self.UserName && m.NickName)!;
     assert.ok(member, 'the group has another member');
-    await inject({ type: 'text', group: '技术交流群🚀', from: member.NickName, content: '群里好' });
-    const g = await message((x) => x.MsgType === 1 && x.FromUserName === tech.UserName, 'group text');
+    const g = await injectAndReceive({ type: 'text', group: '技术交流群🚀', from: member.NickName, content: '群里好' });
+    assert.equal(g.MsgType, 1);
+    assert.equal(g.FromUserName, tech.UserName);
     assert.equal(g.OriginalContent, `${member.UserName}:<br/>群里好`, 'wire form: @sender:<br/>text');
     assert.ok(g.Content.endsWith(':\n群里好'), g.Content);
     assert.ok(!g.Content.startsWith('@'), `wechat4u replaced the sender id with a name: ${g.Content}`);
 
     const oschina = (await byNick('开源中国'))!;
-    await inject({ type: 'link', from: '开源中国', title: '开源中国周刊', url: 'https://www.oschina.net/news/1' });
-    const link = await message((x) => x.MsgType === 49 && x.FromUserName === oschina.UserName, 'link');
+    const link = await injectAndReceive({ type: 'link', from: '开源中国', title: '开源中国周刊', url: 'https://www.oschina.net/news/1' });
+    assert.equal(link.MsgType, 49);
+    assert.equal(link.FromUserName, oschina.UserName);
     assert.equal(link.AppMsgType, 5);
     assert.equal(link.Url, 'https://www.oschina.net/news/1');
     assert.equal(link.FileName, '开源中国周刊');
     assert.match(link.Content, /<appmsg/, 'the appmsg XML, unescaped by wechat4u');
 
     const zhang = (await byNick('张伟'))!;
-    await inject({ type: 'voice', from: '张伟', content: '3000' });
-    const voice = await message((x) => x.MsgType === 34 && x.FromUserName === zhang.UserName, 'voice');
+    const voice = await injectAndReceive({ type: 'voice', from: '张伟', content: '3000' });
+    assert.equal(voice.MsgType, 34);
+    assert.equal(voice.FromUserName, zhang.UserName);
     const mp3 = await c.call('getVoice', { msgId: voice.MsgId });
     assert.equal(mp3.type, 'audio/mpeg');
     assert.ok(mp3.length > 100);
 
     const wang = (await byNick('王芳'))!;
-    await inject({ type: 'file', from: '王芳', fileName: '报告.pdf' });
-    const file = await message((x) => x.MsgType === 49 && x.AppMsgType === 6 && x.FromUserName === wang.UserName, 'file');
+    const file = await injectAndReceive({ type: 'file', from: '王芳', fileName: '报告.pdf' });
+    assert.deepEqual([file.MsgType, file.AppMsgType, file.FromUserName], [49, 6, wang.UserName]);
     assert.equal(file.FileName, '报告.pdf');
     const pdf = await c.call('getDoc', { from: file.FromUserName, mediaId: file.MediaId, fileName: file.FileName });
     assert.ok(pdf.text?.startsWith('%PDF-'), `a PDF, got ${pdf.headHex} (${pdf.type})`);
@@ -196,6 +205,7 @@ test(`wechat4u ${WECHAT4U_VERSION}, unmodified, against the sandbox under the re
 
   await t.test('sends text to a friend (echo answers) and to a group; the sends are in /__sandbox/sent', async () => {
     const echo = (await byNick('echo'))!;
+    const mark = c.events.length;
     const r = await c.call('sendText', { to: echo.UserName, text: 'ping from wechat4u' });
     assert.equal(r.BaseResponse.Ret, 0);
     assert.match(r.MsgID, /^\d{19}$/);
@@ -208,7 +218,7 @@ test(`wechat4u ${WECHAT4U_VERSION}, unmodified, against the sandbox under the re
     assert.equal(rec.toNickName, 'echo');
     assert.equal(rec.Content, 'ping from wechat4u');
     assert.equal(rec.FromUserName, self.UserName);
-    const back = await message((x) => x.FromUserName === echo.UserName && x.MsgType === 1, 'echo reply');
+    const back = await message((x) => x.FromUserName === echo.UserName && x.MsgType === 1, 'echo reply', mark);
     assert.equal(back.Content, 'ping from wechat4u');
 
     const tech = (await byNick('技术交流群🚀'))!;
@@ -225,8 +235,7 @@ test(`wechat4u ${WECHAT4U_VERSION}, unmodified, against the sandbox under the re
     assert.equal((await sent()).find((s) => s.MsgID === oops.MsgID)?.revoked, true, 'the sandbox marks the send revoked');
 
     // wechat4u's own heartbeat: at login it sends "心跳：<time>" to filehelper, a real send too.
-    const beat = (await sent()).find((s) => s.ToUserName === 'filehelper' && s.Content.startsWith('心跳：'));
-    assert.ok(beat, 'the heartbeat text reached filehelper');
+    await waitFor(async () => (await sent()).find((s) => s.ToUserName === 'filehelper' && s.Content.startsWith('心跳：')), 'the heartbeat text to reach filehelper');
   });
 
   await t.test('uploads and sends an image (webwxsendmsgimg) and a chunked 700 KB file (webwxsendappmsg)', async () => {
@@ -298,8 +307,8 @@ test(`wechat4u ${WECHAT4U_VERSION}, unmodified, against the sandbox under the re
 
   await t.test('friend request: received (MsgType 37 from fmessage), accepted with its ticket, the new friend appears', async () => {
     const before = (await control(sbx, 'GET', 'state')).json.friends;
-    await inject({ type: 'friend_request', from: '新朋友', content: '我是新朋友' });
-    const req = await message((x) => x.MsgType === 37, 'friend request');
+    const req = await injectAndReceive({ type: 'friend_request', from: '新朋友', content: '我是新朋友' });
+    assert.equal(req.MsgType, 37);
     assert.equal(req.FromUserName, 'fmessage');
     assert.equal(req.RecommendInfo?.NickName, '新朋友');
     assert.ok(req.RecommendInfo?.Ticket, 'the request carries a ticket');

@@ -18,6 +18,7 @@ export class ClientProcess extends EventEmitter {
   private readonly proc: ChildProcess;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; cmd: string }>();
+  /** The child's stdout and stderr, as received. */
   readonly stderr: string[] = [];
   private exited = false;
 
@@ -71,19 +72,34 @@ export class ClientProcess extends EventEmitter {
   waitEvent(name: string, filter: (data: any) => boolean = () => true, deadlineMs = 15_000, fromIndex = 0): Promise<any> {
     const found = this.events.slice(fromIndex).find((e) => e.event === name && filter(e.data));
     if (found) return Promise.resolve(found.data);
+    if (this.exited) return Promise.reject(new Error(`client process has exited; no event ${name} will come. ${this.diagnostics()}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const done = () => {
+        clearTimeout(timer);
         this.off('event', on);
-        reject(new Error(`timed out after ${deadlineMs} ms waiting for client event ${name}; errors so far: ${JSON.stringify(this.errors())}`));
+        this.off('exit', onExit);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${deadlineMs} ms waiting for client event ${name}. ${this.diagnostics()}`));
       }, deadlineMs);
       const on = (e: ChildEvent) => {
         if (e.event !== name || !filter(e.data)) return;
-        clearTimeout(timer);
-        this.off('event', on);
+        done();
         resolve(e.data);
       };
+      const onExit = () => {
+        done();
+        reject(new Error(`client process exited while waiting for event ${name}. ${this.diagnostics()}`));
+      };
       this.on('event', on);
+      this.on('exit', onExit);
     });
+  }
+
+  /** Reported errors and the tail of the child's output, for failure messages. */
+  diagnostics(): string {
+    return `errors so far: ${JSON.stringify(this.errors())}; client output: ${JSON.stringify(this.stderr.join('').slice(-2000))}`;
   }
 
   errors(): any[] {
