@@ -1,38 +1,52 @@
-// openwx web console: plain JS, no framework, no CDN. Talks to the same API as every client, with the same token.
+// openwx web console: plain JS, no framework, no CDN. It talks to the same API as every client, with the same
+// token (entered once, kept in this browser's localStorage).
 (() => {
   'use strict';
   const I18N = {
     zh: {
-      forgetToken: '忘记令牌', tokenPrompt: '访问令牌', save: '保存',
-      tokenHint: '服务器需要访问令牌（--token）。令牌只保存在本浏览器中。',
+      forgetToken: '忘记令牌', tokenPrompt: '访问令牌', save: '保存', docs: 'API 文档',
+      tokenHint: '服务器需要访问令牌（--token）。令牌只保存在本浏览器中。', tokenWrong: '令牌不对，请重新输入。',
       scanTitle: '扫码登录', scanHint: '用手机微信扫描二维码并确认登录。二维码过期后会自动刷新。',
       statusTitle: '状态', user: '帐号', uptime: '运行时间', outbox: '待上报', contacts: '联系人',
       contactsTitle: '好友和群', searchPlaceholder: '搜索', friends: '好友', groups: '群',
       messagesTitle: '最近消息', noTarget: '先在左侧选择好友或群', sendPlaceholder: '输入消息', send: '发送',
-      to: '发给', sent: '已发送', failed: '发送失败', counts: (f, g) => `${f} 个好友，${g} 个群`, lang: 'English',
+      to: '发给', sent: '已发送', failed: '发送失败', offline: '连接中断，正在重连…', none: '没有匹配的联系人',
+      counts: (f, g) => `${f} 个好友，${g} 个群`, lang: 'English',
       states: { init: '初始化', loading: '加载中', scaning: '等待扫码', confirming: '等待确认', updating: '更新联系人', running: '在线', stop: '已停止' },
     },
     en: {
-      forgetToken: 'Forget token', tokenPrompt: 'Access token', save: 'Save',
-      tokenHint: 'The server needs an access token (--token). It is kept in this browser only.',
+      forgetToken: 'Forget token', tokenPrompt: 'Access token', save: 'Save', docs: 'API docs',
+      tokenHint: 'The server needs an access token (--token). It is kept in this browser only.', tokenWrong: 'Wrong token, please enter it again.',
       scanTitle: 'Scan to log in', scanHint: 'Scan the QR code with WeChat on your phone and confirm. An expired code refreshes by itself.',
       statusTitle: 'Status', user: 'Account', uptime: 'Uptime', outbox: 'Outbox', contacts: 'Contacts',
       contactsTitle: 'Friends and groups', searchPlaceholder: 'Search', friends: 'Friends', groups: 'Groups',
       messagesTitle: 'Latest messages', noTarget: 'Pick a friend or group on the left first', sendPlaceholder: 'Type a message', send: 'Send',
-      to: 'To', sent: 'Sent', failed: 'Send failed', counts: (f, g) => `${f} friends, ${g} groups`, lang: '中文',
+      to: 'To', sent: 'Sent', failed: 'Send failed', offline: 'Connection lost, reconnecting…', none: 'No matching contact',
+      counts: (f, g) => `${f} friends, ${g} groups`, lang: '中文',
       states: { init: 'init', loading: 'loading', scaning: 'waiting for scan', confirming: 'waiting for confirm', updating: 'loading contacts', running: 'online', stop: 'stopped' },
     },
   };
+  const MAX_SHOWN = 500;
+  const MAX_MESSAGES = 200;
+  const REFRESH_MS = 3000;
+  const RECONNECT_MS = 2000;
+
   const $ = (id) => document.getElementById(id);
-  let lang = localStorage.getItem('openwx.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en');
+  let lang = localStorage.getItem('openwx.lang') || ((navigator.language || '').startsWith('zh') ? 'zh' : 'en');
   let token = localStorage.getItem('openwx.token') || '';
   let tab = 'friends';
   let contacts = { friends: [], groups: [] };
+  let contactsState = null;
   let target = null;
   let lastState = null;
   let qrUrl = null;
   let qrStamp = null;
+  let started = false;
+  let streaming = false;
+  const seen = new Set();
   const t = (k) => I18N[lang][k];
+
+  class AuthError extends Error {}
 
   function applyLang() {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -41,6 +55,13 @@
     $('lang').textContent = t('lang');
     if (target) showTarget();
     if (lastState) showState(lastState);
+    renderContacts();
+  }
+
+  function askToken(wrong) {
+    $('token-box').hidden = false;
+    $('token-error').textContent = wrong ? t('tokenWrong') : '';
+    $('token').focus();
   }
 
   async function api(path, opts = {}) {
@@ -48,8 +69,8 @@
     if (token) headers.authorization = `Bearer ${token}`;
     const res = await fetch(path, { ...opts, headers });
     if (res.status === 401) {
-      $('token-box').hidden = false;
-      throw new Error('auth');
+      askToken(token !== '');
+      throw new AuthError('auth');
     }
     return res;
   }
@@ -67,6 +88,19 @@
     el.dataset.state = s;
   }
 
+  async function showQr(stamp) {
+    if (stamp === qrStamp) return;
+    const res = await api(`/openwx/get_qrcode?t=${encodeURIComponent(stamp)}`);
+    if (!res.ok) return; // logged in meanwhile; the next overview hides the box
+    const blob = await res.blob();
+    if (qrUrl) URL.revokeObjectURL(qrUrl);
+    qrUrl = URL.createObjectURL(blob);
+    const img = $('qr');
+    img.src = qrUrl;
+    img.dataset.qrcode = stamp;
+    qrStamp = stamp;
+  }
+
   async function refreshOverview() {
     const o = await (await api('/console/api/overview')).json();
     showState(o.state);
@@ -75,16 +109,11 @@
     $('uptime').textContent = fmtUptime(o.uptime);
     $('outbox').textContent = o.outbox === null ? '—' : String(o.outbox);
     $('counts').textContent = t('counts')(o.friends, o.groups);
-    const waiting = o.qrcode !== null;
-    $('login').hidden = !waiting;
-    if (waiting && o.qrcode !== qrStamp) {
-      qrStamp = o.qrcode;
-      const blob = await (await api(`/openwx/get_qrcode?t=${encodeURIComponent(o.qrcode)}`)).blob();
-      if (qrUrl) URL.revokeObjectURL(qrUrl);
-      qrUrl = URL.createObjectURL(blob);
-      $('qr').src = qrUrl;
-    }
-    if (o.state === 'running' && contacts.friends.length === 0 && o.friends > 0) await loadContacts();
+    $('login').hidden = o.qrcode === null;
+    if (o.qrcode !== null) await showQr(o.qrcode);
+    else qrStamp = null;
+    if (o.state === 'running' && contactsState !== 'running') await loadContacts();
+    contactsState = o.state;
   }
 
   async function loadContacts() {
@@ -98,16 +127,15 @@
 
   function renderContacts() {
     const q = $('search').value.trim().toLowerCase();
-    const list = contacts[tab];
     const ul = $('contact-list');
     ul.textContent = '';
     let shown = 0;
-    for (const c of list) {
-      const hay = `${c.displayname} ${c.name || ''} ${c.markname || ''} ${c.account || ''}`.toLowerCase();
+    for (const c of contacts[tab]) {
+      const hay = `${c.displayname} ${c.name || ''} ${c.markname || ''} ${c.account || ''} ${c.id}`.toLowerCase();
       if (q && !hay.includes(q)) continue;
-      if (++shown > 500) break;
+      if (++shown > MAX_SHOWN) break;
       const li = document.createElement('li');
-      li.textContent = c.displayname;
+      li.textContent = c.displayname || c.name || c.id;
       li.dataset.id = c.id;
       if (c.category && c.category !== '好友') {
         const s = document.createElement('small');
@@ -116,10 +144,16 @@
       }
       if (target && target.id === c.id) li.className = 'selected';
       li.addEventListener('click', () => {
-        target = { id: c.id, name: c.displayname, kind: tab === 'groups' ? 'group' : 'friend' };
+        target = { id: c.id, name: c.displayname || c.name || c.id, kind: tab === 'groups' ? 'group' : 'friend' };
         showTarget();
         renderContacts();
       });
+      ul.append(li);
+    }
+    if (shown === 0 && contacts[tab].length > 0) {
+      const li = document.createElement('li');
+      li.className = 'empty';
+      li.textContent = t('none');
       ul.append(li);
     }
   }
@@ -130,55 +164,85 @@
   }
 
   function addMessage(m) {
+    if (m.id) {
+      if (seen.has(m.id)) return;
+      seen.add(m.id);
+    }
     const li = document.createElement('li');
     li.className = m.class === 'send' ? 'send' : 'recv';
+    li.dataset.id = m.id;
     const meta = document.createElement('span');
     meta.className = 'meta';
     const time = new Date(Number(m.time) * 1000 || Date.now()).toLocaleTimeString();
     const who = m.class === 'send' ? `→ ${m.group || m.receiver || ''}` : `${m.group ? m.group + ' / ' : ''}${m.sender || ''}`;
     meta.textContent = `${time} ${who}`;
     const body = document.createElement('span');
+    body.className = 'content';
     body.textContent = m.content;
     li.append(meta, body);
     const ol = $('messages');
     ol.append(li);
-    while (ol.children.length > 200) ol.firstChild.remove();
+    while (ol.children.length > MAX_MESSAGES) {
+      seen.delete(ol.firstChild.dataset.id);
+      ol.firstChild.remove();
+    }
     ol.scrollTop = ol.scrollHeight;
   }
 
-  // Live stream: fetch-based server-sent events (EventSource cannot send the Authorization header).
-  async function stream() {
-    for (;;) {
-      try {
-        const res = await api('/console/api/stream', { headers: { accept: 'text/event-stream' } });
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buf = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += value;
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            let ev = 'message', data = '';
-            for (const line of block.split('\n')) {
-              if (line.startsWith('event: ')) ev = line.slice(7);
-              else if (line.startsWith('data: ')) data += line.slice(6);
+  function handleEvent(ev, payload) {
+    if (ev === 'message') addMessage(payload);
+    else if (ev === 'state') {
+      showState(payload.state);
+      refreshOverview().catch(() => undefined);
+    } else if (ev === 'qrcode') refreshOverview().catch(() => undefined);
+    else if (ev === 'contacts' && lastState === 'running') loadContacts().catch(() => undefined);
+  }
+
+  // Live events: fetch-based server-sent events (EventSource cannot send the Authorization header).
+  // `onOpen` runs once the server holds the stream (its first event has arrived).
+  async function stream(onOpen) {
+    if (streaming) return onOpen();
+    streaming = true;
+    try {
+      for (;;) {
+        try {
+          const res = await api('/console/api/stream', { headers: { accept: 'text/event-stream' } });
+          $('offline').hidden = true;
+          const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buf = '';
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buf += value;
+            let i;
+            while ((i = buf.indexOf('\n\n')) >= 0) {
+              const block = buf.slice(0, i);
+              buf = buf.slice(i + 2);
+              let ev = 'message';
+              let data = '';
+              for (const line of block.split('\n')) {
+                if (line.startsWith('event: ')) ev = line.slice(7);
+                else if (line.startsWith('data: ')) data += line.slice(6);
+              }
+              if (!data) continue;
+              handleEvent(ev, JSON.parse(data));
+              if (onOpen) {
+                onOpen();
+                onOpen = null;
+              }
             }
-            if (!data) continue;
-            const payload = JSON.parse(data);
-            if (ev === 'message') addMessage(payload);
-            else if (ev === 'state') {
-              showState(payload.state);
-              refreshOverview().catch(() => undefined);
-            } else if (ev === 'contacts') loadContacts().catch(() => undefined);
+          }
+        } catch (e) {
+          if (e instanceof AuthError) {
+            if (onOpen) onOpen();
+            return;
           }
         }
-      } catch (e) {
-        if (e.message === 'auth') return;
+        $('offline').hidden = false;
+        await new Promise((r) => setTimeout(r, RECONNECT_MS));
       }
-      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      streaming = false;
     }
   }
 
@@ -187,14 +251,23 @@
     const content = $('send-text').value;
     if (!target || !content.trim()) return;
     const route = target.kind === 'group' ? 'send_group_message' : 'send_friend_message';
-    const res = await api(`/openwx/${route}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: target.id, content }),
-    });
-    const r = await res.json();
-    $('send-result').textContent = r.code === 0 ? `${t('sent')} (${r.msg_id})` : `${t('failed')}: ${r.status}`;
-    if (r.code === 0) $('send-text').value = '';
+    $('send-button').disabled = true;
+    try {
+      const res = await api(`/openwx/${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: target.id, content }),
+      });
+      const r = await res.json();
+      const out = $('send-result');
+      out.textContent = r.code === 0 ? `${t('sent')} (${r.msg_id})` : `${t('failed')}: ${r.status}`;
+      out.dataset.code = String(r.code);
+      if (r.code === 0) $('send-text').value = '';
+    } catch (err) {
+      if (!(err instanceof AuthError)) $('send-result').textContent = `${t('failed')}: ${err.message}`;
+    } finally {
+      $('send-button').disabled = false;
+    }
   });
   $('search').addEventListener('input', renderContacts);
   for (const b of document.querySelectorAll('.tab')) {
@@ -225,15 +298,30 @@
   async function start() {
     try {
       await refreshOverview();
+      // Live first, then the history: nothing falls between the two (addMessage skips ids already shown).
+      await new Promise((resolve) => void stream(resolve));
       const recent = await (await api('/console/api/recent')).json();
-      $('messages').textContent = '';
+      const ol = $('messages');
+      const live = [...ol.children];
+      ol.textContent = '';
+      seen.clear();
       for (const m of recent) addMessage(m);
-      stream();
-      setInterval(() => refreshOverview().catch(() => undefined), 3000);
-    } catch {
-      /* token box shown */
+      for (const li of live) {
+        if (li.dataset.id && seen.has(li.dataset.id)) continue;
+        seen.add(li.dataset.id);
+        ol.append(li);
+      }
+    } catch (e) {
+      if (e instanceof AuthError) return; // the token box is shown; submitting it calls start() again
+      throw e;
+    }
+    if (!started) {
+      started = true;
+      setInterval(() => refreshOverview().catch(() => undefined), REFRESH_MS);
     }
   }
   applyLang();
-  start();
+  start().catch(() => {
+    $('offline').hidden = false;
+  });
 })();
