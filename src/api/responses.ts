@@ -13,8 +13,13 @@ import type { ResponseDoc } from './route-table.ts';
 /** Every schema the OpenAPI document refers to, by id (`#/components/schemas/<id>`). */
 export const apiSchemas = z.registry<{ id: string }>();
 
+/** The same schemas by id (tests validate real answers with the schema a `$ref` names). */
+export const schemasById = new Map<string, z.ZodType>();
+
 export function component<T extends z.ZodType>(id: string, schema: T): T {
+  if (schemasById.has(id)) throw new Error(`OpenAPI schema id ${id} registered twice`);
   apiSchemas.add(schema, { id });
+  schemasById.set(id, schema);
   return schema;
 }
 
