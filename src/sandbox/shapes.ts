@@ -117,8 +117,9 @@ export class WireView {
   member(id: string, g: Group, light = false): Obj {
     const isSelf = id === this.world.self.id;
     const p = isSelf ? undefined : this.world.people.get(id);
-    // The member's own nickname: remark names are the viewer's private labels and travel only in RemarkName.
-    const nick = isSelf ? this.world.self.nickName : p ? p.nickName : '';
+    // Like the real server, a member who is the viewer's friend with a remark name is listed under that remark
+    // (wechaty/wechaty#104 shows it in a captured webwxbatchgetcontact MemberList).
+    const nick = isSelf ? this.world.self.nickName : p ? (this.world.isFriend(p) && p.remarkName) || p.nickName : '';
     return {
       Uin: 0,
       UserName: this.session.ids.user(id),
