@@ -16,6 +16,8 @@ import { wireRequestChannel, type WireRequestEvent } from '../diagnostics.ts';
 
 const SYNC_STEPS = new Set(['synccheck', 'webwxsync']);
 
+const seconds = (ms: number) => Number((ms / 1000).toFixed(1));
+
 export interface Readiness {
   ready: boolean;
   state: string;
@@ -79,7 +81,7 @@ export class SyncWatch {
     else if (state !== 'running') reason = `not logged in (state ${state})`;
     else if (this.#wireObserved && age === null) reason = 'no successful sync with WeChat yet';
     else if (this.#wireObserved && age !== null && age > maxAgeMs) {
-      reason = `no successful sync with WeChat for ${Math.round(age / 1000)} s (limit ${Math.round(maxAgeMs / 1000)} s)`;
+      reason = `no successful sync with WeChat for ${seconds(age)} s (limit ${seconds(maxAgeMs)} s)`;
     }
     return { ready: reason === null, state, reason, last_sync_age_ms: age, sync_source: source };
   }
