@@ -192,14 +192,16 @@ export class Metrics {
     const delivered = () => this.#deliveries.inc({ account, result: 'delivered' });
     const failed = () => this.#deliveries.inc({ account, result: 'failed' });
     const dead = () => this.#deliveries.inc({ account, result: 'dead' });
-    for (const result of ['delivered', 'failed', 'dead']) this.#deliveries.inc({ account, result }, 0);
     let active = true;
     if (typeof src.on === 'function') {
+      for (const result of ['delivered', 'failed', 'dead']) this.#deliveries.inc({ account, result }, 0);
       src.on('delivered', delivered);
       src.on('failed', failed);
       src.on('dead', dead);
     } else {
-      // A sink without events (the in-memory one): its 2xx answers are all that can be counted.
+      // A sink without events (the in-memory one): its 2xx answers are all that can be counted, so only the
+      // `delivered` series exists (a 0 for failed/dead would claim what cannot be seen).
+      this.#deliveries.inc({ account, result: 'delivered' }, 0);
       src.onDelivered?.(() => {
         if (active) delivered();
       });
