@@ -21,6 +21,7 @@ export interface DeliveryWorkerOptions {
   timeoutMs?: number;
   /** Largest response body read (the reply JSON). */
   maxResponseBytes?: number;
+  userAgent?: string;
   logger?: Logger;
 }
 
@@ -57,6 +58,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       backoffMaxMs: 60_000,
       timeoutMs: 10_000,
       maxResponseBytes: 1024 * 1024,
+      userAgent: 'openwx',
       ...opts,
     };
     this.#agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
@@ -69,9 +71,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#loop = this.#run().catch((e: unknown) => {
-      this.#o.logger?.error({ err: e }, 'post_api delivery loop crashed');
-    });
+    this.#loop = this.#run();
   }
 
   /** Tells the worker a row was enqueued. */
@@ -108,48 +108,66 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      const row = this.#outbox.head(this.#o.account);
-      if (!row) {
-        this.emit('idle');
-        await this.#sleep(null);
-        continue;
+      try {
+        const row = this.#outbox.head(this.#o.account);
+        if (!row) {
+          this.emit('idle');
+          await this.#sleep(null);
+          continue;
+        }
+        const wait = row.nextAt - Date.now();
+        if (wait > 0) {
+          // Capped: a clock set backwards must not park a report for longer than one backoff step.
+          await this.#sleep(Math.min(wait, this.#o.backoffMaxMs));
+          continue;
+        }
+        await this.#attempt(row);
+      } catch (err) {
+        if (!this.#running) break;
+        // The database (disk full, locked) or a listener failed: never let the loop die silently.
+        this.#o.logger?.error({ err }, 'post_api delivery loop error; retrying');
+        await this.#sleep(this.#o.backoffBaseMs);
       }
-      const wait = row.nextAt - Date.now();
-      if (wait > 0) {
-        await this.#sleep(wait);
-        continue;
-      }
-      await this.#attempt(row);
     }
   }
 
   async #attempt(row: OutboxRow): Promise<void> {
     let error: string;
+    let res: DeliveredResponse | null = null;
     try {
-      const res = await this.#post(row);
-      if (res.status >= 200 && res.status < 300) {
-        this.#outbox.delivered(row.seq);
-        this.emit('delivered', row, res);
-        return;
-      }
+      res = await this.#post(row);
       error = `HTTP ${res.status}`;
     } catch (e) {
       if (!this.#running) return; // stopping: the row stays in the outbox for the next start
       error = (e as Error).message || String(e);
+    }
+    if (res && res.status >= 200 && res.status < 300) {
+      this.#outbox.delivered(row.seq);
+      // A throwing listener must neither turn a delivered report into a failed one nor stop the loop.
+      this.#emitSafely('delivered', row, res);
+      return;
     }
     const attempts = row.attempts + 1;
     const now = Date.now();
     if (attempts >= this.#o.maxAttempts || now - row.createdAt >= this.#o.maxAgeMs) {
       this.#outbox.kill(row.seq, error, now);
       this.#o.logger?.warn({ eventId: row.eventId, attempts, error }, 'post_api report moved to dead letters');
-      this.emit('dead', row, error);
+      this.#emitSafely('dead', row, error);
       return;
     }
     const exp = Math.min(this.#o.backoffMaxMs, this.#o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
     const nextAt = now + Math.round(exp / 2 + Math.random() * (exp / 2));
     this.#outbox.failed(row.seq, error, nextAt);
     this.#o.logger?.info({ eventId: row.eventId, attempts, error, retryInMs: nextAt - now }, 'post_api delivery failed');
-    this.emit('failed', row, error, nextAt);
+    this.#emitSafely('failed', row, error, nextAt);
+  }
+
+  #emitSafely<E extends 'delivered' | 'failed' | 'dead'>(event: E, ...args: DeliveryWorkerEvents[E]): void {
+    try {
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#o.logger?.warn({ err, event }, 'post_api delivery listener failed');
+    }
   }
 
   async #post(row: OutboxRow): Promise<DeliveredResponse> {
@@ -159,6 +177,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       'x-openwx-event-id': row.eventId,
       'x-openwx-account': row.account,
       'x-openwx-attempt': String(row.attempts + 1),
+      'user-agent': this.#o.userAgent,
     };
     if (this.#o.secret) {
       headers['x-openwx-timestamp'] = ts;

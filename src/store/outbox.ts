@@ -124,7 +124,7 @@ export class Outbox {
     return (this.#stmts.deadDepth.get(account) as { n: number }).n;
   }
 
-  /** Moves dead letters back to the end of the outbox (all, or the given event ids); returns how many. */
+  /** Moves dead letters back to the end of the outbox (all, or the given event ids), keeping their event ids; returns how many. */
   replay(account: string, eventIds?: string[], now = Date.now()): number {
     return this.#db.transaction(() => {
       const rows = eventIds
@@ -132,7 +132,9 @@ export class Outbox {
         : (this.#stmts.dead.all(account, -1) as RawRow[]);
       for (const r of rows) {
         this.#stmts.deadDel.run(r.seq);
-        this.#stmts.reinsert.run(r.event_id, r.account, r.kind, r.body, r.created_at, now);
+        // A replay starts a new age window (created_at = now): the operator asked for new attempts, and an old
+        // report would otherwise die again on its first failure. Attempts start again from 0.
+        this.#stmts.reinsert.run(r.event_id, r.account, r.kind, r.body, now, now);
       }
       return rows.length;
     })();

@@ -106,3 +106,58 @@ test('kill -9 during delivery: a new worker delivers everything after restart', 
   const got = await rx.waitFor(50);
   assert.deepEqual(got.map((r) => r.json.i), [...Array(50).keys()]);
 });
+
+test('a replayed dead letter gets a new age window: one more failure does not kill it again', async (t) => {
+  const rx = await new Receiver().start();
+  t.after(() => rx.stop());
+  let failures = 0;
+  rx.answer = () => (failures-- > 0 ? { status: 500 } : { status: 200 });
+  const db = openDatabase(tmpDb());
+  const ob = new Outbox(db);
+  const w = new DeliveryWorker(ob, { account: 'a', url: rx.url, maxAgeMs: 3600_000, backoffBaseMs: 1, backoffMaxMs: 2 });
+  t.after(async () => {
+    await w.stop();
+    db.close();
+  });
+  // written two days ago (e.g. before a long outage): the first failure dead-letters it (too old)
+  const id = ob.enqueue('a', 'event', '{"old":true}', Date.now() - 2 * 86400_000);
+  failures = 1;
+  const dead = once(w, 'dead');
+  w.start();
+  await dead;
+  assert.equal(ob.deadDepth('a'), 1);
+  // the operator replays it; the receiver fails once more, then accepts: it must be retried, not killed again
+  failures = 1;
+  const delivered = once(w, 'delivered');
+  assert.equal(ob.replay('a', [id]), 1);
+  w.wake();
+  const [row] = await delivered;
+  assert.equal(row.eventId, id);
+  assert.equal(ob.deadDepth('a'), 0);
+  assert.equal(rx.received.length, 1);
+  assert.equal(rx.received[0]!.headers['x-openwx-event-id'], id);
+});
+
+test('a throwing delivered listener neither fails the report nor stops the loop', async (t) => {
+  const rx = await new Receiver().start();
+  t.after(() => rx.stop());
+  const db = openDatabase(tmpDb());
+  const ob = new Outbox(db);
+  const w = new DeliveryWorker(ob, { account: 'a', url: rx.url, backoffBaseMs: 1, backoffMaxMs: 2 });
+  t.after(async () => {
+    await w.stop();
+    db.close();
+  });
+  let failed = 0;
+  w.on('failed', () => failed++);
+  w.on('delivered', () => {
+    throw new Error('listener bug');
+  });
+  for (let i = 0; i < 3; i++) ob.enqueue('a', 'event', JSON.stringify({ i }));
+  w.start();
+  const got = await rx.waitFor(3);
+  assert.deepEqual(got.map((r) => r.json.i), [0, 1, 2]);
+  await new Promise<void>((resolve) => (w.depth === 0 ? resolve() : w.once('idle', () => resolve())));
+  assert.equal(failed, 0);
+  assert.equal(rx.received.length, 3, 'no report sent twice');
+});
