@@ -115,6 +115,8 @@ export const SettingsSchema = z
     check_event_list_max_size: int(1, 100_000).default(20),
     broadcast_max: int(0, 100_000).default(500),
     stop_delay_ms: int(0, 600_000).default(3_000),
+    /** Serve /metrics without the token (docs/operations.md). */
+    metrics_public: bool().default(false),
   })
   .strict();
 
@@ -232,6 +234,7 @@ export function openwxOptionsOf(s: Settings): OpenwxOptions {
     mediaDirs: mediaDirsOf(s),
     broadcastMax: s.broadcast_max,
     stopDelayMs: s.stop_delay_ms,
+    metricsPublic: s.metrics_public,
     logLevel: s.log_level,
   };
 }

@@ -43,6 +43,7 @@ const FLAG_SETTINGS: Record<string, string> = {
   checkEventListMaxSize: 'check_event_list_max_size',
   broadcastMax: 'broadcast_max',
   stopDelayMs: 'stop_delay_ms',
+  metricsPublic: 'metrics_public',
 };
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
@@ -74,6 +75,7 @@ export function registerRunCommand(program: Command): void {
     .option('--check-event-list-max-size <n>', 'check_event queue size (default 20)')
     .option('--broadcast-max <n>', 'most friends one id=@all send may reach (default 500)')
     .option('--stop-delay-ms <ms>', 'delay between the stop_client answer and the stop (default 3000)')
+    .option('--metrics-public', 'serve /metrics without the token (health and the console page always are)')
     .addHelpText(
       'after',
       '\nEvery setting is also read from OPENWX_<NAME> env vars (OPENWX_POST_API, …) and from --config;\n' +
@@ -163,6 +165,7 @@ export async function runOpenwx(settings: Settings): Promise<void> {
       onStopClient: () => shutdown(0, 'stop_client'),
     });
     say(`openwx: Openwx API at ${api.urls[0]}/openwx/ (account ${client.account})`);
+    say(`openwx: web console at ${api.urls[0]}/ (API docs ${api.urls[0]}/docs, health /healthz /readyz, metrics /metrics)`);
     if (settings.post_api) say(`openwx: reporting to ${settings.post_api}`);
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
