@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { WxClient } from '../client/interface.ts';
 import { owxError } from '../errors.ts';
 import type { EventQueue } from './check-event.ts';
+import type { DurableStore } from './durable.ts';
 import type { ResolvedOptions } from './options.ts';
 import { describeIssues } from './schemas.ts';
 
@@ -34,6 +35,8 @@ export interface ApiContext {
   options: ResolvedOptions;
   events: EventQueue<Record<string, unknown>>;
   logger: Logger;
+  /** Outbox (dead letters, depth) and message history, when there is a data folder. */
+  store: DurableStore;
   /** Runs stop_client's stop (client.stop + the host's exit hook), once. */
   stopClient: () => Promise<void>;
 }

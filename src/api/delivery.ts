@@ -1,18 +1,23 @@
 /**
  * The post_api delivery sink. The reporter hands it serialized reports in order; the sink POSTs them and gives
- * each 2xx answer back to the reporter (which reads `reply`/`media` from it). `MemoryDelivery` is the sink used
- * now: an in-memory FIFO per account, one request at a time (so order is kept), bounded retries, bounded size.
- * The durable SQLite outbox (src/store/outbox.ts + src/delivery/worker.ts) implements the same interface later:
- * reports are plain strings and reply handling needs only (report, response), so nothing else changes.
+ * each 2xx answer back to the reporter (which reads `reply`/`media` from it). The default sink, whenever openwx
+ * has a data folder, is the durable SQLite outbox (`OutboxDelivery`, src/delivery/outbox-delivery.ts).
+ * `MemoryDelivery` here is the fallback without a data folder (library use): an in-memory FIFO, one request at a
+ * time (so order is kept), bounded retries, bounded size. Reports are plain strings and reply handling needs
+ * only (report, response), so both sinks behave the same towards the reporter.
  */
+import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
+import { sign } from '../delivery/sign.ts';
 
 export interface Report {
   /** `receive_message`, `send_message` or `event:<name>`. */
   kind: string;
   /** The JSON body. */
   body: string;
+  /** Set by a durable sink: the `X-Openwx-Event-Id` of this report (stable across retries and restarts). */
+  eventId?: string;
 }
 
 export interface DeliveredResponse {
@@ -46,11 +51,13 @@ export interface MemoryDeliveryOptions {
   maxQueue?: number;
   maxResponseBytes?: number;
   userAgent?: string;
+  /** Signs each POST like the outbox does (`X-Openwx-Timestamp`, `X-Openwx-Signature`). */
+  secret?: string;
   logger?: Logger;
 }
 
 export class MemoryDelivery implements Delivery {
-  readonly #o: Required<Omit<MemoryDeliveryOptions, 'logger'>> & { logger?: Logger | undefined };
+  readonly #o: Required<Omit<MemoryDeliveryOptions, 'logger' | 'secret'>> & { logger?: Logger | undefined; secret?: string | undefined };
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
   #queue: Report[] = [];
   #handlers: DeliveredHandler[] = [];
@@ -89,6 +96,7 @@ export class MemoryDelivery implements Delivery {
 
   enqueue(report: Report): void {
     if (this.#closed) return;
+    report.eventId ??= randomUUID();
     this.#queue.push(report);
     if (this.#queue.length > this.#o.maxQueue) {
       // Never drop the head while it is in flight.
@@ -143,7 +151,7 @@ export class MemoryDelivery implements Delivery {
     for (let attempt = 1; attempt <= this.#o.attempts && !this.#closed; attempt++) {
       let error: string;
       try {
-        const res = await this.#post(report);
+        const res = await this.#post(report, attempt);
         if (res.status >= 200 && res.status < 300) {
           for (const h of this.#handlers) {
             try {
@@ -176,15 +184,23 @@ export class MemoryDelivery implements Delivery {
     });
   }
 
-  async #post(report: Report): Promise<DeliveredResponse> {
+  async #post(report: Report, attempt: number): Promise<DeliveredResponse> {
     this.#abort = new AbortController();
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': this.#o.userAgent,
+      'x-openwx-account': this.#o.account,
+      'x-openwx-event-id': report.eventId ?? '',
+      'x-openwx-attempt': String(attempt),
+    };
+    if (this.#o.secret) {
+      const ts = String(Math.floor(Date.now() / 1000));
+      headers['x-openwx-timestamp'] = ts;
+      headers['x-openwx-signature'] = sign(this.#o.secret, ts, report.body);
+    }
     const res = await request(this.#o.url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': this.#o.userAgent,
-        'x-openwx-account': this.#o.account,
-      },
+      headers,
       body: report.body,
       dispatcher: this.#agent,
       headersTimeout: this.#o.timeoutMs,

@@ -11,7 +11,8 @@ import { messagePostJson } from '../model/post-json.ts';
 import type { Message } from '../model/types.ts';
 import { EventQueue } from './check-event.ts';
 import type { ApiContext } from './context.ts';
-import { MemoryDelivery, type Delivery } from './delivery.ts';
+import type { Delivery } from './delivery.ts';
+import { openDurableStore, type DurableStore } from './durable.ts';
 import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from './options.ts';
 import { Reporter, type MessageToJson, type PostJson } from './reporter.ts';
 import { buildApiServer } from './server.ts';
@@ -33,6 +34,8 @@ export interface OpenwxHandle {
   reporter: Reporter;
   events: EventQueue<PostJson>;
   delivery: Delivery | null;
+  /** The database-backed parts (outbox, history) when there is a data folder. */
+  store: DurableStore;
   /** Stops the API server, the reporter (flushing up to `flushTimeoutMs`) and the delivery sink. */
   close(flushTimeoutMs?: number): Promise<void>;
 }
@@ -52,23 +55,21 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
   const options = resolveOptions(o);
   const logger: Logger = o.logger ?? pino({ level: 'silent' });
   const events = new EventQueue<PostJson>(options.checkEventMax, options.checkEventTimeoutMs);
-  const delivery: Delivery | null =
-    o.delivery ??
-    (options.postApi
-      ? new MemoryDelivery({
-          url: options.postApi,
-          account: client.account,
-          timeoutMs: options.postTimeoutMs,
-          attempts: options.postAttempts,
-          maxQueue: options.postQueueMax,
-          userAgent: `openwx/${options.version}`,
-          logger: logger.child({ module: 'post_api' }),
-        })
-      : null);
+  // post_api outbox (durable with a data folder, else in memory) and message history: src/api/durable.ts.
+  const store = openDurableStore({ account: client.account, options, logger, delivery: o.delivery });
+  const delivery = store.delivery;
   const toJson = o.toJson ?? ((m: Message) => messagePostJson(m, client));
   // Console, health, metrics, OpenAPI (src/ops/plugin.ts); the API uses the client with its sends counted.
   const ops = startOps(client, { ...o, toJson, delivery, version: options.version });
-  const reporter = new Reporter(ops.client, { options, events, delivery, toJson, logger });
+  const reporter = new Reporter(ops.client, {
+    options,
+    events,
+    delivery,
+    toJson,
+    logger,
+    history: store.history,
+    transaction: store.transaction,
+  });
   reporter.start();
 
   let stopping: Promise<void> | null = null;
@@ -77,6 +78,7 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
     options,
     events,
     logger,
+    store,
     stopClient: () =>
       (stopping ??= (async () => {
         o.onStopClientRequest?.();
@@ -107,7 +109,7 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
     events.close();
     ops.close();
     await app?.close().catch(() => undefined);
-    await delivery?.close();
+    await store.close();
     throw e;
   }
   const server = app;
@@ -119,13 +121,14 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
     reporter,
     events,
     delivery,
+    store,
     close(flushTimeoutMs = 2_000) {
       closing ??= (async () => {
         reporter.stop();
         events.close();
         await server.close();
         await reporter.flush(flushTimeoutMs);
-        await delivery?.close();
+        await store.close();
         ops.close();
       })();
       return closing;

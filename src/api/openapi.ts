@@ -159,6 +159,7 @@ export function buildOpenApi(routes: readonly TrackedRoute[], o: OpenApiOptions)
       { name: 'media' },
       { name: 'client' },
       { name: 'events' },
+      { name: 'post_api', description: 'the durable outbox: dead letters and their replay (docs/delivery.md)' },
       { name: 'operations', description: 'console, health, metrics, this document' },
     ],
     security: [{ bearerAuth: [] }],

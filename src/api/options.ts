@@ -89,8 +89,29 @@ export interface OpenwxOptions {
   postAttempts?: number;
   /** Reports held in memory while post_api is slow; the oldest are dropped beyond this. */
   postQueueMax?: number;
-  /** Swaps the post_api delivery sink (the durable outbox plugs in here). */
+  /** Swaps the post_api delivery sink (default: the durable outbox with a data folder, else in memory). */
   delivery?: Delivery;
+  /** The data folder: `<dataDir>/openwx.db` holds the post_api outbox and the message history (0600, WAL). */
+  dataDir?: string;
+  /** Secret of the post_api signature (`X-Openwx-Signature`, `X-Openwx-Timestamp`; docs/delivery.md). */
+  postApiSecret?: string | undefined;
+  /** Outbox: attempts before a report moves to the dead letters. Default 50. */
+  postMaxAttempts?: number;
+  /** Outbox: age (since written, or replayed) after which a failing report moves to the dead letters. Default 24 h. */
+  postMaxAgeMs?: number;
+  /** Outbox retry backoff: first wait and cap (capped exponential, jitter in the upper half). Default 500 ms, 60 s. */
+  postBackoffBaseMs?: number;
+  postBackoffMaxMs?: number;
+  /** Days received and sent messages are kept in the history (0 = no history). Default 30. */
+  historyRetentionDays?: number;
+  /** How often old history is purged. Default 1 h. */
+  historyPurgeIntervalMs?: number;
+  /** Also accept the token as an `access_token` parameter (Openwx-compatible clients). Default false. */
+  accessTokenParam?: boolean;
+  /** Origins allowed by CORS (`*` = any); absent or empty = no CORS headers (default). */
+  corsOrigins?: readonly string[];
+  /** Answer `datatype=jsonp` requests as `callback(json)` (Mojo's JSONP). Default false. */
+  jsonp?: boolean;
   /** Serve `/metrics` without the token (health and the console page always are). Default false. */
   metricsPublic?: boolean;
   /** `/readyz` answers 503 when the last successful sync with WeChat is older than this. Default 60 s. */
@@ -118,6 +139,17 @@ export interface ResolvedOptions {
   mediaDirs: readonly string[];
   logLevel: string;
   version: string;
+  dataDir: string | undefined;
+  postApiSecret: string | undefined;
+  postMaxAttempts: number;
+  postMaxAgeMs: number;
+  postBackoffBaseMs: number;
+  postBackoffMaxMs: number;
+  historyRetentionDays: number;
+  historyPurgeIntervalMs: number;
+  accessTokenParam: boolean;
+  corsOrigins: readonly string[];
+  jsonp: boolean;
 }
 
 export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
@@ -138,6 +170,17 @@ export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
     mediaDirs: o.mediaDirs ?? [],
     logLevel: o.logLevel ?? 'info',
     version: o.version ?? '0.1.0',
+    dataDir: o.dataDir || undefined,
+    postApiSecret: o.postApiSecret || undefined,
+    postMaxAttempts: o.postMaxAttempts ?? 50,
+    postMaxAgeMs: o.postMaxAgeMs ?? 24 * 3600_000,
+    postBackoffBaseMs: o.postBackoffBaseMs ?? 500,
+    postBackoffMaxMs: o.postBackoffMaxMs ?? 60_000,
+    historyRetentionDays: o.historyRetentionDays ?? 30,
+    historyPurgeIntervalMs: o.historyPurgeIntervalMs ?? 3600_000,
+    accessTokenParam: o.accessTokenParam ?? false,
+    corsOrigins: o.corsOrigins ?? [],
+    jsonp: o.jsonp ?? false,
   };
 }
 

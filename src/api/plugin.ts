@@ -17,7 +17,8 @@ export async function openwxPlugin(client: Weixin, data: OpenwxPluginData = {}):
   const { onStart, ...o } = data;
   let handle: OpenwxHandle;
   try {
-    handle = await startOpenwx(client, { ...o, logger: o.logger ?? client.logger });
+    // The outbox and the message history live in the client's data folder (openwx.db), unless told otherwise.
+    handle = await startOpenwx(client, { ...o, dataDir: o.dataDir ?? client.options.dataDir, logger: o.logger ?? client.logger });
   } catch (err) {
     client.logger.error({ err }, 'Openwx API could not start; stopping the client');
     await client.stop(`Openwx: ${(err as Error)?.message ?? String(err)}`);

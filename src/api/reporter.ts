@@ -17,6 +17,7 @@ import type { ClientEvents, SendResult, WxClient } from '../client/interface.ts'
 import { mimeBase64 } from '../model/post-json.ts';
 import type { Message } from '../model/types.ts';
 import { isHttpUrl, resolveMediaPath } from '../security/media-path.ts';
+import type { MessageHistory } from '../store/history.ts';
 import type { EventQueue } from './check-event.ts';
 import type { DeliveredResponse, Delivery, Report } from './delivery.ts';
 import { NOT_QUEUED_EVENTS, POSTABLE_EVENTS, type ResolvedOptions } from './options.ts';
@@ -33,6 +34,24 @@ export interface ReporterOptions {
   logger: Logger;
   /** Largest media file read into `media_data`. */
   mediaDataMaxBytes?: number;
+  /** Message history: every message is recorded; WeChat's re-deliveries (after a restart) are not reported again. */
+  history?: MessageHistory | null;
+  /** Runs the history record and the outbox insert of one message atomically (one SQLite transaction). */
+  transaction?: <T>(fn: () => T) => T;
+}
+
+/** WeChat's MsgID of a message id (`<MsgID>:<ToUserName>` for our own sends, the bare MsgID otherwise). */
+export function msgIdOf(id: string): string {
+  const i = id.indexOf(':');
+  return i > 0 ? id.slice(0, i) : id;
+}
+
+/** The chat of a message: the group, else the other person. */
+export function chatOf(m: { class?: unknown; group_id?: unknown; sender_id?: unknown; receiver_id?: unknown }): string {
+  const g = typeof m.group_id === 'string' ? m.group_id : '';
+  if (g) return g;
+  const other = m.class === 'send' ? m.receiver_id : m.sender_id;
+  return typeof other === 'string' ? other : '';
 }
 
 /** Mojo's post_message_filter: dropped if a filter key exists in the JSON with a different (string) value. */
@@ -75,7 +94,7 @@ export class Reporter {
   #pendingReplies = new Set<Promise<void>>();
   #stopped = false;
   /** Counters for tests and metrics. */
-  readonly stats = { reported: 0, filtered: 0, replies: 0, ownRepliesIgnored: 0, replyFailures: 0 };
+  readonly stats = { reported: 0, filtered: 0, replies: 0, ownRepliesIgnored: 0, replyFailures: 0, duplicates: 0 };
 
   constructor(client: WxClient, o: ReporterOptions) {
     this.#client = client;
@@ -139,11 +158,49 @@ export class Reporter {
       this.#log.warn({ err, id: m.id }, 'message not reported: its post JSON could not be built');
       return;
     }
-    if (!passesFilter(json, this.#o.options.postMessageFilter)) {
-      this.stats.filtered++;
-      return;
-    }
-    this.#enqueue(postType, () => this.#withMediaData(json, m), true);
+    const report = passesFilter(json, this.#o.options.postMessageFilter);
+    if (!report) this.stats.filtered++;
+    const history = this.#o.history;
+    const msgId = msgIdOf(String(m.id ?? ''));
+    // Messages from the sync loop can come again after a restart (WeChat re-sends what the saved SyncKey had not
+    // acknowledged); our own sends (source "local") never do.
+    const fromSync = m.class === 'recv' || m.source !== 'local';
+    const record = history && msgId
+      ? () => {
+          if (fromSync && history.has(msgId)) return false;
+          const body = { ...json };
+          delete body.media_data;
+          history.put({
+            msgId,
+            peer: chatOf(json),
+            localId: typeof m.local_id === 'string' ? m.local_id : null,
+            class: m.class === 'send' ? 'send' : 'recv',
+            time: Number(m.time) || Math.floor(Date.now() / 1000),
+            body,
+          });
+          return true;
+        }
+      : () => true;
+    this.#chain = this.#chain
+      .then(async () => {
+        const full = report ? await this.#withMediaData(json, m) : json;
+        const tx = this.#o.transaction ?? (<T>(f: () => T) => f());
+        // The history record and the outbox insert commit together: a crash never leaves one without the other.
+        const fresh = tx(() => {
+          if (!record()) return false;
+          if (report) this.#o.delivery?.enqueue({ kind: postType, body: JSON.stringify(full) });
+          return true;
+        });
+        if (!fresh) {
+          this.stats.duplicates++;
+          this.#log.debug({ msgId }, 'message delivered again by WeChat (already in the history): not reported twice');
+          return;
+        }
+        if (!report) return;
+        this.#o.events.push(full);
+        this.stats.reported++;
+      })
+      .catch((err: unknown) => this.#log.warn({ err, kind: postType }, 'report dropped: could not build or store it'));
   }
 
   async #withMediaData(json: PostJson, m: Message): Promise<PostJson> {
@@ -162,11 +219,28 @@ export class Reporter {
     return json;
   }
 
-  #remember(r: SendResult): void {
+  #remember(r: SendResult, replyTo: string): void {
     for (const id of [r.msgId, r.message?.id, r.msgId && `${r.msgId}:${r.toUserName}`]) {
       if (!id) continue;
       this.#ownReplies.add(String(id));
       if (this.#ownReplies.size > REPLY_MEMORY) this.#ownReplies.delete(this.#ownReplies.values().next().value!);
+    }
+    if (r.code === 0 && r.msgId) {
+      try {
+        // Persisted too: after a restart a late send_message report of this reply must not trigger another one.
+        this.#o.history?.noteSent({ msgId: r.msgId, peer: r.toUserName, localId: r.localId, replyTo: replyTo || '?' });
+      } catch (err) {
+        this.#log.warn({ err }, 'history: reply not recorded');
+      }
+    }
+  }
+
+  #isOwnReply(id: string): boolean {
+    if (this.#ownReplies.has(id)) return true;
+    try {
+      return this.#o.history?.isReply(msgIdOf(id)) ?? false;
+    } catch {
+      return false;
     }
   }
 
@@ -205,7 +279,7 @@ export class Reporter {
       if (!reply) return;
       // Our own replies' send_message reports must not trigger again: wait for replies in flight to learn their ids.
       await Promise.allSettled([...this.#pendingReplies]);
-      if (this.#ownReplies.has(String(msg.id))) {
+      if (this.#isOwnReply(String(msg.id))) {
         this.stats.ownRepliesIgnored++;
         this.#log.debug({ id: msg.id }, 'post_api reply to our own reply ignored');
         return;
@@ -214,11 +288,12 @@ export class Reporter {
     }
     if (typeof chat !== 'string' || !chat) return;
     const to = chat;
+    const answered = String(msg.id ?? '');
     const job = (async () => {
-      if (reply) this.#remember(await this.#client.sendText(to, reply));
+      if (reply) this.#remember(await this.#client.sendText(to, reply), answered);
       if (media) {
         const spec = isHttpUrl(media) ? { url: media } : { path: await resolveMediaPath(media, this.#o.options.mediaDirs) };
-        this.#remember(await this.#client.sendMedia(to, spec));
+        this.#remember(await this.#client.sendMedia(to, spec), answered);
       }
     })();
     this.#pendingReplies.add(job);

@@ -180,8 +180,44 @@ export const ClientInfo = component(
     log_path: z.string(),
     log_level: z.string(),
     state: z.enum(['init', 'loading', 'scaning', 'confirming', 'updating', 'running', 'stop']),
+    outbox_depth: z.number().int().describe('openwx: post_api reports waiting in the outbox'),
+    dead_letters: z.number().int().describe('openwx: post_api reports given up (get_dead_letters)'),
     status: z.literal('success'),
   }),
+);
+
+export const DeadLettersAnswer = component(
+  'DeadLettersAnswer',
+  z
+    .strictObject({
+      code: z.literal(0),
+      status: z.literal('success'),
+      total: z.number().int().describe('dead letters of this account'),
+      dead_letters: z.array(
+        z.strictObject({
+          event_id: z.string().describe('X-Openwx-Event-Id of the report (kept when replayed)'),
+          kind: z.string().describe('receive_message, send_message or event:<name>'),
+          created_at: z.number().int().describe('unix seconds: written to the outbox (or last replayed)'),
+          died_at: z.number().int().describe('unix seconds: given up'),
+          attempts: z.number().int(),
+          last_error: z.string().describe('why the last attempt failed (HTTP status or network error)'),
+          report: z.unknown().describe('the report JSON as it would be POSTed'),
+        }),
+      ),
+    })
+    .describe('post_api reports given up, oldest first'),
+);
+
+export const ReplayAnswer = component(
+  'ReplayAnswer',
+  z
+    .strictObject({
+      code: z.union([z.literal(0), z.literal(100)]),
+      status: z.string().describe('success, or dead letter <ids> not found'),
+      replayed: z.number().int().describe('reports moved back to the outbox'),
+      not_found: z.array(z.string()).optional().describe('requested event ids that are not dead letters'),
+    })
+    .describe('replay outcome'),
 );
 
 export const StopAnswer = component(
@@ -232,7 +268,7 @@ export const OperationOutcome = oneOf('OperationOutcome', Success, Failure);
 
 export interface OpenwxRouteDoc {
   summary: string;
-  tag: 'information' | 'sending' | 'groups and friends' | 'media' | 'client' | 'events';
+  tag: 'information' | 'sending' | 'groups and friends' | 'media' | 'client' | 'events' | 'post_api';
   /** Talks to WeChat: answers 503 before login and after stop. */
   needsLogin: boolean;
   responses: Record<number, ResponseDoc>;
@@ -313,5 +349,17 @@ export const OPENWX_ROUTE_DOCS: Record<string, OpenwxRouteDoc> = {
     tag: 'events',
     needsLogin: false,
     responses: ok('reports, each handed to exactly one poller', CheckEventAnswer),
+  },
+  get_dead_letters: {
+    summary: 'post_api reports given up after the attempt or age limit',
+    tag: 'post_api',
+    needsLogin: false,
+    responses: ok('dead letters, oldest first', DeadLettersAnswer),
+  },
+  replay_dead_letters: {
+    summary: 'Send dead letters again (all, or by event_id), keeping their event ids',
+    tag: 'post_api',
+    needsLogin: false,
+    responses: ok('how many were replayed', ReplayAnswer),
   },
 };

@@ -96,7 +96,21 @@ export const S = {
     id: required('friend or group id'),
     op: z.enum(['0', '1'], { error: 'expected 0 (unpin) or 1 (pin)' }).describe('1 pin (default), 0 unpin').optional(),
   }),
-  revoke_message: z.object({ id: text('the `id` a send returned: `<MsgID>:<ToUserName>`') }),
+  revoke_message: z.object({
+    id: text('the `id` a send returned (`<MsgID>:<ToUserName>`), or the MsgID of any sent message in the history'),
+  }),
+  get_dead_letters: z.object({
+    limit: z
+      .string()
+      .regex(/^\d{1,7}$/, 'expected a whole number 1-1000')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 1000, 'expected a whole number 1-1000')
+      .describe('most dead letters listed, oldest first (default 100, max 1000)')
+      .optional(),
+  }),
+  replay_dead_letters: z.object({
+    event_id: text('comma-separated event ids (`X-Openwx-Event-Id`) to replay; absent = every dead letter'),
+  }),
   get_avatar: z.object({
     ...friendTarget,
     id: text('id of the user, a friend, a group, or (with group_id) a member'),

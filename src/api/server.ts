@@ -19,6 +19,7 @@ import { registerFriendRoutes } from './routes/friends.ts';
 import { registerMediaRoutes } from './routes/media.ts';
 import { registerClientRoutes } from './routes/client.ts';
 import { registerEventRoutes } from './routes/events.ts';
+import { registerDeliveryRoutes } from './routes/delivery.ts';
 import { trackRoutes } from './route-table.ts';
 
 export interface ServerOptions {
@@ -92,6 +93,7 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
     registerMediaRoutes,
     registerClientRoutes,
     registerEventRoutes,
+    registerDeliveryRoutes,
   ];
   for (const p of plugins) await app.register(async (scope) => p(scope, ctx));
   return app;

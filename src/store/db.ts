@@ -45,6 +45,8 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (account, msg_id)
    );
    CREATE INDEX messages_time ON messages(account, time);`,
+  // The message a sent message answered, when it is a post_api reply (the self-reply guard survives restarts).
+  `ALTER TABLE messages ADD COLUMN reply_to TEXT;`,
 ];
 
 export function openDatabase(path: string): DB {

@@ -52,6 +52,12 @@ export interface StackOptions {
   postApi?: boolean;
   /** Do not wait for the login (for tests of the API before login). */
   noLogin?: boolean;
+  /** Reuse this data folder (a restart): it is kept on close. */
+  dataDir?: string;
+  /** Reuse this sandbox (a restart against the same WeChat): it is kept on close. */
+  sandboxInstance?: Sandbox;
+  /** Reuse this post_api receiver: it is kept on close. */
+  receiverInstance?: Receiver;
 }
 
 export async function callApi(
@@ -93,10 +99,10 @@ export async function callApi(
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'owx-api-'));
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'owx-api-'));
   const mediaDir = join(dataDir, 'upload');
   mkdirSync(mediaDir, { recursive: true });
-  const sb = await startSandbox({ port: 0, chatter: false, longPollMs: 300, autoLoginMs: 30, ...o.sandbox });
+  const sb = o.sandboxInstance ?? (await startSandbox({ port: 0, chatter: false, longPollMs: 300, autoLoginMs: 30, ...o.sandbox }));
   const client = new Account(
     {
       wechatOrigin: sb.url,
@@ -115,12 +121,17 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     { logger: silent, output: null },
   );
   let receiver: Receiver | null = null;
-  if (o.postApi) receiver = await new Receiver().start();
+  if (o.receiverInstance) receiver = o.receiverInstance;
+  else if (o.postApi) receiver = await new Receiver().start();
   const api = await startOpenwx(client, {
     listen: [{ host: '127.0.0.1', port: 0 }],
     logger: silent,
     mediaDirs: [mediaDir, join(dataDir, 'media')],
     stopDelayMs: 0,
+    // The durable outbox and the message history (openwx.db in the data folder), as the openwx command runs.
+    dataDir,
+    postBackoffBaseMs: 20,
+    postBackoffMaxMs: 200,
     ...(receiver ? { post_api: receiver.url } : {}),
     ...o.openwx,
   });
@@ -152,9 +163,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     async close() {
       await client.stop('test done').catch(() => undefined);
       await api.close(500);
-      await receiver?.stop();
-      await sb.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!o.receiverInstance) await receiver?.stop();
+      if (!o.sandboxInstance) await sb.close();
+      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

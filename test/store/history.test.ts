@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openDatabase } from '../../src/store/db.ts';
 import { MessageHistory } from '../../src/store/history.ts';
 
@@ -26,5 +27,52 @@ test('history stores, updates, survives reopening, separates accounts and purges
   assert.equal(h.purge(7 * 86400_000, now), 1);
   assert.equal(h.get('1'), undefined);
   assert.equal(new MessageHistory(db, 'b').count(), 1);
+  db.close();
+});
+
+test('send notes (LocalID, reply origin) merge with the recorded message in either order, and survive reopening', () => {
+  const p = join(mkdtempSync(join(tmpdir(), 'owx-hist-')), 'openwx.db');
+  let db = openDatabase(p);
+  let h = new MessageHistory(db, 'a');
+  const sec = Math.floor(Date.now() / 1000);
+  // the send answer first (a fast path), then the send_message report's record
+  h.noteSent({ msgId: '10', peer: '@f', localId: '1700', replyTo: '99' });
+  assert.ok(h.has('10'));
+  h.put({ msgId: '10', peer: '@f', localId: null, class: 'send', time: sec, body: { content: '答' } });
+  // the record first, then the note
+  h.put({ msgId: '11', peer: '@@g', localId: null, class: 'send', time: sec, body: { content: 'x' } });
+  h.noteSent({ msgId: '11', peer: '@@g', localId: '1701' });
+  db.close();
+  db = openDatabase(p);
+  h = new MessageHistory(db, 'a');
+  assert.deepEqual(h.get('10'), { msgId: '10', peer: '@f', localId: '1700', class: 'send', time: sec, body: { content: '答' }, replyTo: '99' });
+  assert.equal(h.get('11')!.localId, '1701');
+  assert.deepEqual(h.get('11')!.body, { content: 'x' });
+  assert.equal(h.isReply('10'), true);
+  assert.equal(h.isReply('11'), false);
+  assert.equal(h.isReply('nope'), false);
+  assert.equal(h.has('nope'), false);
+  db.close();
+});
+
+test('a database of the first schema version is migrated in place (messages kept, reply_to added)', () => {
+  const p = join(mkdtempSync(join(tmpdir(), 'owx-hist-')), 'openwx.db');
+  const raw = new Database(p);
+  raw.exec(`CREATE TABLE messages (account TEXT NOT NULL, msg_id TEXT NOT NULL, peer TEXT NOT NULL, local_id TEXT,
+    class TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (account, msg_id));
+    CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, account TEXT NOT NULL,
+      kind TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL, last_error TEXT);
+    CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, account TEXT NOT NULL, kind TEXT NOT NULL,
+      body TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, died_at INTEGER NOT NULL);
+    INSERT INTO messages VALUES ('a', '5', '@f', NULL, 'send', 1, '{"content":"旧"}');`);
+  raw.pragma('user_version = 1');
+  raw.close();
+  const db = openDatabase(p);
+  const h = new MessageHistory(db, 'a');
+  assert.deepEqual(h.get('5')!.body, { content: '旧' });
+  assert.equal(h.get('5')!.replyTo, null);
+  h.noteSent({ msgId: '5', peer: '@f', replyTo: '4' });
+  assert.equal(h.isReply('5'), true);
   db.close();
 });

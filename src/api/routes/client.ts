@@ -30,6 +30,9 @@ export function registerClientRoutes(app: FastifyInstance, ctx: ApiContext): voi
     log_path: '',
     log_level: options.logLevel,
     state: client.state,
+    // openwx: post_api reports waiting in the outbox, and reports given up (see get_dead_letters).
+    outbox_depth: ctx.store.delivery?.depth ?? 0,
+    dead_letters: ctx.store.outbox?.deadCount ?? 0,
     status: 'success',
   }));
 

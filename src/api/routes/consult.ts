@@ -11,7 +11,7 @@ import { requireOnline, route, type ApiContext } from '../context.ts';
 import { failureReply, sendReply, SENT_STATUS, type Json } from '../outcome.ts';
 import { findFriend } from '../resolve.ts';
 import { S } from '../schemas.ts';
-import { readMedia, sendTo } from './send.ts';
+import { noteSent, readMedia, sendTo } from './send.ts';
 
 export const CONSULT_DEFAULT_TIMEOUT_S = 30;
 
@@ -24,9 +24,9 @@ export function registerConsultRoute(app: FastifyInstance, ctx: ApiContext): voi
     if (media && 'failure' in media) return media.failure as Json;
     const hasContent = p.content !== undefined && p.content !== '';
     if (!hasContent && !media) throw owxError('OWX_ERR_BAD_PARAM', ['content, media_path, media_id or media_data is required']);
-    if (!hasContent) return sendTo(client, friend.id, undefined, media as Exclude<typeof media, Json>);
+    if (!hasContent) return sendTo(ctx, friend.id, undefined, media as Exclude<typeof media, Json>);
     if (media) {
-      const m = await sendTo(client, friend.id, undefined, media as Exclude<typeof media, Json>);
+      const m = await sendTo(ctx, friend.id, undefined, media as Exclude<typeof media, Json>);
       if (m.code !== 0) return m;
     }
 
@@ -45,7 +45,7 @@ export function registerConsultRoute(app: FastifyInstance, ctx: ApiContext): voi
     try {
       let sent: Json;
       try {
-        sent = sendReply(await client.sendText(friend.id, p.content!), false);
+        sent = sendReply(noteSent(ctx, await client.sendText(friend.id, p.content!)), false);
       } catch (e) {
         return failureReply(e, false);
       }

@@ -4,7 +4,7 @@
  * at once; `id=@all` broadcasts to every real friend, capped by `broadcast_max` and paced by the send queue.
  */
 import type { FastifyInstance } from 'fastify';
-import type { WxClient } from '../../client/interface.ts';
+import type { SendResult } from '../../client/interface.ts';
 import { owxError } from '../../errors.ts';
 import { requireOnline, route, type ApiContext, type UploadedFile } from '../context.ts';
 import { isMediaRef, mediaFromParams, type MediaParams, type MediaSpec } from '../media-input.ts';
@@ -36,12 +36,25 @@ function isFailure(m: MediaSpec | null | Json): m is { failure: Json } {
   return m !== null && typeof m === 'object' && 'failure' in m;
 }
 
+/** Records what a successful send answered (its LocalID) in the message history, for revoke_message. */
+export function noteSent(ctx: Pick<ApiContext, 'store' | 'logger'>, r: SendResult): SendResult {
+  if (r.code === 0 && r.msgId && ctx.store.history) {
+    try {
+      ctx.store.history.noteSent({ msgId: r.msgId, peer: r.toUserName, localId: r.localId });
+    } catch (err) {
+      ctx.logger.warn({ err }, 'history: send not recorded');
+    }
+  }
+  return r;
+}
+
 /** Sends the text (if any) then the media (if any) to one chat; answers with the first failure or the last send. */
-export async function sendTo(client: WxClient, toId: string, content: string | undefined, media: MediaSpec | null): Promise<Json> {
+export async function sendTo(ctx: ApiContext, toId: string, content: string | undefined, media: MediaSpec | null): Promise<Json> {
+  const { client } = ctx;
   let textReply: Json | null = null;
   if (content !== undefined && content !== '') {
     try {
-      textReply = sendReply(await client.sendText(toId, content), false);
+      textReply = sendReply(noteSent(ctx, await client.sendText(toId, content)), false);
     } catch (e) {
       return failureReply(e, false);
     }
@@ -50,7 +63,7 @@ export async function sendTo(client: WxClient, toId: string, content: string | u
   if (!media) throw owxError('OWX_ERR_BAD_PARAM', [NOTHING_TO_SEND]);
   let mediaReply: Json;
   try {
-    mediaReply = sendReply(await client.sendMedia(toId, media), true);
+    mediaReply = sendReply(noteSent(ctx, await client.sendMedia(toId, media)), true);
   } catch (e) {
     mediaReply = failureReply(e, true);
   }
@@ -66,14 +79,14 @@ async function handleSend(ctx: ApiContext, toId: string, p: SendParams, files: R
   if (isFailure(media)) return media.failure;
   if ((p.content === undefined || p.content === '') && !media) throw owxError('OWX_ERR_BAD_PARAM', [NOTHING_TO_SEND]);
   if (p.async) {
-    sendTo(ctx.client, toId, p.content, media)
+    sendTo(ctx, toId, p.content, media)
       .then((r) => {
         if (r.code !== 0) ctx.logger.warn({ to: toId, code: r.code, status: r.status }, 'async send failed');
       })
       .catch((err: unknown) => ctx.logger.warn({ err, to: toId }, 'async send failed'));
     return { code: 0, status: 'request already in execution' };
   }
-  return sendTo(ctx.client, toId, p.content, media);
+  return sendTo(ctx, toId, p.content, media);
 }
 
 async function broadcast(ctx: ApiContext, p: SendParams, files: Record<string, UploadedFile>): Promise<Json> {
@@ -99,7 +112,7 @@ async function broadcast(ctx: ApiContext, p: SendParams, files: Record<string, U
     let failed = 0;
     for (const f of targets) {
       if (client.state === 'stop') break;
-      const r = await sendTo(client, f.id, p.content, m).catch((e: unknown) => failureReply(e, !!m));
+      const r = await sendTo(ctx, f.id, p.content, m).catch((e: unknown) => failureReply(e, !!m));
       if (r.code !== 0) failed++;
     }
     logger.info({ friends: targets.length, failed }, 'broadcast (id=@all) finished');
@@ -134,11 +147,23 @@ export function registerSendRoutes(app: FastifyInstance, ctx: ApiContext): void 
   route(app, 'revoke_message', S.revoke_message, async (p) => {
     if (p.id === undefined || p.id === '') throw owxError('OWX_ERR_MSG_ID_NOT_FOUND', [], { details: { id: null } });
     const i = p.id.indexOf(':');
-    const msgId = i > 0 ? p.id.slice(0, i) : '';
-    const to = i > 0 ? p.id.slice(i + 1) : '';
+    const msgId = i > 0 ? p.id.slice(0, i) : i < 0 ? p.id : '';
+    let to = i > 0 ? p.id.slice(i + 1) : '';
     // Mojo answered code 0 even on failure; openwx answers a failure with a non-zero code (201).
     const failure = (reason: string) => ({ id: p.id, code: 201, status: 'revoke failure', reason });
-    if (!msgId || !to) return failure('id must be <MsgID>:<ToUserName>, as a send returned it');
+    if (!msgId) return failure('id must be <MsgID>:<ToUserName>, or the MsgID of a sent message');
+    // The history knows the chat of every stored message (also after a restart), so the bare MsgID is enough.
+    let stored;
+    try {
+      stored = ctx.store.history?.get(msgId);
+    } catch (err) {
+      ctx.logger.warn({ err }, 'history lookup failed');
+    }
+    if (stored && stored.class !== 'send') return failure('only messages this account sent can be revoked');
+    if (!to) {
+      if (!stored) return failure(`message ${msgId} is not in the history: give <MsgID>:<ToUserName>`);
+      to = stored.peer;
+    }
     requireOnline(client);
     try {
       const ok = await client.revokeMessage(msgId, to);

@@ -1,0 +1,103 @@
+/**
+ * What the API keeps in the data folder's database (`<dataDir>/openwx.db`, 0600, WAL): the durable post_api
+ * outbox (`OutboxDelivery`, the default sink whenever there is a data folder) and the message history, with its
+ * owned purge timer. Without a data folder openwx falls back to the in-memory sink and keeps no history.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { OutboxDelivery } from '../delivery/outbox-delivery.ts';
+import { openDatabase, type DB } from '../store/db.ts';
+import { MessageHistory } from '../store/history.ts';
+import { Outbox } from '../store/outbox.ts';
+import { MemoryDelivery, type Delivery } from './delivery.ts';
+import type { ResolvedOptions } from './options.ts';
+
+export const DATABASE_FILE = 'openwx.db';
+const DAY_MS = 86_400_000;
+
+export interface DurableStore {
+  db: DB | null;
+  delivery: Delivery | null;
+  /** The durable sink when there is one (dead letters, replay). */
+  outbox: OutboxDelivery | null;
+  history: MessageHistory | null;
+  /** Runs `fn` in one database transaction (or just runs it without a database). */
+  transaction<T>(fn: () => T): T;
+  close(): Promise<void>;
+}
+
+export interface DurableOptions {
+  account: string;
+  options: ResolvedOptions;
+  logger: Logger;
+  /** A sink given by the host replaces the default one. */
+  delivery?: Delivery | undefined;
+}
+
+export function openDurableStore(o: DurableOptions): DurableStore {
+  const { options, account } = o;
+  const log = o.logger.child({ module: 'post_api' });
+  const db = options.dataDir ? openDatabase(join(options.dataDir, DATABASE_FILE)) : null;
+  let outbox: OutboxDelivery | null = null;
+  let delivery: Delivery | null = o.delivery ?? null;
+  if (!delivery && options.postApi) {
+    if (db) {
+      outbox = new OutboxDelivery(new Outbox(db), {
+        account,
+        url: options.postApi,
+        secret: options.postApiSecret,
+        maxAttempts: options.postMaxAttempts,
+        maxAgeMs: options.postMaxAgeMs,
+        backoffBaseMs: options.postBackoffBaseMs,
+        backoffMaxMs: options.postBackoffMaxMs,
+        timeoutMs: options.postTimeoutMs,
+        userAgent: `openwx/${options.version}`,
+        logger: log,
+      });
+      delivery = outbox;
+    } else {
+      delivery = new MemoryDelivery({
+        url: options.postApi,
+        account,
+        timeoutMs: options.postTimeoutMs,
+        attempts: options.postAttempts,
+        maxQueue: options.postQueueMax,
+        userAgent: `openwx/${options.version}`,
+        ...(options.postApiSecret ? { secret: options.postApiSecret } : {}),
+        logger: log,
+      });
+    }
+  }
+  const history = db && options.historyRetentionDays > 0 ? new MessageHistory(db, account) : null;
+  let timer: NodeJS.Timeout | null = null;
+  if (history) {
+    const retentionMs = options.historyRetentionDays * DAY_MS;
+    const purge = () => {
+      try {
+        const n = history.purge(retentionMs);
+        if (n > 0) o.logger.debug({ module: 'history', purged: n }, 'old messages purged from the history');
+      } catch (err) {
+        o.logger.warn({ module: 'history', err }, 'history purge failed');
+      }
+    };
+    purge();
+    timer = setInterval(purge, options.historyPurgeIntervalMs);
+    timer.unref();
+  }
+  let closed: Promise<void> | null = null;
+  return {
+    db,
+    delivery,
+    outbox,
+    history,
+    transaction: <T>(fn: () => T): T => (db && db.open ? db.transaction(fn)() : fn()),
+    close() {
+      closed ??= (async () => {
+        if (timer) clearInterval(timer);
+        await delivery?.close();
+        db?.close();
+      })();
+      return closed;
+    },
+  };
+}
