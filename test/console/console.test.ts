@@ -56,6 +56,11 @@ test('console: token, live QR (refreshed on expiry), QR login through the sandbo
     // The page itself needs no token; its data does.
     await page.locator('#token-box').waitFor({ state: 'visible', timeout: UI_MS });
     await b.shot('01-token-prompt');
+    // A wrong token is refused and asked again.
+    await page.fill('#token', 'not-the-token');
+    await page.click('#token-form button[type=submit]');
+    await page.locator('#token-error', { hasText: '令牌不对' }).waitFor({ timeout: UI_MS });
+    assert.equal(await page.locator('#token-box').isVisible(), true);
     await page.fill('#token', TOKEN);
     await page.click('#token-form button[type=submit]');
 
