@@ -152,7 +152,8 @@ export class HttpTransport implements Transport {
       headers['host'] = url.host;
       headers['x-forwarded-proto'] = 'https';
     }
-    this.#o.logger.trace({ req: req.name, method, url: safeUrl(url.toString()) }, 'http request');
+    // safeUrl parses the URL again: only pay for it when trace logging is on.
+    if (this.#o.logger.isLevelEnabled('trace')) this.#o.logger.trace({ req: req.name, method, url: safeUrl(url.toString()) }, 'http request');
     const res = await this.#agent.request({
       origin: target.origin,
       path: `${target.pathname}${target.search}`,

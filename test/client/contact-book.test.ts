@@ -67,3 +67,31 @@ test('search: every given key must match; unknown keys never match', () => {
   assert.equal(matches({ uid: 42 }, { uid: '42' }), true);
   assert.deepEqual(b.searchGroups({ name: 'Team' }).map((g) => g.id), ['@@g1']);
 });
+
+test('search answers from its indexes exactly like a scan, and sees every change (rename, add, remove, reload)', () => {
+  const b = book();
+  const scan = (q: Record<string, string>) => b.friends().filter((f) => matches(f, q)).map((f) => f.id);
+  const queries: Record<string, string>[] = [{ name: 'Ann' }, { id: '@f2' }, { markname: 'ann-r' }, { sex: 'male' }, { province: '广东', name: 'Bob' }, {}];
+  for (const q of queries) {
+    assert.deepEqual(b.searchFriends(q).map((f) => f.id), scan(q), JSON.stringify(q));
+  }
+  assert.deepEqual(b.searchFriends({ member: 'x' }), []);
+  // a rename replaces the object: the old value no longer matches, the new one does
+  b.applyContact(friend('@f1', 'Ann', { RemarkName: 'ann-new' }));
+  assert.deepEqual(b.searchFriends({ markname: 'ann-r' }), []);
+  assert.deepEqual(b.searchFriends({ markname: 'ann-new' }).map((f) => f.id), ['@f1']);
+  b.applyContact(friend('@f3', 'Ann'));
+  assert.deepEqual(b.searchFriends({ name: 'Ann' }).map((f) => f.id), ['@f1', '@f3']);
+  b.removeContact('@f1');
+  assert.deepEqual(b.searchFriends({ name: 'Ann' }).map((f) => f.id), ['@f3']);
+  assert.deepEqual(b.searchGroups({ id: '@@g1' }).map((g) => g.id), ['@@g1']);
+  b.applyContact(group('@@g1', 'Team2', [['@me', 'Me']]));
+  assert.deepEqual(b.searchGroups({ name: 'Team' }), []);
+  assert.deepEqual(b.searchGroups({ name: 'Team2' }).map((g) => g.id), ['@@g1']);
+  b.load([friend('@y1', 'Zed')], []);
+  assert.deepEqual(b.searchFriends({ name: 'Ann' }), []);
+  assert.deepEqual(b.searchFriends({ name: 'Zed' }).map((f) => f.id), ['@y1']);
+  // many distinct search keys never grow without bound, and still answer right
+  for (let i = 0; i < 50; i++) assert.deepEqual(b.searchFriends({ [`k${i}`]: 'x' }), []);
+  assert.deepEqual(b.searchFriends({ name: 'Zed' }).map((f) => f.id), ['@y1']);
+});

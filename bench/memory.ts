@@ -1,0 +1,88 @@
+/**
+ * Benchmark 3, memory of the openwx process alone (the sandbox and the receiver run in the runner process):
+ * RSS and heap after a full GC (`--expose-gc` in the openwx process, read over IPC), after login with the big
+ * world and after each of 5 full-speed inbound rounds of 20,000 messages (the inbound benchmark's rounds: one
+ * session measures both). Leak check: heap and RSS after round 5 vs after round 1 (round 1 warms the JIT,
+ * caches and the outbox); growth beyond 5 MiB heap / 10 MiB RSS fails it. `--heap-snapshot` (env
+ * BENCH_HEAP_SNAPSHOTS=dir) writes heap snapshots after login and after the last round.
+ *
+ * Standalone: node --import tsx bench/memory.ts
+ */
+import { fileURLToPath } from 'node:url';
+import { benchInbound, log, type InboundHooks, type InboundResult } from './inbound.ts';
+import type { Mem } from './lib/openwx-proc.ts';
+import { mib } from './lib/stats.ts';
+
+export interface MemPoint {
+  at: string;
+  rssMiB: number;
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
+}
+
+export interface MemoryResult {
+  afterLogin: MemPoint;
+  rounds: MemPoint[];
+  peakRssMiB: number;
+  growth: { heapMiB: number; rssMiB: number };
+  targets: { rss: boolean; noLeak: boolean };
+}
+
+const point = (at: string, m: Mem): MemPoint => ({
+  at,
+  rssMiB: mib(m.rss),
+  heapUsedMiB: mib(m.heapUsed),
+  heapTotalMiB: mib(m.heapTotal),
+  externalMiB: mib(m.external),
+});
+
+/** Hooks for benchInbound that sample memory; `result()` after the run. */
+export function memoryProbe(): { hooks: InboundHooks; result(): MemoryResult } {
+  let afterLogin: MemPoint | null = null;
+  const rounds: MemPoint[] = [];
+  let peak = 0;
+  return {
+    hooks: {
+      async afterLogin(s) {
+        afterLogin = point('after login', await s.proc.mem(true));
+        peak = Math.max(peak, s.proc.procStatus().hwm);
+        log(`memory after login: rss ${afterLogin.rssMiB} MiB, heap ${afterLogin.heapUsedMiB} MiB`);
+      },
+      async afterFullRound(s, i) {
+        const p = point(`after inbound round ${i + 1}`, await s.proc.mem(true));
+        peak = Math.max(peak, s.proc.procStatus().hwm);
+        rounds.push(p);
+        log(`memory ${p.at}: rss ${p.rssMiB} MiB, heap ${p.heapUsedMiB} MiB`);
+      },
+    },
+    result() {
+      const first = rounds[0]!;
+      const last = rounds[rounds.length - 1]!;
+      const growth = {
+        heapMiB: Math.round((last.heapUsedMiB - first.heapUsedMiB) * 10) / 10,
+        rssMiB: Math.round((last.rssMiB - first.rssMiB) * 10) / 10,
+      };
+      const maxRss = Math.max(afterLogin!.rssMiB, ...rounds.map((r) => r.rssMiB));
+      return {
+        afterLogin: afterLogin!,
+        rounds,
+        peakRssMiB: mib(peak),
+        growth,
+        targets: { rss: maxRss <= 150, noLeak: growth.heapMiB <= 5 && growth.rssMiB <= 10 },
+      };
+    },
+  };
+}
+
+export async function benchInboundAndMemory(o: { fullRounds?: number; steadyRounds?: number } = {}): Promise<{ inbound: InboundResult; memory: MemoryResult }> {
+  const m = memoryProbe();
+  const inbound = await benchInbound({ fullRounds: o.fullRounds ?? 5, steadyRounds: o.steadyRounds ?? 3, hooks: m.hooks });
+  return { inbound, memory: m.result() };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const r = await benchInboundAndMemory({ steadyRounds: 0 });
+  console.log(JSON.stringify(r.memory, null, 2));
+  process.exit(0);
+}
