@@ -138,6 +138,30 @@ test('metrics: state, messages by format, sends by result, post_api deliveries a
   }
 });
 
+test('post_api through the durable outbox: failed attempts, dead letters and deliveries are counted', async () => {
+  // Every report fails twice; with two attempts allowed, the first report is given up, the later ones get through.
+  const s = await startStack({ postApi: true, noLogin: true, openwx: { token: TOKEN, postMaxAttempts: 2 } });
+  try {
+    const account = s.client.account;
+    let failures = 0;
+    s.receiver!.answer = () => (failures++ < 2 ? { status: 500, text: 'down' } : { status: 200, text: 'ok' });
+    void s.client.run().catch(() => undefined);
+    await waitFor(() => s.client.state === 'running', 'logged in');
+    await s.receiver!.waitFor(1);
+    await waitFor(async () => {
+      const m = await scrape(s);
+      return m.value('openwx_webhook_deliveries_total', { account, result: 'delivered' }) === s.receiver!.received.length &&
+        m.value('openwx_webhook_queue_depth', { account }) === 0;
+    }, 'deliveries counted, queue drained');
+    const m = await scrape(s);
+    assert.equal(m.value('openwx_webhook_deliveries_total', { account, result: 'failed' }), 1, 'the first attempt, retried');
+    assert.equal(m.value('openwx_webhook_deliveries_total', { account, result: 'dead' }), 1, 'the second attempt gave up');
+    assert.equal((await s.call('get_dead_letters', {}, 'query', auth)).json.total, 1);
+  } finally {
+    await s.close();
+  }
+});
+
 test('metrics_public: /metrics without the token, the API still behind it', async () => {
   const s = await startStack({ openwx: { token: TOKEN, metricsPublic: true } });
   try {
