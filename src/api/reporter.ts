@@ -36,6 +36,8 @@ export interface ReporterOptions {
   mediaDataMaxBytes?: number;
   /** Message history: every message is recorded; WeChat's re-deliveries (after a restart) are not reported again. */
   history?: MessageHistory | null;
+  /** How long a reply waits for the client to be running (a report delivered during the login). Default 5 min. */
+  replyLoginWaitMs?: number;
   /** Runs the history record and the outbox insert of one message atomically (one SQLite transaction). */
   transaction?: <T>(fn: () => T) => T;
 }
@@ -82,6 +84,8 @@ export function eventParams(name: string, args: unknown[]): unknown[] {
 }
 
 const REPLY_MEMORY = 1_000;
+/** How long a post_api reply waits for the client to be logged in (reports delivered during a login). */
+const REPLY_LOGIN_WAIT_MS = 5 * 60_000;
 
 export class Reporter {
   readonly #client: WxClient;
@@ -93,6 +97,7 @@ export class Reporter {
   #ownReplies = new Set<string>();
   #pendingReplies = new Set<Promise<void>>();
   #stopped = false;
+  #onlineWaiters = new Set<(ok: boolean) => void>();
   /** Counters for tests and metrics. */
   readonly stats = { reported: 0, filtered: 0, replies: 0, ownRepliesIgnored: 0, replyFailures: 0, duplicates: 0 };
 
@@ -120,7 +125,30 @@ export class Reporter {
   }
 
   /** Stops listening; reports already accepted are still handed to the sink. */
+  /** Resolves true once the client can send (at once if it can), false if it stops or the wait times out. */
+  #online(): Promise<boolean> {
+    const c = this.#client;
+    if (c.state === 'running' || c.state === 'updating') return Promise.resolve(true);
+    if (c.state === 'stop' || this.#stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        c.off('state_change', onState);
+        this.#onlineWaiters.delete(done);
+        resolve(ok);
+      };
+      const onState = (_old: string, state: string) => {
+        if (state === 'running') done(true);
+        else if (state === 'stop') done(false);
+      };
+      const timer = setTimeout(() => done(false), this.#o.replyLoginWaitMs ?? REPLY_LOGIN_WAIT_MS);
+      c.on('state_change', onState);
+      this.#onlineWaiters.add(done);
+    });
+  }
+
   stop(): void {
+    for (const w of [...this.#onlineWaiters]) w(false);
     for (const u of this.#unsubscribe.splice(0)) u();
     this.#stopped = true;
   }
@@ -290,6 +318,8 @@ export class Reporter {
     const to = chat;
     const answered = String(msg.id ?? '');
     const job = (async () => {
+      // A report delivered before the login finished (the outbox resumes at start-up) is replied to once online.
+      if (!(await this.#online())) throw new Error(`not replied: the client is ${this.#client.state}, not running`);
       if (reply) this.#remember(await this.#client.sendText(to, reply), answered);
       if (media) {
         const spec = isHttpUrl(media) ? { url: media } : { path: await resolveMediaPath(media, this.#o.options.mediaDirs) };

@@ -1,0 +1,210 @@
+/**
+ * Durable post_api delivery end to end: sandbox → Account → reporter → SQLite outbox → DeliveryWorker → a real
+ * receiver. The receiver goes down while messages arrive, reports are dead-lettered and replayed, the stack is
+ * restarted on the same data folder (history, revoke, self-reply guard), WeChat re-deliveries are not reported twice.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox } from '../../src/sandbox/index.ts';
+import { verify } from '../../src/delivery/sign.ts';
+import type { OutboxDelivery } from '../../src/delivery/outbox-delivery.ts';
+import type { Message } from '../../src/model/types.ts';
+import { Receiver, type Received } from '../helpers/receiver.ts';
+import { startStack } from '../helpers/stack.ts';
+import { nextEvent, waitFor } from '../helpers/wait-for.ts';
+
+const SECRET = 'whsec-outbox-test-1234';
+
+test('receiver down while messages arrive: the outbox holds them all, then delivers each once, in order, signed', async () => {
+  const s = await startStack({ postApi: true, openwx: { postApiSecret: SECRET } });
+  try {
+    const rx = s.receiver!;
+    const outbox = s.api.store.outbox!;
+    assert.ok(outbox, 'a data folder makes the outbox the sink');
+    await waitFor(() => outbox.depth === 0 && rx.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+    const attempts: Received[] = [];
+    rx.on('request', (r) => attempts.push(r));
+    let down = true;
+    rx.answer = () => (down ? { status: 503, text: 'down for maintenance' } : { status: 200, text: 'ok' });
+    const N = 40;
+    const seen: string[] = [];
+    s.client.on('receive_message', (m) => seen.push(m.content));
+    const firstFailure = nextEvent(outbox, 'failed');
+    for (let i = 0; i < N; i++) s.sb.handle.inject({ type: 'text', from: '王芳', content: `停机 ${i}` });
+    await firstFailure;
+    // every message reached the client and sits in the outbox while the receiver is down
+    await waitFor(() => seen.filter((c) => c.startsWith('停机 ')).length === N, 'all messages received by the client');
+    await waitFor(() => outbox.depth >= N, 'all messages in the outbox');
+    const info = await s.call('get_client_info');
+    assert.ok(info.json.outbox_depth >= N, `outbox_depth ${info.json.outbox_depth}`);
+    assert.equal(info.json.dead_letters, 0);
+    assert.ok(!rx.received.some((r) => String(r.json?.content).startsWith('停机 ')), 'nothing accepted while down');
+    assert.ok(attempts.length >= 1 && attempts.every((r) => r.json?.content === '停机 0'), 'the head blocks the rest while it fails');
+
+    down = false;
+    await waitFor(() => rx.received.filter((r) => String(r.json?.content).startsWith('停机 ')).length >= N, 'all delivered after the outage', 20_000);
+    await waitFor(() => outbox.depth === 0, 'outbox drained');
+    const ok = rx.received.filter((r) => String(r.json?.content).startsWith('停机 '));
+    assert.deepEqual(ok.map((r) => r.json.content), [...Array(N).keys()].map((i) => `停机 ${i}`), 'in order, none lost, none twice');
+    const ids = ok.map((r) => String(r.headers['x-openwx-event-id']));
+    assert.equal(new Set(ids).size, N, 'one event id per report');
+    // retries of the head carried the same event id as its final delivery
+    assert.ok(attempts.filter((r) => r.json?.content === '停机 0').every((r) => r.headers['x-openwx-event-id'] === ids[0]));
+    for (const r of ok) {
+      assert.equal(r.headers['x-openwx-account'], 'default');
+      const sig = { timestamp: String(r.headers['x-openwx-timestamp']), signature: String(r.headers['x-openwx-signature']) };
+      assert.ok(verify(SECRET, sig, r.body), 'signature verifies over the raw body');
+      assert.equal(verify('another-secret', sig, r.body), false);
+    }
+    assert.equal((await s.call('get_client_info')).json.outbox_depth, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a report the receiver keeps refusing becomes a dead letter; it can be listed and replayed with its event id', async () => {
+  const s = await startStack({ postApi: true, openwx: { postMaxAttempts: 2 } });
+  try {
+    const rx = s.receiver!;
+    const outbox = s.api.store.outbox as OutboxDelivery;
+    rx.answer = (r) => (r.json?.content === '毒丸' ? { status: 400, text: 'no' } : { status: 200, text: 'ok' });
+    const dead = nextEvent(outbox, 'dead');
+    s.sb.handle.inject({ type: 'text', from: '赵磊', content: '毒丸' });
+    s.sb.handle.inject({ type: 'text', from: '赵磊', content: '后面的' });
+    await dead;
+    await waitFor(() => rx.received.find((r) => r.json?.content === '后面的'), 'the queue moved on');
+    const info = (await s.call('get_client_info')).json;
+    assert.equal(info.dead_letters, 1);
+    const list = (await s.call('get_dead_letters')).json;
+    assert.equal(list.code, 0);
+    assert.equal(list.total, 1);
+    const [d] = list.dead_letters;
+    assert.equal(d.kind, 'receive_message');
+    assert.equal(d.report.content, '毒丸');
+    assert.equal(d.attempts, 2);
+    assert.equal(d.last_error, 'HTTP 400');
+    assert.ok(d.died_at >= d.created_at);
+    assert.equal((await s.call('get_dead_letters', { limit: '0' })).status, 400);
+    const unknown = (await s.call('replay_dead_letters', { event_id: 'no-such-event' })).json;
+    assert.deepEqual(unknown, { code: 100, status: 'dead letter no-such-event not found', replayed: 0, not_found: ['no-such-event'] });
+    assert.equal((await s.call('replay_dead_letters', { event_id: '' })).status, 400);
+
+    rx.answer = () => ({ status: 200, text: 'ok' });
+    const replay = (await s.call('replay_dead_letters', { event_id: `${d.event_id},nope` }, 'json')).json;
+    assert.deepEqual(replay, { code: 0, status: 'success', replayed: 1, not_found: ['nope'] });
+    const again = await waitFor(() => rx.received.find((r) => r.json?.content === '毒丸'), 'replayed report delivered');
+    assert.equal(again.headers['x-openwx-event-id'], d.event_id, 'a replayed report keeps its event id');
+    assert.equal((await s.call('get_dead_letters')).json.total, 0);
+    assert.deepEqual((await s.call('replay_dead_letters')).json, { code: 0, status: 'success', replayed: 0 });
+  } finally {
+    await s.close();
+  }
+});
+
+test('a restart on the same data folder: pending reports delivered, revoke by bare MsgID, self-reply guard and reply context kept', async () => {
+  const sb = await startSandbox({ port: 0, chatter: false, longPollMs: 300, autoLoginMs: 30 });
+  const rx = await new Receiver().start();
+  const dataDir = mkdtempSync(join(tmpdir(), 'owx-restart-'));
+  try {
+    // Reports the receiver refuses stay in the outbox (no dead-lettering during this test).
+    const openwx = { postMaxAttempts: 100_000 };
+    let s = await startStack({ sandboxInstance: sb, receiverInstance: rx, dataDir, openwx });
+    const sent = (await s.call('send_friend_message', { markname: '老张', content: '待撤回' })).json;
+    assert.equal(sent.code, 0);
+    // The receiver replies to 请回复; the send_message report of that reply (and a question) stay in the outbox.
+    rx.answer = (r) =>
+      r.json?.content === '请回复'
+        ? { json: { reply: '自动回复' } }
+        : r.json?.content === '自动回复' || r.json?.content === '重启后再答'
+          ? { status: 503 }
+          : { status: 200, text: 'ok' };
+    s.sb.handle.inject({ type: 'text', from: '陈静', content: '请回复' });
+    await waitFor(() => sb.handle.sent().find((x) => x.Content === '自动回复'), 'reply sent');
+    const outbox = s.api.store.outbox!;
+    await nextEvent<[{ body: string }]>(outbox, 'failed', (row) => row.body.includes('自动回复'));
+    const depth = outbox.depth;
+    s.sb.handle.inject({ type: 'text', from: '陈静', content: '重启后再答' });
+    await waitFor(() => outbox.depth > depth, 'the question queued behind the failing report');
+    const recvId = s.client.searchFriends({ name: '陈静' })[0]!.id;
+    await s.close();
+    assert.equal(statSync(join(dataDir, 'openwx.db')).mode & 0o777, 0o600);
+
+    // Restart: the receiver now answers every report with a reply.
+    rx.answer = (r) => (r.json?.post_type === 'receive_message' || r.json?.post_type === 'send_message' ? { json: { reply: '重启后的回复' } } : { status: 200, text: 'ok' });
+    // The outbox resumes before the login: the pending reports are delivered (and answered) while logging in.
+    s = await startStack({ sandboxInstance: sb, receiverInstance: rx, dataDir, openwx, noLogin: true });
+    try {
+      await waitFor(() => rx.received.find((r) => r.json?.content === '自动回复'), 'pending send_message report delivered after restart');
+      await waitFor(() => rx.received.find((r) => r.json?.content === '重启后再答'), 'pending question delivered after restart');
+      assert.equal(s.client.state, 'init');
+      void s.client.run();
+      await waitFor(() => s.client.state === 'running', 'resumed');
+      assert.equal(s.client.searchFriends({ name: '陈静' })[0]!.id, recvId, 'session resumed: same ids');
+      // the question's reply goes to the chat stored in the report (reply context survived the restart)…
+      const replies = await waitFor(() => {
+        const r = sb.handle.sent().filter((x) => x.Content === '重启后的回复');
+        return r.length >= 1 ? r : null;
+      }, 'reply to the question after restart');
+      assert.equal(replies[0]!.ToUserName, recvId);
+      // …while our own earlier reply (known from the history) triggers nothing
+      await waitFor(() => s.api.reporter.stats.ownRepliesIgnored >= 1, 'own reply recognised after restart');
+      await waitFor(() => s.api.store.outbox!.depth === 0, 'outbox drained');
+      assert.equal(sb.handle.sent().filter((x) => x.Content === '重启后的回复').length, 1, 'exactly one reply: none to our own reply');
+
+      rx.answer = () => ({ status: 200, text: 'ok' });
+      // revoke_message with the bare MsgID after the restart: the history knows the chat
+      const r = (await s.call('revoke_message', { id: sent.msg_id })).json;
+      assert.deepEqual(r, { id: sent.msg_id, code: 0, status: 'revoke success' });
+      assert.equal(sb.handle.sent().find((x) => x.MsgID === sent.msg_id)!.revoked, true);
+      const question = rx.received.find((x) => x.json?.content === '重启后再答')!.json;
+      const notMine = (await s.call('revoke_message', { id: question.id })).json;
+      assert.equal(notMine.code, 201);
+      assert.equal(notMine.reason, 'only messages this account sent can be revoked');
+      const unknown = (await s.call('revoke_message', { id: '12345' })).json;
+      assert.equal(unknown.code, 201);
+      assert.match(unknown.reason, /not in the history/);
+      const history = s.api.store.history!;
+      assert.equal(history.get(sent.msg_id)!.peer, s.friendId('张伟'));
+      assert.equal(history.get(msgIdOfJson(question))!.class, 'recv');
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await rx.stop();
+    await sb.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+function msgIdOfJson(j: { id: string }): string {
+  return j.id.split(':')[0]!;
+}
+
+test('a message WeChat delivers again (same MsgID) is recorded and reported once; history is purged by age', async () => {
+  const s = await startStack({ postApi: true, openwx: { historyPurgeIntervalMs: 20 } });
+  try {
+    const got = nextEvent<[Message]>(s.client, 'receive_message', (m) => m.content === '只报一次');
+    s.sb.handle.inject({ type: 'text', from: '李娜🌸', content: '只报一次' });
+    const [m] = await got;
+    await waitFor(() => s.receiver!.received.find((r) => r.json?.content === '只报一次'), 'reported');
+    // what the client emits when WeChat re-sends a message the saved SyncKey had not acknowledged
+    s.client.emit('receive_message', { ...m });
+    await waitFor(() => s.api.reporter.stats.duplicates >= 1, 'duplicate recognised');
+    s.sb.handle.inject({ type: 'text', from: '李娜🌸', content: '之后的' });
+    await waitFor(() => s.receiver!.received.find((r) => r.json?.content === '之后的'), 'later message reported');
+    assert.equal(s.receiver!.received.filter((r) => r.json?.content === '只报一次').length, 1);
+    const events = (await s.call('check_event')).json as { content?: string }[];
+    assert.equal(events.filter((e) => e.content === '只报一次').length, 1, 'check_event queued it once');
+    const history = s.api.store.history!;
+    assert.equal(history.get(m.id)!.peer, s.friendId('李娜🌸'));
+    // retention: a message older than history_retention_days (30) disappears at the next purge
+    history.put({ msgId: 'ancient', peer: '@x', localId: null, class: 'recv', time: Math.floor(Date.now() / 1000) - 31 * 86400, body: {} });
+    await waitFor(() => !history.has('ancient'), 'old message purged');
+    assert.ok(history.has(m.id));
+  } finally {
+    await s.close();
+  }
+});
