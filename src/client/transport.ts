@@ -32,6 +32,8 @@ export interface HttpTransportOptions {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** How long a computed Cookie header is reused while the jar is unchanged (cookie expiries are hours away). */
+const COOKIE_CACHE_MS = 1_000;
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -40,6 +42,13 @@ export class HttpTransport implements Transport {
   readonly #o: HttpTransportOptions;
   readonly #agent: Agent;
   #jar = new CookieJar(undefined, { looseMode: true });
+  /**
+   * Set-Cookie headers applied since the jar last changed (webwxsync re-sends the same five cookies on every
+   * call; tough-cookie re-parses each one). An identical header with an absolute Expires changes nothing.
+   */
+  #applied = new Set<string>();
+  /** Cookie header per origin+path, valid until the jar changes or for `COOKIE_CACHE_MS`. */
+  #cookieCache = new Map<string, { value: string; until: number }>();
   readonly #origin: URL | null;
   #closed = false;
 
@@ -144,7 +153,7 @@ export class HttpTransport implements Transport {
     };
     if (method === 'POST') headers['origin'] = `https://${this.family.page}`;
     for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v;
-    const cookie = this.#jar.getCookieStringSync(url.toString());
+    const cookie = this.#cookieHeader(url);
     if (cookie) headers['cookie'] = cookie;
     let target = url;
     if (this.#origin) {
@@ -171,12 +180,33 @@ export class HttpTransport implements Transport {
     const raw = headers['set-cookie'];
     const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
     for (const c of list) {
+      const key = `${url.host}${url.pathname}\n${c}`;
+      if (this.#applied.has(key)) continue;
       try {
         this.#jar.setCookieSync(c, url.toString(), { ignoreError: true });
+        this.#jarChanged();
+        // Max-Age is relative to now: such a header is never "the same" as before.
+        if (!/max-age/i.test(c)) this.#applied.add(key);
       } catch (err) {
         this.#o.logger.debug({ err: (err as Error).message }, 'ignored a bad Set-Cookie');
       }
     }
+  }
+
+  #jarChanged(): void {
+    this.#applied.clear();
+    this.#cookieCache.clear();
+  }
+
+  #cookieHeader(url: URL): string {
+    const key = `${url.protocol}//${url.host}${url.pathname}`;
+    const now = Date.now();
+    const hit = this.#cookieCache.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const value = this.#jar.getCookieStringSync(url.toString());
+    if (this.#cookieCache.size > 64) this.#cookieCache.clear();
+    this.#cookieCache.set(key, { value, until: now + COOKIE_CACHE_MS });
+    return value;
   }
 
   #response(
@@ -259,10 +289,12 @@ export class HttpTransport implements Transport {
   importCookies(state: unknown): void {
     if (!state || typeof state !== 'object') return;
     this.#jar = CookieJar.deserializeSync(state as Parameters<typeof CookieJar.deserializeSync>[0]);
+    this.#jarChanged();
   }
 
   clearCookies(): void {
     this.#jar.removeAllCookiesSync();
+    this.#jarChanged();
   }
 
   async close(): Promise<void> {

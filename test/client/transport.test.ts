@@ -21,6 +21,10 @@ const server = createServer((req: IncomingMessage, res) => {
         'webwx_data_ticket=abc; Domain=.qq.com; Path=/; Secure',
       ]);
       res.end('ok');
+    } else if (u.pathname === '/setv') {
+      // the same header again and again, like webwxsync; `v` changes the value
+      res.setHeader('set-cookie', [`wxsid=${u.searchParams.get('v')}; Domain=wx2.qq.com; Path=/; Expires=Mon, 31-Dec-2035 11:12:21 GMT; Secure`]);
+      res.end('ok');
     } else if (u.pathname === '/redirect') {
       res.statusCode = 302;
       res.setHeader('location', 'https://webpush.wx2.qq.com/landed?x=1');
@@ -136,4 +140,23 @@ test('every finished request is published on openwx:wire:request (name, status, 
   }
   assert.deepEqual(events.map((e) => [e.account, e.name, e.status, e.ok]), [['acc1', 'webwxsync', 200, true], ['acc2', 'synccheck', 0, false]]);
   assert.ok(events.every((e) => typeof e.durationMs === 'number' && e.durationMs >= 0));
+});
+
+test('cookies: a Set-Cookie repeated on every answer, then changed, then back: each request sends the latest value', async () => {
+  const t = transport();
+  const send = async (path: string) => {
+    await (await t.request({ name: 't', role: 'page', path })).text();
+    return seen.at(-1)!.cookie ?? '';
+  };
+  await send('/setv?v=A');
+  await send('/setv?v=A');
+  assert.match(await send('/plain'), /wxsid=A/);
+  await send('/setv?v=B');
+  assert.match(await send('/plain'), /wxsid=B/);
+  await send('/setv?v=A');
+  assert.match(await send('/plain'), /wxsid=A/);
+  t.clearCookies();
+  assert.doesNotMatch(await send('/plain'), /wxsid/);
+  await send('/setv?v=A');
+  assert.match(await send('/plain'), /wxsid=A/);
 });

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench`: every benchmark of docs/benchmarks.md in one bounded run (≈ 6–8 minutes on 2 cores), a results
+ * table on stdout and `bench/results.json`. Progress lines go to stderr. Options:
+ *   --only login,inbound,api,upload   run a subset (results.json keeps the other sections of the last full run)
+ *   BENCH_PROF=<dir>                  also write CPU profiles of the measured phases (openwx and runner processes)
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { benchApi } from './api.ts';
+import { log } from './inbound.ts';
+import { benchLogin } from './login.ts';
+import { benchInboundAndMemory } from './memory.ts';
+import { benchUpload } from './upload.ts';
+
+const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));
+const only = (() => {
+  const i = process.argv.indexOf('--only');
+  return i > 0 ? new Set(process.argv[i + 1]!.split(',')) : null;
+})();
+const want = (name: string) => !only || only.has(name);
+
+function machine() {
+  const sh = (c: string) => {
+    try {
+      return execSync(c, { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    nproc: Number(sh('nproc')) || cpus().length,
+    cpu: cpus()[0]?.model ?? '',
+    memTotalGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    free: sh('free -h'),
+    node: process.version,
+    os: sh('uname -sr'),
+  };
+}
+
+const t0 = Date.now();
+const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>) : {};
+const results: Record<string, any> = { ...previous, date: new Date().toISOString(), machine: machine() };
+try {
+  results['commit'] = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+} catch {
+  /* not a git checkout */
+}
+
+if (want('login')) {
+  log('login to running (3 runs)…');
+  results['login'] = await benchLogin({ runs: 3 });
+}
+if (want('inbound')) {
+  log('inbound + memory (5 full-speed rounds with baselines, 3 steady rounds)…');
+  const r = await benchInboundAndMemory({ fullRounds: 5, steadyRounds: 3 });
+  results['inbound'] = r.inbound;
+  results['memory'] = r.memory;
+}
+if (want('api')) {
+  log('API (autocannon, 3 reps per route)…');
+  results['api'] = await benchApi({ reps: 3 });
+}
+if (want('upload')) {
+  log('upload 20 MiB (3 runs per variant)…');
+  results['upload'] = await benchUpload({ runs: 3 });
+}
+results['durationS'] = Math.round((Date.now() - t0) / 1000);
+writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+
+// ---- the table ---------------------------------------------------------------------------------------------
+const rows: [string, string, string, string][] = [];
+const ok = (b: boolean | undefined) => (b === undefined ? '' : b ? 'PASS' : 'FAIL');
+const L = results['login'];
+if (L) rows.push(['login → running (5000/500/200)', `${L.medianMs} ms, ${Object.values(L.calls as Record<string, number>).reduce((a, b) => a + b, 0)} calls`, '≤ 5000 ms, all loaded', ok(L.target)]);
+const I = results['inbound'];
+if (I) {
+  const s = I.summary;
+  rows.push(['inbound full speed (20k msgs)', `${s.msgPerSec} msg/s vs baseline ${s.baselineMsgPerSec} = ${s.ratio}`, '≥ 0.5 of baseline', ok(I.targets.ratio)]);
+  rows.push(['inbound full speed latency', `p50 ${s.fullP50Ms} ms, p99 ${s.fullP99Ms} ms`, '(reported)', '']);
+  rows.push(['inbound steady 1000 msg/s', `${s.steadyMsgPerSec} msg/s, p50 ${s.steadyP50Ms} ms, p99 ${s.steadyP99Ms} ms`, 'p99 ≤ 50 ms', ok(I.targets.steadyP99)]);
+  rows.push(['inbound lost / duplicated', `${s.lost} / ${s.duplicates}`, 'zero lost', ok(I.targets.zeroLost)]);
+}
+const M = results['memory'];
+if (M) {
+  const last = M.rounds[M.rounds.length - 1];
+  rows.push(['memory after login', `RSS ${M.afterLogin.rssMiB} MiB, heap ${M.afterLogin.heapUsedMiB} MiB`, 'RSS ≤ 150 MiB', ok(M.targets.rss)]);
+  rows.push(['memory after 5 inbound rounds', `RSS ${last.rssMiB} MiB, heap ${last.heapUsedMiB} MiB; growth r1→r5 heap ${M.growth.heapMiB} MiB, RSS ${M.growth.rssMiB} MiB`, 'no growth', ok(M.targets.noLeak)]);
+}
+const A = results['api'];
+if (A) {
+  for (const r of A.routes) rows.push([`API ${r.route} (${r.bytes} B)`, `${r.reqPerSec} req/s vs ${r.baselineReqPerSec} = ${r.ratio}, p99 ${r.p99Ms} ms (baseline ${r.baselineP99Ms})`, '≥ 1/3 of baseline', ok(r.target)]);
+}
+const U = results['upload'];
+if (U) {
+  rows.push(['upload 20 MiB, upload path', `peak RSS +${U.uploadOnly.growthMiB} MiB, ${U.uploadOnly.ms} ms`, '≤ 30 MiB', ok(U.uploadOnly.growthMiB <= 30)]);
+  rows.push(['upload 20 MiB, default (base64 report)', `peak RSS +${U.withReport.growthMiB} MiB, ${U.withReport.ms} ms`, '≤ 30 MiB', ok(U.withReport.growthMiB <= 30)]);
+}
+const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join(' | ');
+const m = results['machine'];
+console.log(`openwx benchmarks — ${results['date']} — ${m.nproc} cores ${m.cpu}, ${m.memTotalGiB} GiB, Node ${m.node}, ${results['durationS']} s`);
+console.log(line(['benchmark', 'result (medians)', 'target', '']));
+console.log(w.map((n) => '-'.repeat(n)).join('-|-'));
+for (const r of rows) console.log(line(r));
+console.log(`\nwritten: ${resultsFile}`);
+process.exit(0);

@@ -1,0 +1,116 @@
+/**
+ * Benchmark 5, upload: send_friend_message with a local 20 MiB file (media_path inside the media folder) from
+ * the openwx process to the sandbox (chunked webwxuploadmedia, then webwxsendappmsg). Peak RSS growth of the
+ * openwx process during the send: RSS after a full GC right before, and the peak over the send (sampled every
+ * 2 ms inside the process, and the kernel's VmHWM after resetting it through /proc/<pid>/clear_refs when
+ * allowed). Median of `runs`.
+ *
+ * Standalone: node --import tsx bench/upload.ts [runs]
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { OpenwxProc } from './lib/openwx-proc.ts';
+import { median, mib, round, MiB } from './lib/stats.ts';
+import { bigSandbox, confirmWhenWaiting } from './lib/world.ts';
+import { log } from './inbound.ts';
+
+export interface UploadRun {
+  ms: number;
+  growthMiB: number;
+  hwmGrowthMiB: number | null;
+  code: number;
+}
+
+export interface UploadVariant {
+  /** What the openwx process ran with. */
+  settings: Record<string, unknown>;
+  runs: UploadRun[];
+  growthMiB: number;
+  ms: number;
+}
+
+export interface UploadResult {
+  sizeMiB: number;
+  /** post_media_data off: the upload path alone (no base64 copy of the file in the send_message report). */
+  uploadOnly: UploadVariant;
+  /** Default settings: the send_message report carries the file as base64 media_data (check_event/post_api). */
+  withReport: UploadVariant;
+  target: boolean;
+}
+
+function resetHwm(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function variant(settings: Record<string, unknown>, runs: number, size: number): Promise<UploadVariant> {
+  const sb = await bigSandbox({ longPollMs: 25_000 });
+  const proc = await OpenwxProc.start({ origin: sb.url, settings, client: { sendIntervalMs: 0 } });
+  const out: UploadRun[] = [];
+  try {
+    await confirmWhenWaiting(sb);
+    await proc.waitState('running', 60_000);
+    const friends = JSON.parse(await (await request(`${proc.url}/openwx/get_friend_info`)).body.text()) as { id: string; category: string; displayname: string }[];
+    const f = friends.filter((x) => x.category === '好友' && x.displayname !== 'echo')[10]!;
+    const dir = join(proc.dataDir, 'media');
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < runs; i++) {
+      const file = join(dir, `bench-upload-${i}.bin`);
+      writeFileSync(file, randomBytes(size));
+      const before = await proc.mem(true);
+      const hwm = resetHwm(proc.pid);
+      await proc.peakStart();
+      const t0 = performance.now();
+      const res = await request(`${proc.url}/openwx/send_friend_message?id=${encodeURIComponent(f.id)}&media_path=${encodeURIComponent(file)}`);
+      const answer = JSON.parse(await res.body.text()) as { code: number; status: string };
+      const ms = performance.now() - t0;
+      // the send_message report (and its media_data) is built right after the send: include it in the peak
+      await sleep(1_000);
+      const peak = await proc.peakStop();
+      const st = proc.procStatus();
+      const run: UploadRun = {
+        ms: round(ms, 0),
+        growthMiB: mib(peak - before.rss),
+        hwmGrowthMiB: hwm ? mib(st.hwm - before.rss) : null,
+        code: answer.code,
+      };
+      if (answer.code !== 0) log(`upload #${i + 1} failed: ${JSON.stringify(answer)}`);
+      out.push(run);
+      log(`upload ${JSON.stringify(settings)} #${i + 1}: ${run.ms} ms, peak RSS growth ${run.growthMiB} MiB (VmHWM ${run.hwmGrowthMiB ?? 'n/a'} MiB), code ${run.code}`);
+    }
+  } finally {
+    await proc.stop();
+    await sb.close();
+  }
+  if (out.some((r) => r.code !== 0)) throw new Error('upload failed');
+  return {
+    settings,
+    runs: out,
+    growthMiB: round(median(out.map((r) => Math.max(r.growthMiB, r.hwmGrowthMiB ?? 0))), 1),
+    ms: round(median(out.map((r) => r.ms)), 0),
+  };
+}
+
+export async function benchUpload(o: { runs?: number; sizeBytes?: number } = {}): Promise<UploadResult> {
+  const runs = o.runs ?? 3;
+  const size = o.sizeBytes ?? 20 * MiB;
+  const uploadOnly = await variant({ post_media_data: false }, runs, size);
+  const withReport = await variant({}, runs, size);
+  return { sizeMiB: mib(size), uploadOnly, withReport, target: uploadOnly.growthMiB <= 30 && withReport.growthMiB <= 30 };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const r = await benchUpload({ runs: Number(process.argv[2] ?? 3) });
+  console.log(JSON.stringify(r, null, 2));
+  process.exit(0);
+}
