@@ -17,6 +17,7 @@ import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from 
 import { Reporter, type MessageToJson, type PostJson } from './reporter.ts';
 import { buildApiServer } from './server.ts';
 import { startOps } from '../ops/plugin.ts';
+import { LOG_REDACT_PATHS, REDACT_CENSOR } from '../security/redact.ts';
 
 export type { OpenwxOptions } from './options.ts';
 
@@ -53,7 +54,8 @@ export function checkAuthSetting(o: OpenwxOptions): void {
 export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Promise<OpenwxHandle> {
   checkAuthSetting(o);
   const options = resolveOptions(o);
-  const logger: Logger = o.logger ?? pino({ level: 'silent' });
+  // The API's logs are redacted whatever logger the host gave (token, post_api secret, cookies, session keys).
+  const logger: Logger = (o.logger ?? pino({ level: 'silent' })).child({}, { redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } });
   const events = new EventQueue<PostJson>(options.checkEventMax, options.checkEventTimeoutMs);
   // post_api outbox (durable with a data folder, else in memory) and message history: src/api/durable.ts.
   const store = openDurableStore({ account: client.account, options, logger, delivery: o.delivery });

@@ -4,7 +4,6 @@
  * Openwx JSON (`{"code":…,"status":…}`): coded errors keep their registry status, other client errors (bad JSON,
  * unsupported content type, body too large) become 4xx JSON, unknown routes 404 `api not found`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
@@ -21,6 +20,7 @@ import { registerClientRoutes } from './routes/client.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerDeliveryRoutes } from './routes/delivery.ts';
 import { trackRoutes } from './route-table.ts';
+import { registerGuards } from './guard.ts';
 
 export interface ServerOptions {
   token?: string | undefined;
@@ -35,6 +35,17 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
     // for up to checkEventTimeoutMs, so the default request timeout must not cut it short.
     requestTimeout: 0,
     forceCloseConnections: true,
+    // Requests Node's HTTP parser rejects (bad request line, headers too large, bad chunking) still get JSON.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const code = (err as { code?: string }).code;
+      const [status, text] = code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+      const body = JSON.stringify({ code: -1, status: `bad request: ${code === 'HPE_HEADER_OVERFLOW' ? 'headers too large' : 'malformed HTTP request'}` });
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    },
   });
   trackRoutes(app);
   await app.register(formbody);
@@ -45,22 +56,16 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
 
   app.decorateRequest('owx', null as unknown as MergedParams);
 
-  if (so.token) {
-    const want = digest(so.token);
-    app.addHook('onRequest', async (req, reply) => {
-      // The console page and its files, and health, are served without the token (route config `public`).
-      if (req.routeOptions.config?.public === true) return;
-      const h = req.headers.authorization ?? '';
-      const m = /^Bearer\s+(.+)$/i.exec(h);
-      if (!m || !timingSafeEqual(digest(m[1]!.trim()), want)) {
-        reply.code(401).header('www-authenticate', 'Bearer').send({ code: -6, status: 'auth failure' });
-        return reply;
-      }
-    });
-  }
-
   app.addHook('preHandler', async (req) => {
     req.owx = await mergeParams(req);
+  });
+
+  // Token (Bearer, or access_token when allowed), CORS and JSONP switches, nosniff: src/api/guard.ts.
+  registerGuards(app, {
+    token: so.token,
+    accessTokenParam: ctx.options.accessTokenParam,
+    corsOrigins: ctx.options.corsOrigins,
+    jsonp: ctx.options.jsonp,
   });
 
   app.setNotFoundHandler((_req, reply) => {
@@ -97,10 +102,6 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
   ];
   for (const p of plugins) await app.register(async (scope) => p(scope, ctx));
   return app;
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
 }
 
 /**

@@ -117,6 +117,30 @@ export const SettingsSchema = z
     stop_delay_ms: int(0, 600_000).default(3_000),
     /** Serve /metrics without the token (docs/operations.md). */
     metrics_public: bool().default(false),
+    // --- post_api delivery (docs/delivery.md)
+    post_api_secret: z.string({ error: 'expected a string of at least 16 characters' }).min(16, { error: 'expected a string of at least 16 characters' }).optional(),
+    post_api_max_attempts: int(1, 1_000_000).default(50),
+    post_api_max_age_hours: int(1, 24 * 365).default(24),
+    post_api_backoff_base_ms: int(1, 3_600_000).default(500),
+    post_api_backoff_max_ms: int(1, 86_400_000).default(60_000),
+    post_api_timeout_ms: int(100, 600_000).default(10_000),
+    /** Days messages are kept in the history (0 = no history). */
+    history_retention_days: int(0, 36_500).default(30),
+    // --- API security (docs/security.md)
+    access_token_param: bool().default(false),
+    cors_origins: z
+      .preprocess(
+        toList,
+        z.array(
+          z.string().refine((o) => o === '*' || /^https?:\/\/[^/\s]+$/i.test(o), { error: 'expected * or origins like https://example.com' }),
+          { error: 'expected a list of origins' },
+        ),
+      )
+      .optional(),
+    jsonp: bool().default(false),
+    body_limit_bytes: int(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+    /** After WeChat logs the session out: log in again, or stop. */
+    relogin: z.enum(['relogin', 'stop'], { error: 'expected relogin or stop' }).default('relogin'),
   })
   .strict();
 
@@ -209,6 +233,7 @@ export function clientOptionsOf(s: Settings, wechatOrigin = s.wechat_origin): Cl
     dataDir: resolve(s.data_dir),
     downloadMedia: s.download_media,
     desktopMode: s.desktop_mode,
+    relogin: s.relogin,
     ...(wechatOrigin ? { wechatOrigin } : {}),
     ...(s.send_interval_ms !== undefined ? { sendIntervalMs: s.send_interval_ms } : {}),
   };
@@ -236,5 +261,17 @@ export function openwxOptionsOf(s: Settings): OpenwxOptions {
     stopDelayMs: s.stop_delay_ms,
     metricsPublic: s.metrics_public,
     logLevel: s.log_level,
+    dataDir: resolve(s.data_dir),
+    postApiSecret: s.post_api_secret,
+    postMaxAttempts: s.post_api_max_attempts,
+    postMaxAgeMs: s.post_api_max_age_hours * 3_600_000,
+    postBackoffBaseMs: s.post_api_backoff_base_ms,
+    postBackoffMaxMs: s.post_api_backoff_max_ms,
+    postTimeoutMs: s.post_api_timeout_ms,
+    historyRetentionDays: s.history_retention_days,
+    accessTokenParam: s.access_token_param,
+    corsOrigins: s.cors_origins ?? [],
+    jsonp: s.jsonp,
+    bodyLimitBytes: s.body_limit_bytes,
   };
 }

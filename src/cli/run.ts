@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
-import { REDACT_PATHS } from '../client/logger.ts';
+import { LOG_REDACT_PATHS, printableUrl, REDACT_CENSOR } from '../security/redact.ts';
+import { isLoopback } from '../api/options.ts';
 import { startOpenwx, type OpenwxHandle } from '../api/index.ts';
 import { clientOptionsOf, loadSettings, openwxOptionsOf, SettingsError, type Settings } from './config.ts';
 import { Weixin } from '../index.ts';
@@ -44,6 +45,18 @@ const FLAG_SETTINGS: Record<string, string> = {
   broadcastMax: 'broadcast_max',
   stopDelayMs: 'stop_delay_ms',
   metricsPublic: 'metrics_public',
+  postApiSecret: 'post_api_secret',
+  postApiMaxAttempts: 'post_api_max_attempts',
+  postApiMaxAgeHours: 'post_api_max_age_hours',
+  postApiBackoffBaseMs: 'post_api_backoff_base_ms',
+  postApiBackoffMaxMs: 'post_api_backoff_max_ms',
+  postApiTimeoutMs: 'post_api_timeout_ms',
+  historyRetentionDays: 'history_retention_days',
+  accessTokenParam: 'access_token_param',
+  corsOrigin: 'cors_origins',
+  jsonp: 'jsonp',
+  bodyLimitBytes: 'body_limit_bytes',
+  relogin: 'relogin',
 };
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
@@ -76,6 +89,18 @@ export function registerRunCommand(program: Command): void {
     .option('--broadcast-max <n>', 'most friends one id=@all send may reach (default 500)')
     .option('--stop-delay-ms <ms>', 'delay between the stop_client answer and the stop (default 3000)')
     .option('--metrics-public', 'serve /metrics without the token (health and the console page always are)')
+    .option('--post-api-secret <secret>', 'sign every post_api request (X-Openwx-Signature: sha256=HMAC of timestamp.body; 16+ characters)')
+    .option('--post-api-max-attempts <n>', 'attempts before a report becomes a dead letter (default 50)')
+    .option('--post-api-max-age-hours <h>', 'hours a failing report is retried before it becomes a dead letter (default 24)')
+    .option('--post-api-backoff-base-ms <ms>', 'first retry wait; doubles per attempt (default 500)')
+    .option('--post-api-backoff-max-ms <ms>', 'longest retry wait (default 60000)')
+    .option('--post-api-timeout-ms <ms>', 'timeout of one post_api request (default 10000)')
+    .option('--history-retention-days <days>', 'days received and sent messages are kept (default 30; 0 = no history)')
+    .option('--access-token-param', 'also accept the token as an access_token parameter (Openwx-compatible clients)')
+    .option('--cors-origin <origin>', 'allow this origin (or *) by CORS (repeatable; default: no CORS)', collect)
+    .option('--jsonp', 'answer datatype=jsonp requests as callback(json) (default off)')
+    .option('--body-limit-bytes <n>', 'largest request body (default 33554432)')
+    .option('--relogin <policy>', 'after WeChat logs the session out: relogin (default) or stop')
     .addHelpText(
       'after',
       '\nEvery setting is also read from OPENWX_<NAME> env vars (OPENWX_POST_API, …) and from --config;\n' +
@@ -109,7 +134,8 @@ function say(line: string): void {
 }
 
 export async function runOpenwx(settings: Settings): Promise<void> {
-  const logger: Logger = pino({ level: settings.log_level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  // Secrets (token, post_api secret, cookies, skey, sid, pass_ticket, tickets) never reach the log: src/security/redact.ts.
+  const logger: Logger = pino({ level: settings.log_level, redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } });
   let sandbox: Sandbox | null = null;
   let client: Weixin | null = null;
   let api: OpenwxHandle | null = null;
@@ -166,7 +192,12 @@ export async function runOpenwx(settings: Settings): Promise<void> {
     });
     say(`openwx: Openwx API at ${api.urls[0]}/openwx/ (account ${client.account})`);
     say(`openwx: web console at ${api.urls[0]}/ (API docs ${api.urls[0]}/docs, health /healthz /readyz, metrics /metrics)`);
-    if (settings.post_api) say(`openwx: reporting to ${settings.post_api}`);
+    if (settings.post_api) {
+      say(`openwx: reporting to ${printableUrl(settings.post_api)}${settings.post_api_secret ? ' (signed)' : ''}, outbox ${settings.data_dir}/openwx.db`);
+    }
+    if (!settings.token && !isLoopback(settings.host)) {
+      logger.warn({ host: settings.host }, 'the API listens beyond loopback WITHOUT a token (--insecure-no-auth): anyone who can reach it controls the account');
+    }
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
     process.stderr.write(`openwx: cannot start: ${msg}\n`);

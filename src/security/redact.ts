@@ -1,0 +1,39 @@
+/**
+ * What never reaches a log: pino redaction paths for every place a secret can sit in a logged object (the client's
+ * own list, plus the API token, the post_api secret, Authorization headers, access_token parameters and the WeChat
+ * session keys and cookies under other names), and helpers for the few strings openwx prints itself.
+ */
+import { REDACT_PATHS } from '../client/logger.ts';
+
+const SECRET_KEYS = [
+  'token', 'access_token', 'accessToken', 'secret', 'postApiSecret', 'post_api_secret', 'authorization', 'password',
+  'skey', 'sid', 'wxsid', 'uin', 'wxuin', 'pass_ticket', 'passTicket', 'ticket', 'webwx_data_ticket', 'webwx_auth_ticket',
+  'dataTicket', 'cookie', 'cookies', 'set-cookie', 'x-openwx-signature',
+];
+
+/** Redaction paths for the process logger: top level, one level down, and headers of requests/responses. */
+export const LOG_REDACT_PATHS: string[] = [
+  ...new Set([
+    ...REDACT_PATHS,
+    ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? k : `["${k}"]`)),
+    ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `*.${k}` : `*["${k}"]`)),
+    ...['req', 'res', 'request', 'response', 'options', 'settings'].flatMap((o) =>
+      SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `${o}.headers.${k}` : `${o}.headers["${k}"]`)),
+    ),
+  ]),
+];
+
+export const REDACT_CENSOR = '[redacted]';
+
+/** A URL as it may be printed: without user:password and with the query string values hidden. */
+export function printableUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    for (const k of [...u.searchParams.keys()]) u.searchParams.set(k, '…');
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
