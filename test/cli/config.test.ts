@@ -89,3 +89,40 @@ test('client and plugin options follow the settings, and the client accepts them
   assert.deepEqual(o.listen, [{ host: '127.0.0.1', port: 3000 }]);
   assert.deepEqual(o.mediaDirs, [resolve(dir, 'media')]);
 });
+
+test('delivery, history and security settings reach the plugin and client options', () => {
+  const d = openwxOptionsOf(loadSettings({ flags: { data_dir: dir } }));
+  assert.equal(d.dataDir, resolve(dir));
+  assert.equal(d.postApiSecret, undefined);
+  assert.equal(d.postMaxAttempts, 50);
+  assert.equal(d.postMaxAgeMs, 24 * 3_600_000);
+  assert.equal(d.historyRetentionDays, 30);
+  assert.equal(d.accessTokenParam, false);
+  assert.deepEqual(d.corsOrigins, []);
+  assert.equal(d.jsonp, false);
+  assert.equal(parseClientOptions(clientOptionsOf(loadSettings({}))).relogin, 'relogin');
+  const cfg = file('sec.yaml', 'post_api_secret: a-long-webhook-secret\ncors_origins: [https://a.example, "*"]\njsonp: true\n');
+  const s = loadSettings({
+    configFile: cfg,
+    env: { OPENWX_HISTORY_RETENTION_DAYS: '0', OPENWX_ACCESS_TOKEN_PARAM: 'yes', OPENWX_RELOGIN: 'stop' },
+    flags: { post_api_max_attempts: '7', post_api_max_age_hours: '2', post_api_backoff_base_ms: '10', post_api_backoff_max_ms: '20', post_api_timeout_ms: '3000', body_limit_bytes: '65536' },
+  });
+  const o = openwxOptionsOf(s);
+  assert.equal(o.postApiSecret, 'a-long-webhook-secret');
+  assert.deepEqual(o.corsOrigins, ['https://a.example', '*']);
+  assert.equal(o.jsonp, true);
+  assert.equal(o.historyRetentionDays, 0);
+  assert.equal(o.accessTokenParam, true);
+  assert.equal(o.postMaxAttempts, 7);
+  assert.equal(o.postMaxAgeMs, 7_200_000);
+  assert.equal(o.postBackoffBaseMs, 10);
+  assert.equal(o.postBackoffMaxMs, 20);
+  assert.equal(o.postTimeoutMs, 3000);
+  assert.equal(o.bodyLimitBytes, 65536);
+  assert.equal(parseClientOptions(clientOptionsOf(s)).relogin, 'stop');
+  assert.deepEqual(loadSettings({ env: { OPENWX_CORS_ORIGINS: 'https://a.example,https://b.example:8443' } }).cors_origins, ['https://a.example', 'https://b.example:8443']);
+  assert.match(err(() => loadSettings({ flags: { post_api_secret: 'short' } })), /^invalid setting post_api_secret: expected a string of at least 16 characters/);
+  assert.match(err(() => loadSettings({ flags: { cors_origins: ['evil.example/path'] } })), /^invalid setting cors_origins: expected \* or origins/);
+  assert.match(err(() => loadSettings({ flags: { relogin: 'maybe' } })), /^invalid setting relogin: expected relogin or stop/);
+  assert.match(err(() => loadSettings({ flags: { post_api_max_attempts: '0' } })), /^invalid setting post_api_max_attempts: expected integer/);
+});

@@ -24,6 +24,8 @@ test('openwx --help documents every option', () => {
     '--host', '--port', '--post-api', '--data-dir', '--config', '--token', '--insecure-no-auth', '--wechat-origin', '--sandbox',
     '--sandbox-port', '--log-level', '--quiet', '--account', '--no-desktop-mode', '--send-interval-ms', '--media-dir',
     '--post-event-list', '--no-post-media-data', '--post-message-filter', '--broadcast-max', '--stop-delay-ms',
+    '--post-api-secret', '--post-api-max-attempts', '--post-api-max-age-hours', '--post-api-backoff-base-ms', '--post-api-backoff-max-ms',
+    '--post-api-timeout-ms', '--history-retention-days', '--access-token-param', '--cors-origin', '--jsonp', '--body-limit-bytes', '--relogin',
   ]) {
     assert.ok(r.stdout.includes(flag), flag);
   }
