@@ -4,7 +4,7 @@
  * Openwx JSON (`{"code":…,"status":…}`): coded errors keep their registry status, other client errors (bad JSON,
  * unsupported content type, body too large) become 4xx JSON, unknown routes 404 `api not found`.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { isOpenwxError, owxError } from '../errors.ts';
@@ -35,6 +35,11 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
     // for up to checkEventTimeoutMs, so the default request timeout must not cut it short.
     requestTimeout: 0,
     forceCloseConnections: true,
+    // Requests fastify refuses before routing (a path that is not valid percent-encoded UTF-8, …) get Openwx JSON.
+    frameworkErrors: (err, _req, reply) => {
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      void (reply as unknown as FastifyReply).code(status).send({ code: -1, status: `bad request: ${err.message}` });
+    },
     // Requests Node's HTTP parser rejects (bad request line, headers too large, bad chunking) still get JSON.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return socket.destroy();
@@ -84,6 +89,12 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
       reply.code(sc).send({ code: -1, status: `bad request: ${e.message ?? 'invalid request'}` });
       return;
     }
+    // A multipart body the parser rejected (no boundary, truncated, …) before any parameter was read: the client's
+    // fault, not ours (busboy's errors carry no status).
+    if (req.owx == null && req.isMultipart()) {
+      reply.code(400).send({ code: -1, status: `bad request: malformed multipart body: ${e.message ?? 'unreadable'}` });
+      return;
+    }
     req.log.error({ err }, 'openwx API route failed');
     reply.code(500).send({ code: -1, status: `internal error: ${e.message ?? String(err)}` });
   });
@@ -114,7 +125,13 @@ export async function mergeParams(req: FastifyRequest): Promise<MergedParams> {
   addAll(params, req.query, 'last');
   const body = req.body as unknown;
   if (body === undefined || body === null || body === '') return { params, files };
-  if (typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
+  const isJson = /json/i.test(req.headers['content-type'] ?? '');
+  if (!isJson && (typeof body === 'string' || Buffer.isBuffer(body))) {
+    throw owxError('OWX_ERR_BAD_PARAM', [
+      `a ${req.headers['content-type'] ?? 'raw'} body is not read: send the parameters as a query string, a form (urlencoded or multipart) or a JSON object`,
+    ]);
+  }
+  if (typeof body !== 'object' || Array.isArray(body)) {
     throw owxError('OWX_ERR_BAD_PARAM', ['a JSON body must be an object of parameters']);
   }
   if (req.isMultipart()) {
@@ -127,8 +144,7 @@ export async function mergeParams(req: FastifyRequest): Promise<MergedParams> {
     }
     return { params, files };
   }
-  const json = /json/i.test(req.headers['content-type'] ?? '');
-  addAll(params, body, json ? 'join' : 'last');
+  addAll(params, body, isJson ? 'join' : 'last');
   return { params, files };
 }
 
