@@ -127,6 +127,11 @@ export class OpenwxProc {
     return this.#ask('probe:peak-stop');
   }
 
+  /** Writes a heap snapshot of the openwx process (after a full GC) to `file`. */
+  heapSnapshot(file: string): Promise<string> {
+    return this.#ask('probe:heap-snapshot', file);
+  }
+
   profileStart(): Promise<boolean> {
     return this.#ask('probe:prof-start');
   }

@@ -5,6 +5,7 @@
  * sampler for a window (upload benchmark). Nothing here touches openwx itself.
  */
 import { subscribe } from 'node:diagnostics_channel';
+import { writeHeapSnapshot } from 'node:v8';
 import { profileStart, profileStop } from './profiler.ts';
 
 type Msg = { id: number; op: string; arg?: unknown };
@@ -52,6 +53,10 @@ process.on('message', async (raw) => {
       if (sampler) clearInterval(sampler);
       sampler = null;
       result = Math.max(peak, process.memoryUsage.rss());
+      break;
+    case 'probe:heap-snapshot':
+      mem(true);
+      result = writeHeapSnapshot(String(msg.arg));
       break;
     case 'probe:prof-start':
       await profileStart();

@@ -30,6 +30,8 @@ export function pickSenders(sb: Sandbox, n = 50): Senders {
 
 /** Logs the given client process in: confirms the newest QR as soon as one is waiting. */
 export async function confirmWhenWaiting(sb: Sandbox, timeoutMs = 30_000): Promise<number> {
+  // A session left online by an earlier run hides the new QR's state: end it first.
+  if (sb.handle.state().login === 'online') sb.handle.logout();
   await sb.handle.waitForState((s) => s.login === 'waiting', timeoutMs);
   const t = Date.now();
   sb.handle.confirm();
