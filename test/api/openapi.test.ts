@@ -223,6 +223,10 @@ test('real answers of every route match the document', async () => {
   const events = await call('check_event');
   assert.ok(events.json.length > 0);
   await call('get_client_info', {}, 'json');
+  // post_api outbox: dead letters and their replay.
+  assert.equal((await call('get_dead_letters', { limit: '10' })).json.total, 0);
+  assert.equal((await call('replay_dead_letters', { event_id: 'none' }, 'form')).json.code, 100);
+  assert.equal((await call('replay_dead_letters')).json.replayed, 0);
   assert.equal((await call('get_qrcode')).status, 404, 'no QR once logged in');
   // Operator surface.
   for (const p of ['/', '/docs', '/console/console.js', '/console/console.css', '/console/docs.js', '/healthz', '/readyz', '/metrics', '/openwx/openapi.json']) {

@@ -208,3 +208,22 @@ test('a message WeChat delivers again (same MsgID) is recorded and reported once
     await s.close();
   }
 });
+
+test('without a data folder the in-memory sink is used, and it sends the same headers (event id, signature)', async () => {
+  const s = await startStack({ postApi: true, openwx: { dataDir: undefined, postApiSecret: SECRET } });
+  try {
+    assert.equal(s.api.store.outbox, null);
+    assert.equal(s.api.store.history, null);
+    s.sb.handle.inject({ type: 'text', from: '王芳', content: '内存投递' });
+    const r = await waitFor(() => s.receiver!.received.find((x) => x.json?.content === '内存投递'), 'delivered');
+    assert.match(String(r.headers['x-openwx-event-id']), /^[0-9a-f-]{36}$/);
+    assert.equal(r.headers['x-openwx-attempt'], '1');
+    assert.ok(verify(SECRET, { timestamp: String(r.headers['x-openwx-timestamp']), signature: String(r.headers['x-openwx-signature']) }, r.body));
+    const info = (await s.call('get_client_info')).json;
+    assert.equal(info.dead_letters, 0);
+    assert.equal(typeof info.outbox_depth, 'number');
+    assert.deepEqual((await s.call('get_dead_letters')).json, { code: 0, status: 'success', total: 0, dead_letters: [] });
+  } finally {
+    await s.close();
+  }
+});
