@@ -179,8 +179,20 @@ test('media_path through the API: only files inside the media folders', async ()
   }
 });
 
-test('files holding secrets are created 0600: the session and the database (with its WAL files)', async () => {
+test('files holding secrets are created 0600: the session, the database (with its WAL files), downloaded media', async () => {
   await waitFor(() => readdirSync(s.dataDir).some((f) => /^session-.*\.json$/.test(f)), 'session saved');
+  s.sb.handle.inject({ type: 'image', from: '王芳' });
+  const media = join(s.dataDir, 'media');
+  const files = await waitFor(() => {
+    try {
+      const f = readdirSync(media);
+      return f.length ? f : null;
+    } catch {
+      return null;
+    }
+  }, 'media downloaded');
+  for (const f of files) assert.equal(statSync(join(media, f)).mode & 0o777, 0o600, f);
+  assert.equal(statSync(media).mode & 0o777, 0o700);
   for (const f of readdirSync(s.dataDir)) {
     if (/^session-.*\.json$/.test(f) || /^openwx\.db(-wal|-shm)?$/.test(f)) {
       assert.equal(statSync(join(s.dataDir, f)).mode & 0o777, 0o600, f);
