@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Sandbox } from '../src/sandbox/index.ts';
 import { BenchReceiver, CONTENT_PREFIX } from './lib/receiver.ts';
-import { OpenwxProc, type OpenwxProcOptions } from './lib/openwx-proc.ts';
+import { OpenwxProc, type Mem, type OpenwxProcOptions } from './lib/openwx-proc.ts';
 import { median, percentile, round } from './lib/stats.ts';
 import { profileStart, profileStop } from './lib/profiler.ts';
 import { bigSandbox, confirmWhenWaiting, pickSenders, type Senders } from './lib/world.ts';
@@ -33,6 +33,9 @@ export interface InboundSession {
   proc: OpenwxProc;
   senders: Senders;
   loginMs: number;
+  loginCalls: number;
+  /** Memory of the openwx process before the login (modules loaded, API listening, QR pending). */
+  idleMem: Mem;
   close(): Promise<void>;
 }
 
@@ -55,8 +58,10 @@ export async function openInboundSession(o: Partial<OpenwxProcOptions> = {}): Pr
   const sb = await bigSandbox();
   const receiver = await new BenchReceiver().start();
   const proc = await OpenwxProc.start({ origin: sb.url, postApi: receiver.url, ...o });
+  const idle = await proc.mem(true);
   const confirmedAt = await confirmWhenWaiting(sb);
   const runningAt = await proc.waitState('running', 120_000);
+  const calls = await proc.calls(confirmedAt); // also ends the probe's call recording
   // Let the login's own reports (state_change, login) drain before measuring.
   await sleep(500);
   return {
@@ -65,6 +70,8 @@ export async function openInboundSession(o: Partial<OpenwxProcOptions> = {}): Pr
     proc,
     senders: pickSenders(sb),
     loginMs: runningAt - confirmedAt,
+    loginCalls: calls.length,
+    idleMem: idle,
     async close() {
       await proc.stop();
       await receiver.stop();

@@ -22,6 +22,8 @@ export interface MemPoint {
 }
 
 export interface MemoryResult {
+  /** Before the login: Node + tsx + openwx modules, API listening. */
+  beforeLogin: MemPoint;
   afterLogin: MemPoint;
   rounds: MemPoint[];
   peakRssMiB: number;
@@ -40,11 +42,13 @@ const point = (at: string, m: Mem): MemPoint => ({
 /** Hooks for benchInbound that sample memory; `result()` after the run. */
 export function memoryProbe(): { hooks: InboundHooks; result(): MemoryResult } {
   let afterLogin: MemPoint | null = null;
+  let beforeLogin: MemPoint | null = null;
   const rounds: MemPoint[] = [];
   let peak = 0;
   return {
     hooks: {
       async afterLogin(s) {
+        beforeLogin = point('before login', s.idleMem);
         afterLogin = point('after login', await s.proc.mem(true));
         peak = Math.max(peak, s.proc.procStatus().hwm);
         log(`memory after login: rss ${afterLogin.rssMiB} MiB, heap ${afterLogin.heapUsedMiB} MiB`);
@@ -65,6 +69,7 @@ export function memoryProbe(): { hooks: InboundHooks; result(): MemoryResult } {
       };
       const maxRss = Math.max(afterLogin!.rssMiB, ...rounds.map((r) => r.rssMiB));
       return {
+        beforeLogin: beforeLogin!,
         afterLogin: afterLogin!,
         rounds,
         peakRssMiB: mib(peak),

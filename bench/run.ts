@@ -85,6 +85,7 @@ if (I) {
 const M = results['memory'];
 if (M) {
   const last = M.rounds[M.rounds.length - 1];
+  if (M.beforeLogin) rows.push(['memory before login (idle process)', `RSS ${M.beforeLogin.rssMiB} MiB, heap ${M.beforeLogin.heapUsedMiB} MiB`, '(reported)', '']);
   rows.push(['memory after login', `RSS ${M.afterLogin.rssMiB} MiB, heap ${M.afterLogin.heapUsedMiB} MiB`, 'RSS ≤ 150 MiB', ok(M.targets.rss)]);
   rows.push(['memory after 5 inbound rounds', `RSS ${last.rssMiB} MiB, heap ${last.heapUsedMiB} MiB; growth r1→r5 heap ${M.growth.heapMiB} MiB, RSS ${M.growth.rssMiB} MiB`, 'no growth', ok(M.targets.noLeak)]);
 }

@@ -21,7 +21,6 @@ export interface Mem {
 export interface Call {
   t: number;
   method: string;
-  origin: string;
   path: string;
 }
 
@@ -115,6 +114,7 @@ export class OpenwxProc {
     return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
   }
 
+  /** The WeChat (and other undici) requests made since `since`; recording stops after this call. */
   calls(since = 0): Promise<Call[]> {
     return this.#ask('probe:calls', since);
   }

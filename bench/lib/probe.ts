@@ -10,10 +10,13 @@ import { profileStart, profileStop } from './profiler.ts';
 
 type Msg = { id: number; op: string; arg?: unknown };
 
-const calls: { t: number; method: string; origin: string; path: string }[] = [];
+// Recorded from the start until the first `probe:calls` (the login's calls); never afterwards, so the probe
+// itself holds nothing per message during the inbound rounds (an earlier version did: it showed as a "leak").
+let calls: { t: number; method: string; path: string }[] | null = [];
 subscribe('undici:request:create', (m) => {
-  const r = (m as { request: { method: string; origin: string; path: string } }).request;
-  calls.push({ t: Date.now(), method: r.method, origin: String(r.origin), path: r.path.split('?')[0]! });
+  if (!calls) return;
+  const r = (m as { request: { method: string; path: string } }).request;
+  calls.push({ t: Date.now(), method: r.method, path: r.path.split('?')[0]! });
 });
 
 let peak = 0;
@@ -38,7 +41,8 @@ process.on('message', async (raw) => {
       result = mem(Boolean(msg.arg));
       break;
     case 'probe:calls':
-      result = calls.filter((c) => c.t >= Number(msg.arg ?? 0));
+      result = (calls ?? []).filter((c) => c.t >= Number(msg.arg ?? 0));
+      calls = null;
       break;
     case 'probe:peak-start':
       peak = process.memoryUsage.rss();
