@@ -65,6 +65,50 @@ test('receiver down while messages arrive: the outbox holds them all, then deliv
   }
 });
 
+test('receiver process gone (connection refused), then answers lost (timeouts): nothing lost, repeats only under the same event id', async () => {
+  const s = await startStack({ postApi: true, openwx: { postTimeoutMs: 250 } });
+  let rx2: Receiver | null = null;
+  try {
+    const outbox = s.api.store.outbox!;
+    await waitFor(() => outbox.depth === 0 && s.receiver!.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+    const port = s.receiver!.port;
+    await s.receiver!.stop();
+    const M = 8;
+    const refused = nextEvent<[unknown, string]>(outbox, 'failed', (_row, error) => /ECONNREFUSED|connect/i.test(error));
+    for (let i = 0; i < M; i++) s.sb.handle.inject({ type: 'text', from: '李娜🌸', content: `断线 ${i}` });
+    await refused;
+    await waitFor(() => outbox.depth >= M, 'all messages in the outbox while nothing listens');
+    // The receiver comes back; it processes every report, but its answers to the first attempts of three are lost.
+    rx2 = new Receiver();
+    const requests: Received[] = [];
+    const answered = new Set<string>();
+    rx2.on('request', (r) => requests.push(r));
+    rx2.answer = (r) => {
+      const c = String(r.json?.content);
+      if (!['断线 0', '断线 3', '断线 7'].includes(c) || answered.has(c)) return { status: 200, text: 'ok' };
+      answered.add(c);
+      return { hang: true };
+    };
+    await rx2.start(port);
+    const ok = await waitFor(() => {
+      const got = rx2!.received.filter((r) => String(r.json?.content).startsWith('断线 '));
+      return got.length >= M ? got : null;
+    }, 'all delivered after the receiver came back', 30_000);
+    assert.deepEqual(ok.map((r) => r.json.content), [...Array(M).keys()].map((i) => `断线 ${i}`), 'in order, none lost');
+    const mine = requests.filter((r) => String(r.json?.content).startsWith('断线 '));
+    for (const c of ['断线 0', '断线 3', '断线 7']) assert.ok(mine.filter((r) => r.json.content === c).length >= 2, `${c} seen again after its answer was lost`);
+    for (let i = 0; i < M; i++) {
+      const ids = new Set(mine.filter((r) => r.json.content === `断线 ${i}`).map((r) => r.headers['x-openwx-event-id']));
+      assert.equal(ids.size, 1, `断线 ${i}: every repeat carries the same event id`);
+    }
+    assert.equal(new Set(ok.map((r) => r.headers['x-openwx-event-id'])).size, M);
+    assert.ok(mine.some((r) => Number(r.headers['x-openwx-attempt']) > 1), 'X-Openwx-Attempt counts the retries');
+  } finally {
+    await rx2?.stop();
+    await s.close();
+  }
+});
+
 test('a report the receiver keeps refusing becomes a dead letter; it can be listed and replayed with its event id', async () => {
   const s = await startStack({ postApi: true, openwx: { postMaxAttempts: 2 } });
   try {
