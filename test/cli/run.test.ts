@@ -78,3 +78,27 @@ test('openwx --sandbox: logs in to the embedded sandbox, serves the API, and sto
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--insecure-no-auth starts beyond loopback without a token, with a warning in the log', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'owx-cli-'));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, '--host', '0.0.0.0', '--insecure-no-auth', '--port', '0', '--sandbox', '--sandbox-port', '0', '--data-dir', dir, '--log-level', 'warn', '--quiet'],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitFor(() => /Openwx API at http:\/\/0\.0\.0\.0:\d+\/openwx\//.test(out), `API URL in output:\n${out}`, 20_000);
+    await waitFor(() => out.includes('WITHOUT a token'), `warning in output:\n${out}`);
+    const warning = out.split('\n').find((l) => l.includes('WITHOUT a token'))!;
+    assert.equal(JSON.parse(warning).level, 40);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
