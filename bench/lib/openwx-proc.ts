@@ -1,5 +1,5 @@
 /**
- * Spawns and drives the measured openwx process (openwx-main.ts + probe.ts) in its own process, so its CPU and
+ * Spawns and drives the measured openwx process (openwx-main.mjs + probe.mjs, running the compiled dist/) in its own process, so its CPU and
  * memory are its own: the sandbox, the post_api receiver and the load generators live in the runner process.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -72,8 +72,10 @@ export class OpenwxProc {
       ...(o.postApi ? { post_api: o.postApi } : {}),
       ...o.settings,
     };
-    const child = fork(join(here, 'openwx-main.ts'), [JSON.stringify(settings), JSON.stringify(o.client ?? {})], {
-      execArgv: ['--expose-gc', '--import', 'tsx', '--import', join(here, 'probe.ts'), ...(o.nodeFlags ?? [])],
+    // dist/ by default (what users run); BENCH_OPENWX_SRC=1 runs src/ through tsx, for comparison.
+    const tsx = process.env['BENCH_OPENWX_SRC'] === '1' ? ['--import', 'tsx'] : [];
+    const child = fork(join(here, 'openwx-main.mjs'), [JSON.stringify(settings), JSON.stringify(o.client ?? {})], {
+      execArgv: ['--expose-gc', ...tsx, '--import', join(here, 'probe.mjs'), ...(o.nodeFlags ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const p = new OpenwxProc(child, dataDir);

@@ -1,29 +1,50 @@
 /**
- * Loaded with `--import` into the measured openwx process (bench/lib/openwx-main.ts). Answers the bench runner
+ * Loaded with `--import` into the measured openwx process (bench/lib/openwx-main.mjs). Plain JavaScript, so the
+ * measured process loads no TypeScript loader (it runs the compiled dist/, as users do). Answers the bench runner
  * over the IPC channel: memory (after an optional full GC, needs --expose-gc), the protocol calls made so far
  * (undici's `undici:request:create` diagnostics channel: every WeChat request, by endpoint), and a peak-RSS
  * sampler for a window (upload benchmark). Nothing here touches openwx itself.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { writeHeapSnapshot } from 'node:v8';
-import { profileStart, profileStop } from './profiler.ts';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 
-type Msg = { id: number; op: string; arg?: unknown };
+// In-process CPU profiling (a phase at a time); the same as ./profiler.ts, which the runner uses.
+/** @type {Session | null} */
+let session = null;
+async function profileStart() {
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+}
+async function profileStop(file) {
+  if (!session) throw new Error('profiler not started');
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(file, JSON.stringify(profile));
+  session.disconnect();
+  session = null;
+  return file;
+}
 
 // Recorded from the start until the first `probe:calls` (the login's calls); never afterwards, so the probe
 // itself holds nothing per message during the inbound rounds (an earlier version did: it showed as a "leak").
-let calls: { t: number; method: string; path: string }[] | null = [];
+/** @type {{ t: number; method: string; path: string }[] | null} */
+let calls = [];
 subscribe('undici:request:create', (m) => {
   if (!calls) return;
-  const r = (m as { request: { method: string; path: string } }).request;
-  calls.push({ t: Date.now(), method: r.method, path: r.path.split('?')[0]! });
+  const r = m.request;
+  calls.push({ t: Date.now(), method: r.method, path: r.path.split('?')[0] });
 });
 
 let peak = 0;
-let sampler: NodeJS.Timeout | null = null;
+/** @type {NodeJS.Timeout | null} */
+let sampler = null;
 
-function mem(gc: boolean) {
-  const g = (globalThis as { gc?: () => void }).gc;
+function mem(gc) {
+  const g = globalThis.gc;
   if (gc && g) {
     g();
     g();
@@ -33,9 +54,9 @@ function mem(gc: boolean) {
 }
 
 process.on('message', async (raw) => {
-  const msg = raw as Msg;
+  const msg = raw;
   if (!msg || typeof msg !== 'object' || typeof msg.op !== 'string' || !msg.op.startsWith('probe:')) return;
-  let result: unknown;
+  let result;
   switch (msg.op) {
     case 'probe:mem':
       result = mem(Boolean(msg.arg));
