@@ -21,7 +21,7 @@ export function summarise(file: string, top = 25): string {
   const files = new Map<string, number>();
   for (const [id, us] of self) {
     const n = byId.get(id)!;
-    const url = n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/');
+    const url = n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules|src|dist|bench)\//, '$1/');
     const key = `${n.callFrame.functionName || '(anon)'} ${url}:${n.callFrame.lineNumber + 1}`;
     fn.set(key, (fn.get(key) ?? 0) + us);
     const f = url.startsWith('node_modules/') ? url.split('/').slice(0, 2).join('/') : url || n.callFrame.functionName;
@@ -40,8 +40,8 @@ if (process.argv[1]?.endsWith('profile-summary.ts') && !process.argv.includes('-
   process.stdout.write(summarise(process.argv[2]!, Number(process.argv[3] ?? 25)));
 }
 
-/** Inclusive (total) time by function, for frames under src/ or bench/ (who costs what, children included). */
-export function inclusive(file: string, top = 30, filter = /(src|bench)\//): string {
+/** Inclusive (total) time by function, for frames under src/, dist/ (the built src/) or bench/ (who costs what, children included). */
+export function inclusive(file: string, top = 30, filter = /(src|dist|bench)\//): string {
   const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -56,7 +56,7 @@ export function inclusive(file: string, top = 30, filter = /(src|bench)\//): str
     const seen = new Set<string>();
     while (id !== undefined) {
       const n = byId.get(id)!;
-      const url = n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/');
+      const url = n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules|src|dist|bench)\//, '$1/');
       if (filter.test(url)) {
         const key = `${n.callFrame.functionName || '(anon)'} ${url}:${n.callFrame.lineNumber + 1}`;
         if (!seen.has(key)) {

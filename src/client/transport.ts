@@ -43,10 +43,12 @@ export class HttpTransport implements Transport {
   readonly #agent: Agent;
   #jar = new CookieJar(undefined, { looseMode: true });
   /**
-   * Set-Cookie headers applied since the jar last changed (webwxsync re-sends the same five cookies on every
-   * call; tough-cookie re-parses each one). An identical header with an absolute Expires changes nothing.
+   * The last Set-Cookie header applied per cookie name (with the URL it came from), so an identical header with
+   * an absolute Expires is not re-applied: webwxsync re-sends the same five cookies on every call and tough-cookie
+   * re-parses each one. Keyed by name, so a header of the same name from anywhere replaces the entry (A → B → A
+   * re-applies A). Cleared when the jar changes by any other way (import, clear).
    */
-  #applied = new Set<string>();
+  #applied = new Map<string, string>();
   /** Cookie header per origin+path, valid until the jar changes or for `COOKIE_CACHE_MS`. */
   #cookieCache = new Map<string, { value: string; until: number }>();
   readonly #origin: URL | null;
@@ -180,13 +182,16 @@ export class HttpTransport implements Transport {
     const raw = headers['set-cookie'];
     const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
     for (const c of list) {
-      const key = `${url.host}${url.pathname}\n${c}`;
-      if (this.#applied.has(key)) continue;
+      const eq = c.indexOf('=');
+      const name = (eq < 0 ? c : c.slice(0, eq)).trim();
+      const seen = `${url.host}${url.pathname}\n${c}`;
+      if (this.#applied.get(name) === seen) continue;
       try {
         this.#jar.setCookieSync(c, url.toString(), { ignoreError: true });
-        this.#jarChanged();
+        this.#cookieCache.clear();
         // Max-Age is relative to now: such a header is never "the same" as before.
-        if (!/max-age/i.test(c)) this.#applied.add(key);
+        if (/max-age/i.test(c)) this.#applied.delete(name);
+        else this.#applied.set(name, seen);
       } catch (err) {
         this.#o.logger.debug({ err: (err as Error).message }, 'ignored a bad Set-Cookie');
       }

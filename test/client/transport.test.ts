@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { CookieJar } from 'tough-cookie';
 import { HttpTransport } from '../../src/client/transport.ts';
 import { hostFamily } from '../../src/wire/hosts.ts';
 import { isOpenwxError } from '../../src/errors.ts';
@@ -24,6 +25,11 @@ const server = createServer((req: IncomingMessage, res) => {
     } else if (u.pathname === '/setv') {
       // the same header again and again, like webwxsync; `v` changes the value
       res.setHeader('set-cookie', [`wxsid=${u.searchParams.get('v')}; Domain=wx2.qq.com; Path=/; Expires=Mon, 31-Dec-2035 11:12:21 GMT; Secure`]);
+      res.end('ok');
+    } else if (u.pathname === '/set5') {
+      // webwxsync's five cookies, the same on every answer; `v` changes wxsid only
+      res.setHeader('set-cookie', ['wxloadtime', 'wxpluginkey', 'wxuin', 'wxsid', 'webwx_data_ticket'].map((n) =>
+        `${n}=${n === 'wxsid' ? (u.searchParams.get('v') ?? 'x') : n}; Domain=${n === 'webwx_data_ticket' ? '.qq.com' : 'wx2.qq.com'}; Path=/; Expires=Mon, 31-Dec-2035 11:12:21 GMT; Secure`));
       res.end('ok');
     } else if (u.pathname === '/redirect') {
       res.statusCode = 302;
@@ -159,4 +165,36 @@ test('cookies: a Set-Cookie repeated on every answer, then changed, then back: e
   assert.doesNotMatch(await send('/plain'), /wxsid/);
   await send('/setv?v=A');
   assert.match(await send('/plain'), /wxsid=A/);
+});
+
+test('cookies: five Set-Cookie headers repeated on every answer are applied to the jar once, changes still apply', async () => {
+  const t = transport();
+  const send = async (path: string) => {
+    await (await t.request({ name: 't', role: 'page', path })).text();
+    return seen.at(-1)!.cookie ?? '';
+  };
+  // Counts the library's parse-and-store calls (tough-cookie, not our code): the repeats must not reach it.
+  const proto = CookieJar.prototype as unknown as { setCookieSync: (...a: unknown[]) => unknown };
+  const original = proto.setCookieSync;
+  let sets = 0;
+  proto.setCookieSync = function (this: unknown, ...a: unknown[]) {
+    sets++;
+    return original.apply(this, a);
+  };
+  try {
+    for (let i = 0; i < 10; i++) await send('/set5?v=A');
+    assert.equal(sets, 5, 'only the first answer is applied');
+    await send('/set5?v=B');
+    assert.equal(sets, 6, 'only the changed cookie is applied again');
+    const header = await send('/plain');
+    for (const n of ['wxloadtime', 'wxpluginkey', 'wxuin', 'webwx_data_ticket']) assert.match(header, new RegExp(`${n}=${n}`));
+    assert.match(header, /wxsid=B/);
+    // The same name from another path with another value, then the first header again: the jar ends on it.
+    await send('/setv?v=C');
+    assert.match(await send('/plain'), /wxsid=C/);
+    await send('/set5?v=B');
+    assert.match(await send('/plain'), /wxsid=B/);
+  } finally {
+    proto.setCookieSync = original;
+  }
 });
