@@ -72,3 +72,20 @@ test('group send omits receiver; group_notice omits sender; media_data is MIME b
   assert.ok((jm.media_data as string).endsWith('\n'));
   assert.deepEqual(Buffer.from(jm.media_data as string, 'base64'), data);
 });
+
+test('mimeBase64: 76-character lines ending in "\\n" at every boundary (line, step of lines, last partial line), subarrays too', () => {
+  // Perl's encode_base64, spelled the obvious way.
+  const perl = (d: Uint8Array) => {
+    const b = Buffer.from(d).toString('base64');
+    return b === '' ? '' : b.replace(/.{1,76}/g, '$&\n');
+  };
+  assert.equal(mimeBase64(Buffer.from('hello')), 'aGVsbG8=\n');
+  for (const n of [0, 1, 2, 3, 56, 57, 58, 114, 115, 57 * 1024 - 1, 57 * 1024, 57 * 1024 + 1, 57 * 2048 + 5, 200_003]) {
+    const d = Buffer.alloc(n + 2);
+    for (let i = 0; i < d.length; i++) d[i] = (i * 131 + 7) & 0xff;
+    const whole = d.subarray(0, n);
+    const inner = new Uint8Array(d.buffer, d.byteOffset + 1, n);
+    assert.equal(mimeBase64(whole), perl(whole), `${n} bytes`);
+    assert.equal(mimeBase64(inner), perl(inner), `${n} bytes at offset 1`);
+  }
+});
