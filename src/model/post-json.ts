@@ -45,7 +45,7 @@ export function mimeBase64(data: Uint8Array): string {
       out[pos++] = 0x0a;
     }
   }
-  return out.latin1Slice(0, pos);
+  return out.toString('latin1', 0, pos);
 }
 
 function me(l: PostLookups): Who {
