@@ -413,8 +413,8 @@ export class Account extends TypedEmitter implements WxClient {
   async uploadMedia(media: MediaInput, toId?: string): Promise<UploadedMedia> {
     return this.#online().outbound.uploadMedia(media, toId);
   }
-  async revokeMessage(msgId: string, toUserName: string): Promise<boolean> {
-    return this.#online().outbound.revoke(msgId, toUserName);
+  async revokeMessage(msgId: string, toUserName: string, clientMsgId?: string): Promise<boolean> {
+    return this.#online().outbound.revoke(msgId, toUserName, clientMsgId);
   }
   async createGroup(friendIds: string[], topic?: string): Promise<Group> {
     return this.#online().ops.createGroup(friendIds, topic);

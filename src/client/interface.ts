@@ -116,7 +116,8 @@ export interface WxClient {
   /** `media` may be an upload input, or a media_id returned by an earlier send/upload (`"<MediaId>:<code>"`). */
   sendMedia(toId: string, media: MediaInput | { mediaId: string; name?: string; size?: number; ext?: string }): Promise<SendResult>;
   uploadMedia(media: MediaInput, toId?: string): Promise<UploadedMedia>;
-  revokeMessage(msgId: string, toUserName: string): Promise<boolean>;
+  /** `clientMsgId`: the send's LocalID when known (e.g. from the message history after a restart); WeChat expects it. */
+  revokeMessage(msgId: string, toUserName: string, clientMsgId?: string): Promise<boolean>;
 
   createGroup(friendIds: string[], topic?: string): Promise<Group>;
   inviteToGroup(groupId: string, friendIds: string[]): Promise<void>;

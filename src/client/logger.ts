@@ -3,18 +3,16 @@
  * pass_ticket, tickets, cookies, uin in URLs) are stripped from anything we log: URLs go through `safeUrl`.
  */
 import { pino, type Logger } from 'pino';
+import { LOG_REDACT_PATHS, REDACT_CENSOR } from '../security/redact.ts';
 
 export type { Logger };
 
-/** Paths pino redacts if a secret ever ends up in a logged object. */
-export const REDACT_PATHS = [
-  'skey', 'sid', 'wxsid', 'passTicket', 'pass_ticket', 'ticket', 'cookie', 'cookies', 'headers.cookie',
-  'headers["set-cookie"]', 'keys', '*.skey', '*.sid', '*.passTicket', '*.pass_ticket', '*.cookies',
-];
+/** Paths pino redacts if a secret ever ends up in a logged object (one list for the whole process). */
+export const REDACT_PATHS = LOG_REDACT_PATHS;
 
 export function defaultLogger(): Logger {
   return pino(
-    { level: process.env['OPENWX_LOG_LEVEL'] ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    { level: process.env['OPENWX_LOG_LEVEL'] ?? 'info', redact: { paths: REDACT_PATHS, censor: REDACT_CENSOR } },
     pino.destination(2),
   );
 }

@@ -92,7 +92,7 @@ export class Outbound {
     }
   }
 
-  async revoke(msgId: string, toUserName: string): Promise<boolean> {
+  async revoke(msgId: string, toUserName: string, clientMsgId?: string): Promise<boolean> {
     // accept Mojo's "<MsgID>:<ToUserName>" form too
     let svr = msgId;
     let to = toUserName;
@@ -109,7 +109,7 @@ export class Outbound {
       path: Path.revokeMsg,
       method: 'POST',
       query: session.passTicketParam(),
-      json: { BaseRequest: session.baseRequest(), SvrMsgId: svr, ToUserName: to, ClientMsgId: this.#localIds.get(svr) ?? newLocalId() },
+      json: { BaseRequest: session.baseRequest(), SvrMsgId: svr, ToUserName: to, ClientMsgId: this.#localIds.get(svr) ?? clientMsgId ?? newLocalId() },
       signal: this.d.signal(),
     });
     const body = await readJson<RevokeMsgResponse>(res, 'webwxrevokemsg');
@@ -215,6 +215,7 @@ export class Outbound {
       sender_id: this.d.session.selfUserName(),
       ...(isGroupId(to) ? { group_id: to } : { receiver_id: to }),
       source: 'local',
+      local_id: r?.localId || lid,
       code,
       msg: ok ? SEND_OK_STATUS : SEND_FAIL_STATUS,
       ...(error ? { info: error.message } : {}),

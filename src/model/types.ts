@@ -65,6 +65,8 @@ export interface Message {
   msg?: string;
   info?: string;
   source?: 'local' | 'outer';
+  /** openwx extra: the LocalID/ClientMsgId of a message sent by this client (revoke needs it). */
+  local_id?: string;
   from?: string;
   media_id?: string;
   media_type?: MediaType;

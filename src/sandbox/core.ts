@@ -34,6 +34,8 @@ export interface SentRecord {
   toNickName: string;
   createTime: number;
   revoked?: boolean;
+  /** The ClientMsgId the revoke carried (the official client sends the send's LocalID). */
+  revokeClientMsgId?: string;
 }
 
 export interface Upload {

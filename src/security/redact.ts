@@ -3,7 +3,6 @@
  * own list, plus the API token, the post_api secret, Authorization headers, access_token parameters and the WeChat
  * session keys and cookies under other names), and helpers for the few strings openwx prints itself.
  */
-import { REDACT_PATHS } from '../client/logger.ts';
 
 const SECRET_KEYS = [
   'token', 'access_token', 'accessToken', 'secret', 'postApiSecret', 'post_api_secret', 'authorization', 'password',
@@ -14,7 +13,9 @@ const SECRET_KEYS = [
 /** Redaction paths for the process logger: top level, one level down, and headers of requests/responses. */
 export const LOG_REDACT_PATHS: string[] = [
   ...new Set([
-    ...REDACT_PATHS,
+    'keys',
+    'headers.cookie',
+    'headers["set-cookie"]',
     ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? k : `["${k}"]`)),
     ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `*.${k}` : `*["${k}"]`)),
     ...['req', 'res', 'request', 'response', 'options', 'settings'].flatMap((o) =>

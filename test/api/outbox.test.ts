@@ -202,7 +202,10 @@ test('a restart on the same data folder: pending reports delivered, revoke by ba
       // revoke_message with the bare MsgID after the restart: the history knows the chat
       const r = (await s.call('revoke_message', { id: sent.msg_id })).json;
       assert.deepEqual(r, { id: sent.msg_id, code: 0, status: 'revoke success' });
-      assert.equal(sb.handle.sent().find((x) => x.MsgID === sent.msg_id)!.revoked, true);
+      const revoked = sb.handle.sent().find((x) => x.MsgID === sent.msg_id)!;
+      assert.equal(revoked.revoked, true);
+      // the revoke carries the send's original LocalID (from the history), not a fresh one
+      assert.equal(revoked.revokeClientMsgId, revoked.LocalID);
       const question = rx.received.find((x) => x.json?.content === '重启后再答')!.json;
       const notMine = (await s.call('revoke_message', { id: question.id })).json;
       assert.equal(notMine.code, 201);

@@ -45,3 +45,14 @@ test('a whole login + send + receive at trace level logs no session secret', asy
     tmp.cleanup();
   }
 });
+
+test('the client default redaction list covers API and webhook secrets too (one list for the process)', async () => {
+  const { Writable } = await import('node:stream');
+  const { pino } = await import('pino');
+  const { REDACT_PATHS } = await import('../../src/client/logger.ts');
+  let out = '';
+  const sink = new Writable({ write(c, _e, cb) { out += String(c); cb(); } });
+  const log = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+  log.info({ token: 'T0K', webwx_data_ticket: 'DT1', authorization: 'Bearer B2', skey: '@crypt_S3', req: { headers: { cookie: 'wxsid=C4' } } }, 'x');
+  for (const s of ['T0K', 'DT1', 'B2', 'S3', 'C4']) assert.ok(!out.includes(s), `${s} leaked: ${out}`);
+});

@@ -166,7 +166,7 @@ export function registerSendRoutes(app: FastifyInstance, ctx: ApiContext): void 
     }
     requireOnline(client);
     try {
-      const ok = await client.revokeMessage(msgId, to);
+      const ok = await client.revokeMessage(msgId, to, stored?.localId ?? undefined);
       return ok ? { id: p.id, code: 0, status: 'revoke success' } : failure('WeChat refused the revoke');
     } catch (e) {
       const r = failureReply(e, false);

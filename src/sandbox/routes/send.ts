@@ -152,6 +152,7 @@ export function registerSendRoutes(app: FastifyInstance, core: SandboxCore): voi
         return sendServerJson(reply, ENVELOPE['webwxrevokemsg']!(Ret.PARAM_ERROR), STYLE.small);
       }
       rec.revoked = true;
+      rec.revokeClientMsgId = str(body?.['ClientMsgId']);
       return sendServerJson(reply, { BaseResponse: { Ret: 0, ErrMsg: '' }, Introduction: REVOKE_INTRODUCTION, SysWording: '' }, STYLE.small);
     },
   });
