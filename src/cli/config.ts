@@ -78,6 +78,8 @@ export const SettingsSchema = z
     ).default(false),
     sandbox_port: int(0, 65535).default(5030),
     log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    /** auto: readable lines when stdout is a terminal, JSON lines otherwise (files, pipes, log collectors). */
+    log_format: z.enum(['auto', 'pretty', 'json'], { error: 'expected auto, pretty or json' }).default('auto'),
     quiet: bool().default(false),
     account: z
       .string({ error: 'expected letters, digits, _ . @ -' })

@@ -4,6 +4,7 @@
  * system runs offline (`npm run demo`). Settings: src/cli/config.ts. Exits 0 after stop_client, SIGINT or SIGTERM;
  * exit 2 on a bad setting; exit 1 when startup fails.
  */
+import pinoPretty from 'pino-pretty';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
@@ -36,6 +37,7 @@ const FLAG_SETTINGS: Record<string, string> = {
   sandbox: 'sandbox',
   sandboxPort: 'sandbox_port',
   logLevel: 'log_level',
+  logFormat: 'log_format',
   quiet: 'quiet',
   postEvent: 'post_event',
   postEventList: 'post_event_list',
@@ -80,6 +82,7 @@ export function registerRunCommand(program: Command): void {
     .option('--sandbox [world]', 'start an embedded sandbox (optionally with a world JSON file) and log in to it')
     .option('--sandbox-port <port>', 'port of the embedded sandbox and its control API (default 5030)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
+    .option('--log-format <format>', 'auto (readable in a terminal, JSON lines otherwise), pretty or json (default auto)')
     .option('--quiet', 'do not print messages (no ShowMsg)')
     .option('--no-post-event', 'do not report events to post_api / check_event')
     .option('--post-event-list <events>', 'comma-separated events to report (default: Mojo-Weixin\'s list)')
@@ -135,7 +138,11 @@ function say(line: string): void {
 
 export async function runOpenwx(settings: Settings): Promise<void> {
   // Secrets (token, post_api secret, cookies, skey, sid, pass_ticket, tickets) never reach the log: src/security/redact.ts.
-  const logger: Logger = pino({ level: settings.log_level, redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } });
+  const pretty = settings.log_format === 'pretty' || (settings.log_format === 'auto' && process.stdout.isTTY === true);
+  const logOptions = { level: settings.log_level, redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } };
+  const logger: Logger = pretty
+    ? pino(logOptions, pinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }))
+    : pino(logOptions);
   let sandbox: Sandbox | null = null;
   let client: Weixin | null = null;
   let api: OpenwxHandle | null = null;
@@ -179,7 +186,8 @@ export async function runOpenwx(settings: Settings): Promise<void> {
       ...(settings.sandbox ? { showQrInTerminal: false } : {}),
       logger,
     });
-    if (!settings.quiet) client.load('ShowMsg');
+    // Readable output prints messages as plain lines; JSON output keeps them in the log stream.
+    if (!settings.quiet) client.load('ShowMsg', pretty ? { output: process.stdout } : {});
     // Started here rather than through load('Openwx') so a failure to listen stops the command with exit 1.
     api = await startOpenwx(client, {
       ...openwxOptionsOf(settings),

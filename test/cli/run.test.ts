@@ -102,3 +102,38 @@ test('--insecure-no-auth starts beyond loopback without a token, with a warning 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--log-format: pretty gives readable lines and plain ShowMsg lines; json (the default off a terminal) gives JSON lines', async () => {
+  for (const format of ['pretty', 'json'] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'owx-cli-fmt-'));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', MAIN, '--sandbox', '--port', '0', '--sandbox-port', '0', '--data-dir', dir, '--stop-delay-ms', '0', ...(format === 'pretty' ? ['--log-format', 'pretty'] : [])],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const base = await waitFor(() => /Openwx API at (http:\/\/[^/\s]+)\/openwx\//.exec(out)?.[1], `API URL in output:\n${out}`, 20_000);
+      await waitFor(async () => (await callApi(base, 'get_client_info')).json.state === 'running', 'login', 20_000);
+      assert.equal((await callApi(base, 'send_friend_message', { displayname: 'echo', content: 'fmt-check' })).json.code, 0);
+      await waitFor(() => /echo → 我 : fmt-check/.test(out), `ShowMsg line for the echo reply:\n${out}`, 20_000);
+      await callApi(base, 'stop_client');
+      assert.equal(await exited, 0);
+      const showLine = out.split('\n').find((l) => l.includes('echo → 我 : fmt-check'))!;
+      const loginLine = out.split('\n').find((l) => l.includes('logged in as'))!;
+      if (format === 'pretty') {
+        assert.match(showLine, /^\[好友消息\] echo → 我 : fmt-check$/);
+        assert.match(loginLine, /INFO.*logged in as 小明同学/);
+        assert.ok(!loginLine.trimStart().startsWith('{'), loginLine);
+      } else {
+        assert.equal(JSON.parse(showLine).msg, '[好友消息] echo → 我 : fmt-check');
+        assert.equal(JSON.parse(loginLine).level, 30);
+      }
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
