@@ -51,6 +51,7 @@ export function openDurableStore(o: DurableOptions): DurableStore {
         backoffBaseMs: options.postBackoffBaseMs,
         backoffMaxMs: options.postBackoffMaxMs,
         timeoutMs: options.postTimeoutMs,
+        concurrency: options.postConcurrency,
         userAgent: `openwx/${options.version}`,
         logger: log,
       });

@@ -102,6 +102,11 @@ export interface OpenwxOptions {
   /** Outbox retry backoff: first wait and cap (capped exponential, jitter in the upper half). Default 500 ms, 60 s. */
   postBackoffBaseMs?: number;
   postBackoffMaxMs?: number;
+  /**
+   * Outbox: reports in flight at once per account, pipelined on one connection (docs/delivery.md, "Order").
+   * 1 = strictly one at a time. Default 8.
+   */
+  postConcurrency?: number;
   /** Days received and sent messages are kept in the history (0 = no history). Default 30. */
   historyRetentionDays?: number;
   /** How often old history is purged. Default 1 h. */
@@ -145,6 +150,7 @@ export interface ResolvedOptions {
   postMaxAgeMs: number;
   postBackoffBaseMs: number;
   postBackoffMaxMs: number;
+  postConcurrency: number;
   historyRetentionDays: number;
   historyPurgeIntervalMs: number;
   accessTokenParam: boolean;
@@ -176,6 +182,7 @@ export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
     postMaxAgeMs: o.postMaxAgeMs ?? 24 * 3600_000,
     postBackoffBaseMs: o.postBackoffBaseMs ?? 500,
     postBackoffMaxMs: o.postBackoffMaxMs ?? 60_000,
+    postConcurrency: o.postConcurrency ?? 8,
     historyRetentionDays: o.historyRetentionDays ?? 30,
     historyPurgeIntervalMs: o.historyPurgeIntervalMs ?? 3600_000,
     accessTokenParam: o.accessTokenParam ?? false,

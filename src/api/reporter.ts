@@ -6,7 +6,8 @@
  *   `post_message_filter`. Events become `{"post_type":"event","event":…,"params":[…]}` when `post_event` is on
  *   and the event is in `post_event_list`.
  * - Nothing here blocks the client: listeners only append to a promise chain (which reads media files) that feeds
- *   the delivery sink and the check_event queue in event order, so per-account order is kept.
+ *   the delivery sink and the check_event queue in event order, so per-account order is kept. The reports built
+ *   during one turn of the event loop (one sync answer's messages) are stored in one transaction (#stage).
  * - A 2xx JSON answer with `reply` and/or `media` (http(s) URL, or a local file inside the media folders) replies
  *   in the same chat. For `send_message` reports only `reply` counts, only for text, and never for a message
  *   that is itself such a reply: the self-reply loop of Mojo cannot happen.
@@ -38,7 +39,10 @@ export interface ReporterOptions {
   history?: MessageHistory | null;
   /** How long a reply waits for the client to be running (a report delivered during the login). Default 5 min. */
   replyLoginWaitMs?: number;
-  /** Runs the history record and the outbox insert of one message atomically (one SQLite transaction). */
+  /**
+   * Runs `fn` in one SQLite transaction (nested calls: a savepoint). The reports of one event-loop turn are stored
+   * in one transaction, each report's history record and outbox insert atomically (a savepoint each).
+   */
   transaction?: <T>(fn: () => T) => T;
 }
 
@@ -96,6 +100,9 @@ export class Reporter {
   /** Message ids of our own post_api replies (never honoured as triggers). */
   #ownReplies = new Set<string>();
   #pendingReplies = new Set<Promise<void>>();
+  /** Reports built but not yet stored: committed together at the next setImmediate (#stage). */
+  #staged: { kind: string; store: () => (() => void) | null }[] = [];
+  #committing: Promise<void> | null = null;
   #stopped = false;
   #onlineWaiters = new Set<(ok: boolean) => void>();
   /** Counters for tests and metrics. */
@@ -157,6 +164,7 @@ export class Reporter {
   async flush(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await Promise.race([this.#chain, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await this.#committing;
     await this.#o.delivery?.flush(Math.max(0, deadline - Date.now()));
   }
 
@@ -165,11 +173,68 @@ export class Reporter {
       .then(async () => {
         const json = await build();
         if (!json) return;
-        if (queue) this.#o.events.push(json);
-        this.#o.delivery?.enqueue({ kind, body: JSON.stringify(json) });
-        this.stats.reported++;
+        this.#stage(kind, () => {
+          this.#o.delivery?.enqueue({ kind, body: JSON.stringify(json) });
+          return () => {
+            if (queue) this.#o.events.push(json);
+            this.stats.reported++;
+          };
+        });
       })
       .catch((err: unknown) => this.#log.warn({ err, kind }, 'report dropped: could not build its JSON'));
+  }
+
+  /**
+   * Queues the storing part of one report (history record + outbox insert, run inside the commit's transaction;
+   * it returns what to do once committed, or null for nothing). Every report staged during one turn of the event
+   * loop (one webwxsync answer's AddMsgList) is committed in ONE SQLite transaction at the next `setImmediate`,
+   * in staging order, before the delivery worker can read any of them: a report is POSTed only once committed.
+   */
+  #stage(kind: string, store: () => (() => void) | null): void {
+    this.#staged.push({ kind, store });
+    if (this.#committing) return;
+    this.#committing = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#committing = null;
+        try {
+          this.#commit();
+        } finally {
+          resolve();
+        }
+      }),
+    );
+  }
+
+  #commit(): void {
+    const jobs = this.#staged;
+    this.#staged = [];
+    const tx = this.#o.transaction ?? (<T>(f: () => T) => f());
+    const after: ((() => void) | null)[] = [];
+    try {
+      tx(() => {
+        for (const job of jobs) {
+          // Nested: a savepoint per report, so one that cannot be stored is dropped alone (its history record and
+          // outbox row roll back together) and the others of the batch still commit.
+          try {
+            after.push(tx(job.store));
+          } catch (err) {
+            after.push(null);
+            this.#log.warn({ err, kind: job.kind }, 'report dropped: could not store it');
+          }
+        }
+      });
+    } catch (err) {
+      // The commit itself failed (disk full, database closed): nothing of the batch was stored.
+      this.#log.warn({ err, reports: jobs.length }, 'reports dropped: could not commit them');
+      return;
+    }
+    for (const a of after) {
+      try {
+        a?.();
+      } catch (err) {
+        this.#log.warn({ err }, 'report bookkeeping failed');
+      }
+    }
   }
 
   #event(name: string, args: unknown[]): void {
@@ -212,21 +277,21 @@ export class Reporter {
     this.#chain = this.#chain
       .then(async () => {
         const full = report ? await this.#withMediaData(json, m) : json;
-        const tx = this.#o.transaction ?? (<T>(f: () => T) => f());
         // The history record and the outbox insert commit together: a crash never leaves one without the other.
-        const fresh = tx(() => {
-          if (!record()) return false;
-          if (report) this.#o.delivery?.enqueue({ kind: postType, body: JSON.stringify(full) });
-          return true;
+        this.#stage(postType, () => {
+          if (!record()) {
+            return () => {
+              this.stats.duplicates++;
+              this.#log.debug({ msgId }, 'message delivered again by WeChat (already in the history): not reported twice');
+            };
+          }
+          if (!report) return null;
+          this.#o.delivery?.enqueue({ kind: postType, body: JSON.stringify(full) });
+          return () => {
+            this.#o.events.push(full);
+            this.stats.reported++;
+          };
         });
-        if (!fresh) {
-          this.stats.duplicates++;
-          this.#log.debug({ msgId }, 'message delivered again by WeChat (already in the history): not reported twice');
-          return;
-        }
-        if (!report) return;
-        this.#o.events.push(full);
-        this.stats.reported++;
       })
       .catch((err: unknown) => this.#log.warn({ err, kind: postType }, 'report dropped: could not build or store it'));
   }

@@ -126,6 +126,8 @@ export const SettingsSchema = z
     post_api_backoff_base_ms: int(1, 3_600_000).default(500),
     post_api_backoff_max_ms: int(1, 86_400_000).default(60_000),
     post_api_timeout_ms: int(100, 600_000).default(10_000),
+    /** Reports in flight at once per account, pipelined on one connection (docs/delivery.md); 1 = one at a time. */
+    post_api_concurrency: int(1, 128).default(8),
     /** Days messages are kept in the history (0 = no history). */
     history_retention_days: int(0, 36_500).default(30),
     // --- API security (docs/security.md)
@@ -270,6 +272,7 @@ export function openwxOptionsOf(s: Settings): OpenwxOptions {
     postBackoffBaseMs: s.post_api_backoff_base_ms,
     postBackoffMaxMs: s.post_api_backoff_max_ms,
     postTimeoutMs: s.post_api_timeout_ms,
+    postConcurrency: s.post_api_concurrency,
     historyRetentionDays: s.history_retention_days,
     accessTokenParam: s.access_token_param,
     corsOrigins: s.cors_origins ?? [],

@@ -53,6 +53,7 @@ const FLAG_SETTINGS: Record<string, string> = {
   postApiBackoffBaseMs: 'post_api_backoff_base_ms',
   postApiBackoffMaxMs: 'post_api_backoff_max_ms',
   postApiTimeoutMs: 'post_api_timeout_ms',
+  postApiConcurrency: 'post_api_concurrency',
   historyRetentionDays: 'history_retention_days',
   accessTokenParam: 'access_token_param',
   corsOrigin: 'cors_origins',
@@ -98,6 +99,7 @@ export function registerRunCommand(program: Command): void {
     .option('--post-api-backoff-base-ms <ms>', 'first retry wait; doubles per attempt (default 500)')
     .option('--post-api-backoff-max-ms <ms>', 'longest retry wait (default 60000)')
     .option('--post-api-timeout-ms <ms>', 'timeout of one post_api request (default 10000)')
+    .option('--post-api-concurrency <n>', 'post_api reports in flight at once, pipelined in order (default 8; 1 = one at a time)')
     .option('--history-retention-days <days>', 'days received and sent messages are kept (default 30; 0 = no history)')
     .option('--access-token-param', 'also accept the token as an access_token parameter (Openwx-compatible clients)')
     .option('--cors-origin <origin>', 'allow this origin (or *) by CORS (repeatable; default: no CORS)', collect)

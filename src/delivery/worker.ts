@@ -1,8 +1,23 @@
 /**
- * Delivers the outbox of one account to post_api: strictly in order, at least once, with capped exponential
- * backoff and jitter, dead-lettering rows past the attempt/age limit. Never blocks the caller: enqueue + wake().
+ * Delivers the outbox of one account to post_api: in order, at least once, with capped exponential backoff and
+ * jitter, dead-lettering rows past the attempt/age limit. Never blocks the caller: enqueue + wake().
+ *
+ * Pipelining (docs/delivery.md, "Order"): up to `concurrency` reports are in flight at once, POSTed in outbox order
+ * on one keep-alive HTTP/1.1 connection (undici pipelining), so the receiver gets them in that order and answers
+ * them in that order. The rules that keep the order:
+ * - first attempts go out in `seq` order; nothing is sent past a report that waits for its retry;
+ * - a failed attempt drops the window to one report: the failed report is retried alone (after the reports
+ *   already in flight settle), and the window reopens (doubling per delivered report) only after it was delivered
+ *   or dead-lettered. A window also restarts at one after the outbox was empty (the receiver is probed by one
+ *   report before a burst is pipelined to it);
+ * - answers are acted on in `seq` order: a 2xx answer that arrives while an earlier report is still being retried
+ *   is held (its row stays in the outbox) until the earlier one is delivered or dead, then `delivered` fires.
+ * `concurrency: 1` is strictly one report at a time, the head blocking the rest.
+ *
+ * The worker keeps a window of pending rows in memory, read from the outbox in batches (rows with a larger `seq`
+ * than the last one read), and deletes the delivered rows of one pass in one transaction.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
@@ -21,6 +36,10 @@ export interface DeliveryWorkerOptions {
   timeoutMs?: number;
   /** Largest response body read (the reply JSON). */
   maxResponseBytes?: number;
+  /** Reports in flight at once on the pipelined connection (1 = one at a time, the head blocking the rest). Default 8. */
+  concurrency?: number;
+  /** Rows read from the outbox per query (at least 2 × concurrency are kept in memory). Default 64. */
+  readBatch?: number;
   userAgent?: string;
   logger?: Logger;
 }
@@ -38,6 +57,15 @@ export interface DeliveryWorkerEvents {
   idle: [];
 }
 
+/** One pending row of the window: not sent (or waiting for its retry), in flight, or answered 2xx and held. */
+interface Entry {
+  row: OutboxRow;
+  state: 'waiting' | 'inflight' | 'ok';
+  res: DeliveredResponse | null;
+}
+
+export const DEFAULT_POST_API_CONCURRENCY = 8;
+
 export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   readonly #outbox: Outbox;
   readonly #o: Required<Omit<DeliveryWorkerOptions, 'secret' | 'logger'>> & Pick<DeliveryWorkerOptions, 'secret' | 'logger'>;
@@ -46,7 +74,16 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
-  #abort: AbortController | null = null;
+  #abort = new AbortController();
+  /** The window: pending rows in `seq` order. */
+  #queue: Entry[] = [];
+  /** Largest seq read from the outbox. */
+  #readSeq = 0;
+  /** The outbox may hold rows beyond `#readSeq` (set by wake(), cleared when a read came back short). */
+  #more = true;
+  #inflight = 0;
+  /** Reports allowed in flight now (1 after a failure or an empty outbox, doubling per delivered report). */
+  #limit = 1;
 
   constructor(outbox: Outbox, opts: DeliveryWorkerOptions) {
     super();
@@ -58,10 +95,14 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       backoffMaxMs: 60_000,
       timeoutMs: 10_000,
       maxResponseBytes: 1024 * 1024,
+      concurrency: DEFAULT_POST_API_CONCURRENCY,
+      readBatch: 64,
       userAgent: 'openwx',
       ...opts,
     };
-    this.#agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
+    this.#o.concurrency = Math.max(1, Math.floor(this.#o.concurrency));
+    // One connection, so the receiver gets the reports in the order they were sent.
+    this.#agent = new Agent({ keepAliveTimeout: 10_000, connections: 1, pipelining: this.#o.concurrency });
   }
 
   get depth(): number {
@@ -71,23 +112,30 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#abort = new AbortController();
+    setMaxListeners(this.#o.concurrency + 10, this.#abort.signal);
     this.#loop = this.#run();
   }
 
-  /** Tells the worker a row was enqueued. */
+  /** Tells the worker a row was enqueued (or replayed). */
   wake(): void {
-    const w = this.#wake;
-    this.#wake = null;
-    w?.();
+    this.#more = true;
+    this.#signal();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
-    this.#abort?.abort();
+    this.#abort.abort();
     if (this.#timer) clearTimeout(this.#timer);
-    this.wake();
+    this.#signal();
     await this.#loop;
     await this.#agent.close();
+  }
+
+  #signal(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
   }
 
   #sleep(ms: number | null): Promise<void> {
@@ -108,58 +156,116 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
 
   async #run(): Promise<void> {
     while (this.#running) {
+      let wait: number | null;
       try {
-        const row = this.#outbox.head(this.#o.account);
-        if (!row) {
-          this.emit('idle');
-          await this.#sleep(null);
-          continue;
-        }
-        const wait = row.nextAt - Date.now();
-        if (wait > 0) {
-          // Capped: a clock set backwards must not park a report for longer than one backoff step.
-          await this.#sleep(Math.min(wait, this.#o.backoffMaxMs));
-          continue;
-        }
-        await this.#attempt(row);
+        wait = this.#step();
       } catch (err) {
         if (!this.#running) break;
         // The database (disk full, locked) or a listener failed: never let the loop die silently.
         this.#o.logger?.error({ err }, 'post_api delivery loop error; retrying');
-        await this.#sleep(this.#o.backoffBaseMs);
+        wait = this.#o.backoffBaseMs;
       }
+      await this.#sleep(wait);
     }
   }
 
-  async #attempt(row: OutboxRow): Promise<void> {
-    let error: string;
-    let res: DeliveredResponse | null = null;
-    try {
-      res = await this.#post(row);
-      error = `HTTP ${res.status}`;
-    } catch (e) {
-      if (!this.#running) return; // stopping: the row stays in the outbox for the next start
-      error = (e as Error).message || String(e);
+  /** One pass: acts on the answers at the front, reads new rows, sends what may go; returns how long to sleep (null: until signalled). */
+  #step(): number | null {
+    this.#drain();
+    this.#fill();
+    if (this.#queue.length === 0) {
+      this.#limit = 1;
+      this.emit('idle');
+      return null;
     }
-    if (res && res.status >= 200 && res.status < 300) {
-      this.#outbox.delivered(row.seq);
+    const now = Date.now();
+    for (const e of this.#queue) {
+      if (e.state !== 'waiting') continue;
+      // Nothing is sent past a report waiting for its retry. Capped: a clock set backwards must not park a report
+      // for longer than one backoff step.
+      if (e.row.nextAt > now) return Math.min(e.row.nextAt - now, this.#o.backoffMaxMs);
+      if (this.#inflight >= this.#limit) break;
+      this.#launch(e);
+    }
+    return null; // woken by an answer or a new row
+  }
+
+  /** Delivered rows at the front of the window: deleted in one transaction, then `delivered` in order. */
+  #drain(): void {
+    let n = 0;
+    while (this.#queue[n]?.state === 'ok') n++;
+    if (n === 0) return;
+    const done = this.#queue.slice(0, n);
+    this.#outbox.deliveredMany(done.map((e) => e.row.seq));
+    this.#queue.splice(0, n);
+    for (const e of done) {
+      this.#limit = Math.min(this.#o.concurrency, this.#limit * 2);
       // A throwing listener must neither turn a delivered report into a failed one nor stop the loop.
-      this.#emitSafely('delivered', row, res);
-      return;
+      this.#emitSafely('delivered', e.row, e.res!);
     }
+  }
+
+  /** Tops the window up from the outbox (one query for up to `readBatch` rows). */
+  #fill(): void {
+    if (!this.#more) return;
+    const room = Math.max(this.#o.readBatch, 2 * this.#o.concurrency) - this.#queue.length;
+    if (room <= 0) return;
+    const rows = this.#outbox.pendingAfter(this.#o.account, this.#readSeq, room);
+    for (const row of rows) this.#queue.push({ row, state: 'waiting', res: null });
+    if (rows.length > 0) this.#readSeq = rows[rows.length - 1]!.seq;
+    this.#more = rows.length === room;
+  }
+
+  #launch(e: Entry): void {
+    e.state = 'inflight';
+    this.#inflight++;
+    this.#post(e.row).then(
+      (res) => this.#settle(e, res, null),
+      (err: unknown) => this.#settle(e, null, err),
+    );
+  }
+
+  #settle(e: Entry, res: DeliveredResponse | null, err: unknown): void {
+    this.#inflight--;
+    e.state = 'waiting';
+    if (!this.#running) return; // stopping: the row stays in the outbox for the next start
+    try {
+      if (res && res.status >= 200 && res.status < 300) {
+        e.state = 'ok';
+        e.res = res;
+      } else {
+        this.#failed(e, res ? `HTTP ${res.status}` : (err as Error)?.message || String(err));
+      }
+    } catch (dbErr) {
+      // Recording the failure failed (database): retry the row later, from memory.
+      this.#limit = 1;
+      e.row.nextAt = Date.now() + this.#o.backoffBaseMs;
+      this.#o.logger?.error({ err: dbErr }, 'post_api delivery: could not record an attempt; retrying');
+    }
+    this.#signal();
+  }
+
+  #failed(e: Entry, error: string): void {
+    const row = e.row;
+    const before = { ...row };
     const attempts = row.attempts + 1;
     const now = Date.now();
+    this.#limit = 1;
     if (attempts >= this.#o.maxAttempts || now - row.createdAt >= this.#o.maxAgeMs) {
       this.#outbox.kill(row.seq, error, now);
+      this.#queue.splice(this.#queue.indexOf(e), 1);
       this.#o.logger?.warn({ eventId: row.eventId, attempts, error }, 'post_api report moved to dead letters');
-      this.#emitSafely('dead', row, error);
+      this.#emitSafely('dead', before, error);
       return;
     }
     const exp = Math.min(this.#o.backoffMaxMs, this.#o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
     const nextAt = now + Math.round(exp / 2 + Math.random() * (exp / 2));
     this.#outbox.failed(row.seq, error, nextAt);
+    row.attempts = attempts;
+    row.nextAt = nextAt;
+    row.lastError = error.slice(0, 1000);
     this.#o.logger?.info({ eventId: row.eventId, attempts, error, retryInMs: nextAt - now }, 'post_api delivery failed');
-    this.#emitSafely('failed', row, error, nextAt);
+    this.#emitSafely('failed', before, error, nextAt);
   }
 
   #emitSafely<E extends 'delivered' | 'failed' | 'dead'>(event: E, ...args: DeliveryWorkerEvents[E]): void {
@@ -171,7 +277,6 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   }
 
   async #post(row: OutboxRow): Promise<DeliveredResponse> {
-    const ts = String(Math.floor(Date.now() / 1000));
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-openwx-event-id': row.eventId,
@@ -180,15 +285,18 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       'user-agent': this.#o.userAgent,
     };
     if (this.#o.secret) {
+      const ts = String(Math.floor(Date.now() / 1000));
       headers['x-openwx-timestamp'] = ts;
       headers['x-openwx-signature'] = sign(this.#o.secret, ts, row.body);
     }
-    this.#abort = new AbortController();
     const res = await request(this.#o.url, {
       method: 'POST',
       headers,
       body: row.body,
       dispatcher: this.#agent,
+      // Lets undici pipeline the POSTs (it never pipelines non-idempotent requests). Receivers de-duplicate with
+      // X-Openwx-Event-Id: a report may be sent again anyway (at least once).
+      idempotent: true,
       headersTimeout: this.#o.timeoutMs,
       bodyTimeout: this.#o.timeoutMs,
       signal: this.#abort.signal,
@@ -207,7 +315,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     return {
       status: res.statusCode,
       contentType: Array.isArray(ct) ? ct.join(',') : (ct ?? ''),
-      body: Buffer.concat(chunks).toString('utf8'),
+      body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
     };
   }
 }

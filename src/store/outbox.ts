@@ -1,7 +1,8 @@
 /**
  * Durable post_api outbox: every report is written here before it is sent (at-least-once delivery). Rows of one
- * account are delivered strictly in order (the head blocks the rest), failed rows are retried at `next_at`, and
- * rows past the attempt/age limit move to `dead_letters`, from where they can be replayed.
+ * account are delivered in `seq` order (docs/delivery.md, "Order"), failed rows are retried at `next_at`, and
+ * rows past the attempt/age limit move to `dead_letters`, from where they can be replayed. The worker reads the
+ * pending rows in batches (`pendingAfter`) and deletes delivered ones in one transaction (`deliveredMany`).
  */
 import { randomUUID } from 'node:crypto';
 import type { DB } from './db.ts';
@@ -50,6 +51,7 @@ const toRow = (r: RawRow): OutboxRow => ({
 export class Outbox {
   readonly #db: DB;
   readonly #stmts;
+  readonly #deleteMany: (seqs: readonly number[]) => void;
 
   constructor(db: DB) {
     this.#db = db;
@@ -58,6 +60,7 @@ export class Outbox {
         'INSERT INTO outbox (event_id, account, kind, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       head: db.prepare('SELECT * FROM outbox WHERE account = ? ORDER BY seq LIMIT 1'),
+      after: db.prepare('SELECT * FROM outbox WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?'),
       del: db.prepare('DELETE FROM outbox WHERE seq = ?'),
       fail: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE seq = ?'),
       depth: db.prepare('SELECT count(*) AS n FROM outbox WHERE account = ?'),
@@ -74,6 +77,10 @@ export class Outbox {
         'INSERT INTO outbox (event_id, account, kind, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
     };
+    const del = this.#stmts.del;
+    this.#deleteMany = db.transaction((seqs: readonly number[]) => {
+      for (const s of seqs) del.run(s);
+    });
   }
 
   /** Stores one report; returns its event id (stable across retries, sent as X-Openwx-Event-Id). */
@@ -89,8 +96,25 @@ export class Outbox {
     return r && toRow(r);
   }
 
+  /**
+   * Up to `limit` pending rows of the account with `seq > afterSeq`, in order. New rows always get a larger seq
+   * (AUTOINCREMENT, one process per data folder), so a reader that remembers the last seq it read sees every row once.
+   */
+  pendingAfter(account: string, afterSeq: number, limit: number): OutboxRow[] {
+    return (this.#stmts.after.all(account, afterSeq, limit) as RawRow[]).map(toRow);
+  }
+
   delivered(seq: number): void {
     this.#stmts.del.run(seq);
+  }
+
+  /** Deletes delivered rows in one transaction. */
+  deliveredMany(seqs: readonly number[]): void {
+    if (seqs.length === 1) {
+      this.#stmts.del.run(seqs[0]!);
+      return;
+    }
+    this.#deleteMany(seqs);
   }
 
   failed(seq: number, error: string, nextAt: number): void {
