@@ -18,7 +18,7 @@
  * than the last one read), and deletes the delivered rows of one pass in one transaction.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { Agent, request } from 'undici';
+import { Client, request } from 'undici';
 import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
 import { sign } from './sign.ts';
@@ -69,7 +69,7 @@ export const DEFAULT_POST_API_CONCURRENCY = 8;
 export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   readonly #outbox: Outbox;
   readonly #o: Required<Omit<DeliveryWorkerOptions, 'secret' | 'logger'>> & Pick<DeliveryWorkerOptions, 'secret' | 'logger'>;
-  readonly #agent: Agent;
+  readonly #client: Client;
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
@@ -101,8 +101,10 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       ...opts,
     };
     this.#o.concurrency = Math.max(1, Math.floor(this.#o.concurrency));
-    // One connection, so the receiver gets the reports in the order they were sent.
-    this.#agent = new Agent({ keepAliveTimeout: 10_000, connections: 1, pipelining: this.#o.concurrency });
+    // One connection, so the receiver gets the reports in the order they were sent. A Client, not an Agent: undici's
+    // Agent replaces its client after a disconnect (a timeout) while the old one still finishes its queue, so two
+    // connections would carry reports at once and the receiver could get them out of order.
+    this.#client = new Client(new URL(this.#o.url).origin, { keepAliveTimeout: 10_000, pipelining: this.#o.concurrency });
   }
 
   get depth(): number {
@@ -129,7 +131,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#signal();
     await this.#loop;
-    await this.#agent.close();
+    await this.#client.close();
   }
 
   #signal(): void {
@@ -293,10 +295,12 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       method: 'POST',
       headers,
       body: row.body,
-      dispatcher: this.#agent,
-      // Lets undici pipeline the POSTs (it never pipelines non-idempotent requests). Receivers de-duplicate with
+      dispatcher: this.#client,
+      // Lets undici pipeline the POSTs: it never pipelines non-idempotent requests, and waits for the answer's
+      // headers before writing the next request unless `blocking` is off. Receivers de-duplicate with
       // X-Openwx-Event-Id: a report may be sent again anyway (at least once).
       idempotent: true,
+      blocking: false,
       headersTimeout: this.#o.timeoutMs,
       bodyTimeout: this.#o.timeoutMs,
       signal: this.#abort.signal,
