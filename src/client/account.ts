@@ -190,8 +190,12 @@ export class Account extends TypedEmitter implements WxClient {
     const groupIds = new Set<string>();
     for (const c of [...(init.ContactList ?? []), ...contacts]) if (c?.UserName && isGroupId(c.UserName)) groupIds.add(c.UserName);
     for (const id of String(init.ChatSet ?? '').split(',')) if (id.startsWith('@@')) groupIds.add(id);
-    const groups = await rt.contacts.batchGet([...groupIds].map((UserName) => ({ UserName, EncryChatRoomId: '' })));
-    this.#book.load(contacts, groups);
+    // each batch (~10,000 raw members) is mapped as it arrives, so the raw entries never pile up
+    const groups = await rt.contacts.batchGet(
+      [...groupIds].map((UserName) => ({ UserName, EncryChatRoomId: '' })),
+      (raws) => this.#book.mapGroups(raws),
+    );
+    this.#book.loadMapped(contacts, groups);
     if (this.options.fetchGroupMemberDetails) await this.#fetchMemberDetails(rt);
     this.#saveSession();
     this.emit('update_user', user);

@@ -20,6 +20,13 @@ interface RawMeta {
 
 export type Query = Record<string, string>;
 
+/** Every field of a Member (src/model/types.ts; a field added there fails to compile here), to compare and share them. */
+const MEMBER_FIELDS: Record<keyof Member, true> = {
+  id: true, uid: true, account: true, name: true, markname: true, sex: true, display: true, city: true, province: true,
+  signature: true, displayname: true, stable_id: true,
+};
+const MEMBER_KEYS = Object.keys(MEMBER_FIELDS) as (keyof Member)[];
+
 /** Mojo's _search: every given key must exist on the object and equal the value (compared as strings). */
 export function matches(obj: object, q: Query): boolean {
   const o = obj as Record<string, unknown>;
@@ -84,6 +91,14 @@ export class ContactBook {
   #friends = new SearchableMap<Friend>();
   #groups = new SearchableMap<Group>();
   #meta = new Map<string, RawMeta>();
+  /**
+   * The first Member object stored for each member id since the last load: the same people sit in many groups
+   * (500 groups × 200 members were ~25,000 people in the bench world), so a member equal in every field to the one
+   * already stored (same group display name, same stable id) is that very object, and one that differs shares its
+   * equal strings. Members are never mutated once stored, so sharing is invisible to readers. Bounded by the member
+   * ids seen since the last load (cleared by load() and clear()).
+   */
+  #people = new Map<string, Member>();
   readonly stable = new StableIds();
   #selfId = '';
 
@@ -96,6 +111,7 @@ export class ContactBook {
     this.#friends.clear();
     this.#groups.clear();
     this.#meta.clear();
+    this.#people.clear();
     this.stable.resetSession();
     this.#selfId = '';
   }
@@ -116,6 +132,24 @@ export class ContactBook {
    * The file helper is added when WeChat does not list it (Mojo does the same).
    */
   load(contacts: RawContact[], groups: RawContact[]): void {
+    this.loadMapped(contacts, this.mapGroups(groups));
+  }
+
+  /**
+   * Groups from batchgetcontact entries, as they will be stored (stable ids resolved, members shared) but not stored
+   * yet: the login maps each batch as it arrives and stores them all with `loadMapped`.
+   */
+  mapGroups(raws: RawContact[]): Group[] {
+    const out: Group[] = [];
+    for (const raw of raws) {
+      if (!raw?.UserName || !isGroupId(raw.UserName)) continue;
+      out.push(this.#prepareGroup(groupFromRaw(raw as RawPerson, this.#selfId), raw));
+    }
+    return out;
+  }
+
+  /** `load` with groups already mapped by `mapGroups`; the shared-member table keeps only the members stored now. */
+  loadMapped(contacts: RawContact[], groups: Group[]): void {
     this.#friends.clear();
     this.#groups.clear();
     const friends: Friend[] = [];
@@ -129,9 +163,10 @@ export class ContactBook {
       f.stable_id = this.stable.resolve(f.id, f.stable_id);
       this.#friends.set(f.id, f);
     }
-    for (const raw of groups) {
-      if (!raw?.UserName || !isGroupId(raw.UserName)) continue;
-      this.#setGroup(groupFromRaw(raw as RawPerson, this.#selfId), raw);
+    this.#people.clear();
+    for (const g of groups) {
+      this.#groups.set(g.id, g);
+      for (const m of g.member) if (!this.#people.has(m.id)) this.#people.set(m.id, m);
     }
   }
 
@@ -180,8 +215,7 @@ export class ContactBook {
       this.#remember(raw);
       // a member's own NickName → markname; keep the group display name the member list gave
       const m = memberFromRaw({ ...(raw as RawPerson), DisplayName: raw.DisplayName || prev.display }, prev);
-      m.stable_id = this.stable.resolve(`${groupId}/${m.id}`, m.stable_id);
-      byId.set(m.id, m);
+      byId.set(m.id, this.#storedMember(groupId, m));
     }
     const next = { ...old, member: old.member.map((m) => byId.get(m.id)!) };
     this.#groups.set(groupId, next);
@@ -220,13 +254,31 @@ export class ContactBook {
   }
 
   #setGroup(g: Group, raw: RawContact): Group {
+    this.#groups.set(g.id, this.#prepareGroup(g, raw));
+    return g;
+  }
+
+  #prepareGroup(g: Group, raw: RawContact): Group {
     if (raw.EncryChatRoomId) this.#meta.set(g.id, { ...this.#meta.get(g.id), encryChatRoomId: raw.EncryChatRoomId });
-    const prev = this.#groups.get(g.id);
     // resolve() keeps the first key of a known wire id and records the new computed key as an alias
     g.stable_id = this.stable.resolve(g.id, g.stable_id);
-    g.member = g.member.map((m) => ({ ...m, stable_id: this.stable.resolve(`${g.id}/${m.id}`, m.stable_id) }));
-    this.#groups.set(g.id, g);
+    g.member = g.member.map((m) => this.#storedMember(g.id, m));
     return g;
+  }
+
+  /** A freshly mapped member of `groupId` as stored: its resolved stable id, shared with an equal stored member. */
+  #storedMember(groupId: string, fresh: Member): Member {
+    const stable_id = this.stable.resolveMember(groupId, fresh.id, fresh.stable_id);
+    const seen = this.#people.get(fresh.id);
+    if (seen && stable_id === seen.stable_id && MEMBER_KEYS.every((k) => k === 'stable_id' || fresh[k] === seen[k])) return seen;
+    const m: Member = { ...fresh, stable_id };
+    if (!seen) {
+      this.#people.set(m.id, m);
+      return m;
+    }
+    const w = m as unknown as Record<string, unknown>;
+    for (const k of MEMBER_KEYS) if (m[k] === seen[k]) w[k] = seen[k];
+    return m;
   }
 
   #uniqueFriendStable(f: Friend): string {

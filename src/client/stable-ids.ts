@@ -16,16 +16,35 @@ export interface StableIdsState {
 export class StableIds {
   #aliases = new Map<string, string>();
   #byWire = new Map<string, string>();
+  /** Group members, per group id then member id (no `group/member` key strings: 100,000 members). */
+  #byMember = new Map<string, Map<string, string>>();
+  #version = 0;
+
+  /** Bumped whenever the persisted part (the aliases) changes: the owner saves it only then. */
+  get version(): number {
+    return this.#version;
+  }
 
   /** The stable id of `wireId`, given the key the model computed for it now. */
   resolve(wireId: string, computed: string): string {
-    const known = this.#byWire.get(wireId);
+    return this.#resolveIn(this.#byWire, wireId, computed);
+  }
+
+  /** The same for a group member: its stable id within that group. */
+  resolveMember(groupId: string, memberId: string, computed: string): string {
+    let inGroup = this.#byMember.get(groupId);
+    if (!inGroup) this.#byMember.set(groupId, (inGroup = new Map()));
+    return this.#resolveIn(inGroup, memberId, computed);
+  }
+
+  #resolveIn(byWire: Map<string, string>, wireId: string, computed: string): string {
+    const known = byWire.get(wireId);
     if (known !== undefined) {
       if (computed && computed !== known && this.#aliases.get(computed) !== known) this.#alias(computed, known);
       return known;
     }
     const stable = this.#aliases.get(computed) ?? computed;
-    this.#byWire.set(wireId, stable);
+    byWire.set(wireId, stable);
     return stable;
   }
 
@@ -37,12 +56,14 @@ export class StableIds {
   #alias(computed: string, stable: string): void {
     this.#aliases.delete(computed);
     this.#aliases.set(computed, stable);
+    this.#version++;
     if (this.#aliases.size > MAX_ALIASES) this.#aliases.delete(this.#aliases.keys().next().value!);
   }
 
   /** Forgets the wire ids (a new QR login changes them all); aliases stay. */
   resetSession(): void {
     this.#byWire.clear();
+    this.#byMember.clear();
   }
 
   export(): StableIdsState {
@@ -53,5 +74,6 @@ export class StableIds {
     const s = state as Partial<StableIdsState> | null;
     if (!s || s.version !== 1 || !Array.isArray(s.aliases)) return;
     this.#aliases = new Map(s.aliases.filter((p) => Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'string'));
+    this.#version++;
   }
 }

@@ -95,3 +95,33 @@ test('search answers from its indexes exactly like a scan, and sees every change
   for (let i = 0; i < 50; i++) assert.deepEqual(b.searchFriends({ [`k${i}`]: 'x' }), []);
   assert.deepEqual(b.searchFriends({ name: 'Zed' }).map((f) => f.id), ['@y1']);
 });
+
+test('members: the same person in several groups is one shared object when equal; per-group display and stable ids stay', () => {
+  const b = new ContactBook();
+  b.setUser({ UserName: '@me', NickName: 'Me', Uin: 42 });
+  const withDisplay = group('@@g3', 'Three', [['@p1', 'Pat'], ['@p2', 'Quinn']]) as unknown as { MemberList: { DisplayName: string }[] };
+  withDisplay.MemberList[0]!.DisplayName = 'Pat in Three';
+  b.load([], [
+    group('@@g1', 'One', [['@p1', 'Pat'], ['@p2', 'Quinn']]),
+    group('@@g2', 'Two', [['@p2', 'Quinn'], ['@p1', 'Pat']]),
+    withDisplay as unknown as RawContact,
+  ]);
+  const m = (g: string, id: string) => b.member(g, id)!;
+  assert.equal(m('@@g1', '@p1'), m('@@g2', '@p1'), 'equal members are one object');
+  assert.equal(m('@@g1', '@p2'), m('@@g3', '@p2'));
+  assert.notEqual(m('@@g1', '@p1'), m('@@g3', '@p1'), 'a different group display name is its own object');
+  assert.equal(m('@@g3', '@p1').display, 'Pat in Three');
+  assert.equal(m('@@g3', '@p1').displayname, 'Pat in Three');
+  assert.equal(m('@@g1', '@p1').displayname, 'Pat');
+  assert.equal(m('@@g3', '@p1').stable_id, m('@@g1', '@p1').stable_id, 'same person, same key');
+  assert.match(m('@@g1', '@p1').stable_id, /^[0-9a-f]{16}$/);
+  // a rename seen in one group's update: that group's member changes, the other group's object does not
+  const before = m('@@g2', '@p1');
+  const ev = b.applyContact(group('@@g1', 'One', [['@p1', 'Pat2'], ['@p2', 'Quinn']]));
+  const change = ev.filter((e) => e.event === 'group_member_property_change').map((e) => [e.args[1], e.args[2], e.args[3]]);
+  assert.deepEqual(change.filter(([p]) => p === 'markname'), [['markname', 'Pat', 'Pat2']]);
+  assert.equal(m('@@g1', '@p1').markname, 'Pat2');
+  assert.equal(m('@@g1', '@p1').stable_id, before.stable_id, 'a member keeps its first key within the session');
+  assert.equal(m('@@g2', '@p1'), before);
+  assert.equal(before.markname, 'Pat');
+});
