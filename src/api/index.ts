@@ -70,7 +70,8 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
     toJson,
     logger,
     history: store.history,
-    transaction: store.transaction,
+    // Only a real database transaction rolls back, which the reporter's batched commit relies on.
+    transaction: store.db ? store.transaction : undefined,
   });
   reporter.start();
 

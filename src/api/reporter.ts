@@ -40,8 +40,9 @@ export interface ReporterOptions {
   /** How long a reply waits for the client to be running (a report delivered during the login). Default 5 min. */
   replyLoginWaitMs?: number;
   /**
-   * Runs `fn` in one SQLite transaction (nested calls: a savepoint). The reports of one event-loop turn are stored
-   * in one transaction, each report's history record and outbox insert atomically (a savepoint each).
+   * Runs `fn` in one SQLite transaction (rolled back if it throws). The reports of one event-loop turn are stored in
+   * one transaction; if one of them cannot be stored, each is stored again in its own (history record and outbox
+   * insert atomically). Without it (no database) reports are handed to the sink one by one.
    */
   transaction?: <T>(fn: () => T) => T;
 }
@@ -208,25 +209,28 @@ export class Reporter {
   #commit(): void {
     const jobs = this.#staged;
     this.#staged = [];
-    const tx = this.#o.transaction ?? (<T>(f: () => T) => f());
-    const after: ((() => void) | null)[] = [];
-    try {
-      tx(() => {
-        for (const job of jobs) {
-          // Nested: a savepoint per report, so one that cannot be stored is dropped alone (its history record and
-          // outbox row roll back together) and the others of the batch still commit.
-          try {
-            after.push(tx(job.store));
-          } catch (err) {
-            after.push(null);
-            this.#log.warn({ err, kind: job.kind }, 'report dropped: could not store it');
-          }
-        }
-      });
-    } catch (err) {
-      // The commit itself failed (disk full, database closed): nothing of the batch was stored.
-      this.#log.warn({ err, reports: jobs.length }, 'reports dropped: could not commit them');
-      return;
+    const tx = this.#o.transaction;
+    let after: ((() => void) | null)[] = [];
+    const one = (job: (typeof jobs)[number], run: (f: () => (() => void) | null) => (() => void) | null) => {
+      try {
+        return run(job.store);
+      } catch (err) {
+        this.#log.warn({ err, kind: job.kind }, 'report dropped: could not store it');
+        return null;
+      }
+    };
+    if (!tx) {
+      after = jobs.map((job) => one(job, (f) => f()));
+    } else {
+      try {
+        tx(() => {
+          for (const job of jobs) after.push(job.store());
+        });
+      } catch {
+        // A report could not be stored and the whole batch rolled back: store them one by one, each in its own
+        // transaction (its history record and outbox row together), so only the bad one is dropped.
+        after = jobs.map((job) => one(job, tx));
+      }
     }
     for (const a of after) {
       try {
@@ -260,17 +264,19 @@ export class Reporter {
     const fromSync = m.class === 'recv' || m.source !== 'local';
     const record = history && msgId
       ? () => {
-          if (fromSync && history.has(msgId)) return false;
           const body = { ...json };
           delete body.media_data;
-          history.put({
+          const stored = {
             msgId,
             peer: chatOf(json),
             localId: typeof m.local_id === 'string' ? m.local_id : null,
-            class: m.class === 'send' ? 'send' : 'recv',
+            class: m.class === 'send' ? ('send' as const) : ('recv' as const),
             time: Number(m.time) || Math.floor(Date.now() / 1000),
             body,
-          });
+          };
+          // From the sync loop: one statement both checks (already in the history: a re-delivery) and records.
+          if (fromSync) return history.putNew(stored);
+          history.put(stored);
           return true;
         }
       : () => true;

@@ -41,6 +41,11 @@ export class MessageHistory {
          ON CONFLICT(account, msg_id) DO UPDATE SET peer = excluded.peer, local_id = coalesce(excluded.local_id, local_id),
            class = excluded.class, time = excluded.time, body = excluded.body, reply_to = coalesce(excluded.reply_to, reply_to)`,
       ),
+      // Records a message unless one with this MsgID is already there (changes = 0 then).
+      putNew: db.prepare(
+        `INSERT INTO messages (account, msg_id, peer, local_id, class, time, body, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(account, msg_id) DO NOTHING`,
+      ),
       // What the sender learns from the send answer (LocalID, reply origin); keeps a body recorded earlier.
       note: db.prepare(
         `INSERT INTO messages (account, msg_id, peer, local_id, class, time, body, reply_to) VALUES (?, ?, ?, ?, 'send', ?, '{}', ?)
@@ -57,6 +62,14 @@ export class MessageHistory {
 
   put(m: StoredMessage): void {
     this.#stmts.put.run(this.#account, m.msgId, m.peer, m.localId, m.class, m.time, JSON.stringify(m.body), m.replyTo ?? null);
+  }
+
+  /** Records the message if its MsgID is new; false (and nothing changed) when it is already in the history. */
+  putNew(m: StoredMessage): boolean {
+    return (
+      this.#stmts.putNew.run(this.#account, m.msgId, m.peer, m.localId, m.class, m.time, JSON.stringify(m.body), m.replyTo ?? null)
+        .changes === 1
+    );
   }
 
   /** Records what a send answered (LocalID) and, for a post_api reply, what it answered. */

@@ -65,8 +65,9 @@ test('receiver down while messages arrive: the outbox holds them all, then deliv
   }
 });
 
-test('receiver process gone (connection refused), then answers lost (timeouts): nothing lost, repeats only under the same event id', async () => {
-  const s = await startStack({ postApi: true, openwx: { postTimeoutMs: 250 } });
+// Strict mode (post_api_concurrency 1, one report at a time): the exact order survives lost answers.
+test('strict delivery: receiver process gone (connection refused), then answers lost (timeouts): nothing lost, in order, repeats only under the same event id', async () => {
+  const s = await startStack({ postApi: true, openwx: { postTimeoutMs: 250, postConcurrency: 1 } });
   let rx2: Receiver | null = null;
   try {
     const outbox = s.api.store.outbox!;
@@ -103,6 +104,67 @@ test('receiver process gone (connection refused), then answers lost (timeouts): 
     }
     assert.equal(new Set(ok.map((r) => r.headers['x-openwx-event-id'])).size, M);
     assert.ok(mine.some((r) => Number(r.headers['x-openwx-attempt']) > 1), 'X-Openwx-Attempt counts the retries');
+  } finally {
+    await rx2?.stop();
+    await s.close();
+  }
+});
+
+// Pipelined (the default, 8 in flight): the reports in flight behind one whose answer is lost can reach the receiver
+// before its retry (docs/delivery.md, "Order"); nothing is lost, repeats keep their event id, openwx acts on the
+// answers in order.
+test('pipelined delivery: connection refused, then answers lost: nothing lost, overtaking only within the window of a failed report, same event ids', async () => {
+  const s = await startStack({ postApi: true, openwx: { postTimeoutMs: 250 } });
+  let rx2: Receiver | null = null;
+  try {
+    const outbox = s.api.store.outbox!;
+    await waitFor(() => outbox.depth === 0 && s.receiver!.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+    const port = s.receiver!.port;
+    await s.receiver!.stop();
+    const M = 24;
+    const failedFirst = new Set<string>();
+    const deliveredOrder: string[] = [];
+    outbox.on('failed', (row) => failedFirst.add(String((JSON.parse(row.body) as { content?: string }).content)));
+    outbox.on('delivered', (row) => deliveredOrder.push(String((JSON.parse(row.body) as { content?: string }).content)));
+    const refused = nextEvent<[unknown, string]>(outbox, 'failed', (_row, error) => /ECONNREFUSED|connect/i.test(error));
+    for (let i = 0; i < M; i++) s.sb.handle.inject({ type: 'text', from: '李娜🌸', content: `管线 ${i}` });
+    await refused;
+    await waitFor(() => outbox.depth >= M, 'all messages in the outbox while nothing listens');
+    rx2 = new Receiver();
+    const requests: Received[] = [];
+    const answered = new Set<string>();
+    rx2.on('request', (r) => requests.push(r));
+    const lost = ['管线 0', '管线 9', '管线 17'];
+    rx2.answer = (r) => {
+      const c = String(r.json?.content);
+      if (!lost.includes(c) || answered.has(c)) return { status: 200, text: 'ok' };
+      answered.add(c);
+      return { hang: true };
+    };
+    await rx2.start(port);
+    await waitFor(() => outbox.depth === 0, 'outbox drained after the receiver came back', 30_000);
+    const mine = (list: Received[]) => list.filter((r) => String(r.json?.content).startsWith('管线 '));
+    const idx = (r: Received) => Number(String(r.json.content).slice('管线 '.length));
+    // openwx acted on the answers (delivered events, replies) in order
+    assert.deepEqual(deliveredOrder.filter((c) => c.startsWith('管线 ')), [...Array(M).keys()].map((i) => `管线 ${i}`));
+    // none lost; first receipts in order except reports overtaking a failed one within the window (8)
+    const firsts: number[] = [];
+    for (const r of mine(rx2.received)) if (!firsts.includes(idx(r))) firsts.push(idx(r));
+    assert.deepEqual([...firsts].sort((a, b) => a - b), [...Array(M).keys()], 'none lost');
+    let maxBefore = -1;
+    for (const i of firsts) {
+      if (maxBefore > i) {
+        assert.ok(failedFirst.has(`管线 ${i}`), `管线 ${i} overtaken by 管线 ${maxBefore} although it never failed`);
+        assert.ok(maxBefore - i < 8, `管线 ${i} overtaken by 管线 ${maxBefore}, beyond the window`);
+      }
+      maxBefore = Math.max(maxBefore, i);
+    }
+    for (const c of lost) assert.ok(mine(requests).filter((r) => r.json.content === c).length >= 2, `${c} sent again after its answer was lost`);
+    for (let i = 0; i < M; i++) {
+      const ids = new Set(mine(requests).filter((r) => idx(r) === i).map((r) => r.headers['x-openwx-event-id']));
+      assert.equal(ids.size, 1, `管线 ${i}: every repeat carries the same event id`);
+    }
+    assert.equal(new Set(mine(rx2.received).map((r) => r.headers['x-openwx-event-id'])).size, M);
   } finally {
     await rx2?.stop();
     await s.close();
@@ -270,6 +332,76 @@ test('without a data folder the in-memory sink is used, and it sends the same he
     assert.equal(info.dead_letters, 0);
     assert.equal(typeof info.outbox_depth, 'number');
     assert.deepEqual((await s.call('get_dead_letters')).json, { code: 0, status: 'success', total: 0, dead_letters: [] });
+  } finally {
+    await s.close();
+  }
+});
+
+test('the reports of one sync answer are stored in one transaction, before any of them is sent', async () => {
+  const s = await startStack({ postApi: true });
+  try {
+    const rx = s.receiver!;
+    const outbox = s.api.store.outbox!;
+    await waitFor(() => outbox.depth === 0 && rx.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+    const db = s.api.store.db!;
+    // Count the outermost transactions (nested ones are savepoints) and check, at every POST, that the report was
+    // committed: it is in the outbox and its message in the history, and no transaction is open.
+    const transaction = db.transaction.bind(db);
+    let outer = 0;
+    (db as { transaction: typeof db.transaction }).transaction = ((fn: (...a: unknown[]) => unknown) => {
+      const t = transaction(fn);
+      return (...a: unknown[]) => {
+        if (!db.inTransaction) outer++;
+        return t(...a);
+      };
+    }) as typeof db.transaction;
+    const uncommitted: string[] = [];
+    rx.on('request', (r) => {
+      const c = String(r.json?.content);
+      if (!c.startsWith('批量 ')) return;
+      const row = db.prepare('SELECT 1 FROM outbox WHERE event_id = ?').get(String(r.headers['x-openwx-event-id']));
+      if (!row || !s.api.store.history!.has(String(r.json.id).split(':')[0]!)) uncommitted.push(c);
+    });
+    const N = 30;
+    for (let i = 0; i < N; i++) s.sb.handle.inject({ type: 'text', from: '王芳', content: `批量 ${i}` });
+    const got = await waitFor(() => {
+      const ok = rx.received.filter((r) => String(r.json?.content).startsWith('批量 '));
+      return ok.length >= N ? ok : null;
+    }, 'all delivered');
+    assert.deepEqual(got.map((r) => r.json.content), [...Array(N).keys()].map((i) => `批量 ${i}`));
+    assert.deepEqual(uncommitted, [], 'every report was committed (outbox row and history record) before its POST');
+    // one webwxsync answer carried the 30 messages: a handful of transactions (the batch, the delivered-row
+    // deletions), not one or two per message
+    assert.ok(outer <= 12, `${outer} transactions for ${N} reports`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a report that cannot be stored is dropped alone: the rest of its sync batch is stored and delivered in order', async () => {
+  const s = await startStack({ postApi: true });
+  try {
+    const rx = s.receiver!;
+    const outbox = s.api.store.outbox!;
+    await waitFor(() => outbox.depth === 0 && rx.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+    const db = s.api.store.db!;
+    // SQLite refuses one report's outbox row (as a full disk or a constraint would), in the middle of a batch.
+    db.exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.body LIKE '%坏批 2%'
+             BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`);
+    const seen: Message[] = [];
+    s.client.on('receive_message', (m) => seen.push(m));
+    for (let i = 0; i < 5; i++) s.sb.handle.inject({ type: 'text', from: '王芳', content: `坏批 ${i}` });
+    const got = await waitFor(() => {
+      const ok = rx.received.filter((r) => String(r.json?.content).startsWith('坏批 '));
+      return ok.length >= 4 ? ok : null;
+    }, 'the other four delivered');
+    assert.deepEqual(got.map((r) => r.json.content), ['坏批 0', '坏批 1', '坏批 3', '坏批 4']);
+    await waitFor(() => outbox.depth === 0, 'outbox drained');
+    const history = s.api.store.history!;
+    const id = (c: string) => String(seen.find((m) => m.content === c)!.id);
+    for (const c of ['坏批 0', '坏批 1', '坏批 3', '坏批 4']) assert.ok(history.has(id(c)), `${c} in the history`);
+    // its history record rolled back with its outbox row: never one without the other
+    assert.equal(history.has(id('坏批 2')), false);
   } finally {
     await s.close();
   }

@@ -104,7 +104,7 @@ test('delivery, history and security settings reach the plugin and client option
   const cfg = file('sec.yaml', 'post_api_secret: a-long-webhook-secret\ncors_origins: [https://a.example, "*"]\njsonp: true\n');
   const s = loadSettings({
     configFile: cfg,
-    env: { OPENWX_HISTORY_RETENTION_DAYS: '0', OPENWX_ACCESS_TOKEN_PARAM: 'yes', OPENWX_RELOGIN: 'stop' },
+    env: { OPENWX_HISTORY_RETENTION_DAYS: '0', OPENWX_ACCESS_TOKEN_PARAM: 'yes', OPENWX_RELOGIN: 'stop', OPENWX_POST_API_CONCURRENCY: '1' },
     flags: { post_api_max_attempts: '7', post_api_max_age_hours: '2', post_api_backoff_base_ms: '10', post_api_backoff_max_ms: '20', post_api_timeout_ms: '3000', body_limit_bytes: '65536' },
   });
   const o = openwxOptionsOf(s);
@@ -118,6 +118,9 @@ test('delivery, history and security settings reach the plugin and client option
   assert.equal(o.postBackoffBaseMs, 10);
   assert.equal(o.postBackoffMaxMs, 20);
   assert.equal(o.postTimeoutMs, 3000);
+  assert.equal(o.postConcurrency, 1);
+  assert.equal(openwxOptionsOf(loadSettings({})).postConcurrency, 8);
+  assert.match(err(() => loadSettings({ flags: { post_api_concurrency: '0' } })), /^invalid setting post_api_concurrency/);
   assert.equal(o.bodyLimitBytes, 65536);
   assert.equal(parseClientOptions(clientOptionsOf(s)).relogin, 'stop');
   assert.deepEqual(loadSettings({ env: { OPENWX_CORS_ORIGINS: 'https://a.example,https://b.example:8443' } }).cors_origins, ['https://a.example', 'https://b.example:8443']);

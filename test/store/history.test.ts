@@ -76,3 +76,16 @@ test('a database of the first schema version is migrated in place (messages kept
   assert.equal(h.isReply('5'), true);
   db.close();
 });
+
+test('putNew records a message once: a second one with the same MsgID changes nothing and answers false', () => {
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'owx-hist-')), 'openwx.db'));
+  const h = new MessageHistory(db, 'a');
+  const sec = Math.floor(Date.now() / 1000);
+  assert.equal(h.putNew({ msgId: '7', peer: '@f', localId: null, class: 'recv', time: sec, body: { content: '一' } }), true);
+  assert.equal(h.putNew({ msgId: '7', peer: '@g', localId: null, class: 'recv', time: sec, body: { content: '二' } }), false);
+  assert.deepEqual(h.get('7')!.body, { content: '一' });
+  assert.equal(h.get('7')!.peer, '@f');
+  // another account's MsgID space is separate
+  assert.equal(new MessageHistory(db, 'b').putNew({ msgId: '7', peer: '@x', localId: null, class: 'recv', time: sec, body: {} }), true);
+  db.close();
+});
