@@ -190,11 +190,7 @@ export class Account extends TypedEmitter implements WxClient {
     const groupIds = new Set<string>();
     for (const c of [...(init.ContactList ?? []), ...contacts]) if (c?.UserName && isGroupId(c.UserName)) groupIds.add(c.UserName);
     for (const id of String(init.ChatSet ?? '').split(',')) if (id.startsWith('@@')) groupIds.add(id);
-    // each batch (~10,000 raw members) is mapped as it arrives, so the raw entries never pile up
-    const groups = await rt.contacts.batchGet(
-      [...groupIds].map((UserName) => ({ UserName, EncryChatRoomId: '' })),
-      (raws) => this.#book.mapGroups(raws),
-    );
+    const groups = await this.#loadGroups(rt, [...groupIds]);
     this.#book.loadMapped(contacts, groups);
     if (this.options.fetchGroupMemberDetails) await this.#fetchMemberDetails(rt);
     this.#saveSession();
@@ -209,6 +205,34 @@ export class Account extends TypedEmitter implements WxClient {
       `logged in as ${user.displayname}`,
     );
     this.emit('login', code);
+  }
+
+  /**
+   * The login's groups (webwxbatchgetcontact, no member details). batchGet skips a batch that still fails after its
+   * retries; its ids are asked for again, up to `contactLoadRounds` rounds, so that the account does not reach
+   * `running` (and emit update_group/login) with its groups silently missing (Mojo fails the whole login then).
+   * Ids still missing after the last round stay unknown and are fetched on first sight, as any unknown group.
+   * Each batch (~10,000 raw members) is mapped as it arrives, so the raw entries never pile up.
+   */
+  async #loadGroups(rt: Runtime, ids: string[]): Promise<Group[]> {
+    const got = new Map<string, Group>();
+    let missing = ids;
+    for (let round = 1; ; round++) {
+      const batch = missing.map((UserName) => ({ UserName, EncryChatRoomId: '' }));
+      const groups = (await rt.contacts.batchGet(batch, (raws) => this.#book.mapGroups(raws))) as Group[];
+      for (const g of groups) got.set(g.id, g);
+      missing = missing.filter((id) => !got.has(id));
+      if (missing.length === 0) break;
+      if (round >= this.options.contactLoadRounds) {
+        this.#log.warn({ missing: missing.length, rounds: round }, 'groups still missing after webwxbatchgetcontact; fetched on first sight');
+        break;
+      }
+      this.#log.warn({ missing: missing.length, round }, 'groups missing after webwxbatchgetcontact; asking again');
+      await this.#timers.sleep(this.options.backoffBaseMs, rt.ctrl.signal);
+    }
+    // the order of the ids (init, getcontact, ChatSet), then any group the server added
+    const asked = new Set(ids);
+    return [...ids.flatMap((id) => got.get(id) ?? []), ...[...got.values()].filter((g) => !asked.has(g.id))];
   }
 
   async #fetchMemberDetails(rt: Runtime): Promise<void> {

@@ -96,6 +96,11 @@ export const ClientOptionsSchema = z.object({
   contactBatchSize: z.number().int().min(1).max(50).default(50),
   /** Safety cap on webwxgetcontact pages. */
   contactMaxPages: positive(64),
+  /**
+   * Rounds of webwxbatchgetcontact for the login's groups: ids whose batch still failed after its retries are asked
+   * for again (after `backoffBaseMs`), so a few transient failures do not leave the account running without them.
+   */
+  contactLoadRounds: positive(3),
   /** Batch-fetch every group's members with full details at login (slower; Mojo's is_init_group_member). */
   fetchGroupMemberDetails: z.boolean().default(false),
 
