@@ -10,6 +10,13 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/** The V8 flags users get: those on bin/openwx.js's shebang line (`#!/usr/bin/env -S node <flags>`). */
+export function shippedNodeFlags(): string[] {
+  const first = readFileSync(join(here, '../../bin/openwx.js'), 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node(?:\s+(.*))?$/.exec(first);
+  return m?.[1] ? m[1].trim().split(/\s+/) : [];
+}
+
 export interface Mem {
   rss: number;
   heapUsed: number;
@@ -75,7 +82,8 @@ export class OpenwxProc {
     // dist/ by default (what users run); BENCH_OPENWX_SRC=1 runs src/ through tsx, for comparison.
     const tsx = process.env['BENCH_OPENWX_SRC'] === '1' ? ['--import', 'tsx'] : [];
     const child = fork(join(here, 'openwx-main.mjs'), [JSON.stringify(settings), JSON.stringify(o.client ?? {})], {
-      execArgv: ['--expose-gc', ...tsx, '--import', join(here, 'probe.mjs'), ...(o.nodeFlags ?? [])],
+      // the shipped flags first (what `openwx` runs with), so a benchmark's own nodeFlags can override them
+      execArgv: [...shippedNodeFlags(), '--expose-gc', ...tsx, '--import', join(here, 'probe.mjs'), ...(o.nodeFlags ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const p = new OpenwxProc(child, dataDir);
