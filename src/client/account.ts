@@ -56,6 +56,8 @@ export class Account extends TypedEmitter implements WxClient {
   #loggingOut = false;
   #lastUin = '';
   #cancelSave: (() => void) | null = null;
+  /** `stable.version` when the stable-id table was last written (-1: not yet by this process). */
+  #savedStableVersion = -1;
   readonly #sent = new Set<string>();
   readonly #loadingHooks: (() => unknown)[] = [];
 
@@ -116,10 +118,10 @@ export class Account extends TypedEmitter implements WxClient {
     }
     try {
       const saved = this.#store.load();
-      if (saved) {
-        this.#lastUin = saved.lastUin || saved.session?.uin || '';
-        this.#book.stable.import(saved.stableIds);
-      }
+      if (saved) this.#lastUin = saved.lastUin || saved.session?.uin || '';
+      // its own file; a session file of an earlier version carried it (written to its own file at the next save)
+      const stableIds = this.#store.loadStableIds() ?? saved?.stableIds;
+      if (stableIds !== undefined) this.#book.stable.import(stableIds);
       if (saved?.session && this.options.resumeSession) {
         const init = await this.#tryResume(rt, saved.session);
         if (init) {
@@ -376,11 +378,22 @@ export class Account extends TypedEmitter implements WxClient {
     });
   }
 
+  /**
+   * The session file (small: keys, SyncKey, cookies) every time; the stable-id table (up to 20,000 aliases) only
+   * when it changed since this process last wrote it, and before the session file, so a session file without the
+   * table never replaces one that had it before the table is in its own file.
+   */
   #saveSession(): void {
     try {
       const rt = this.#rt;
+      const stable = this.#book.stable;
+      if (stable.version !== this.#savedStableVersion) {
+        const version = stable.version;
+        this.#store.saveStableIds(stable.export());
+        this.#savedStableVersion = version;
+      }
       const snap = this.#session.hasKeys() && rt ? this.#session.snapshot(rt.transport.family.page, rt.transport.exportCookies()) : null;
-      this.#store.save({ session: snap, lastUin: this.#lastUin || this.#session.uin, stableIds: this.#book.stable.export() });
+      this.#store.save({ session: snap, lastUin: this.#lastUin || this.#session.uin });
     } catch (err) {
       this.#log.error({ err: (err as Error).message }, 'could not save the session');
     }

@@ -1,7 +1,9 @@
 /**
- * Session persistence: one JSON file per account in the data folder, replaced atomically (write a temp file with
- * mode 0600, fsync, rename), so a crash never leaves half a session. Holds cookies, keys, SyncKey, the host family
- * and the uin (for push login), plus the stable-id table of the contacts (kept across QR logins).
+ * Session persistence: two JSON files per account in the data folder, each replaced atomically (write a temp file
+ * with mode 0600, fsync, rename), so a crash never leaves half a file. `session-<account>.json` holds cookies, keys,
+ * SyncKey, the host family and the uin (for push login): small, saved after every sync. `stable-ids-<account>.json`
+ * holds the stable-id table of the contacts (kept across QR logins; up to 20,000 aliases): saved only when it
+ * changed. Files of earlier versions carried the table inside the session file (`stableIds`); it is still read.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,15 +34,41 @@ export interface SessionFile {
   session: SessionSnapshot | null;
   /** The uin of the last login (push login needs it even when the session is gone). */
   lastUin: string;
-  /** Opaque to the store: the contact book's stable-id table. */
+  /** Only in files written before the table got its own file: read once, then written to `stableIdsPath`. */
   stableIds?: unknown;
 }
 
 export class SessionStore {
   readonly path: string;
+  readonly stableIdsPath: string;
 
   constructor(readonly dir: string, readonly account: string) {
     this.path = join(dir, `session-${account}.json`);
+    this.stableIdsPath = join(dir, `stable-ids-${account}.json`);
+  }
+
+  /** The saved stable-id table (opaque to the store), or undefined when there is none or it is unreadable. */
+  loadStableIds(): unknown {
+    let text: string;
+    try {
+      text = readFileSync(this.stableIdsPath, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      try {
+        renameSync(this.stableIdsPath, `${this.stableIdsPath}.corrupt-${Date.now()}`);
+      } catch {
+        /* already gone */
+      }
+      return undefined;
+    }
+  }
+
+  saveStableIds(state: unknown): void {
+    this.#write(this.stableIdsPath, JSON.stringify(state));
   }
 
   /** The saved file, or null when there is none or it is unreadable (a corrupt file is moved aside). */
@@ -66,21 +94,27 @@ export class SessionStore {
   }
 
   save(f: Omit<SessionFile, 'version' | 'account' | 'savedAt'>): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const full: SessionFile = { version: SESSION_FILE_VERSION, account: this.account, savedAt: Date.now(), ...f };
-    const tmp = `${this.path}.${process.pid}.tmp`;
+    this.#write(this.path, JSON.stringify(full));
+  }
+
+  #write(path: string, text: string): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(full));
+      writeSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     chmodSync(tmp, 0o600);
-    renameSync(tmp, this.path);
+    renameSync(tmp, path);
   }
 
+  /** Forgets both files. */
   clear(): void {
     rmSync(this.path, { force: true });
+    rmSync(this.stableIdsPath, { force: true });
   }
 }

@@ -46,3 +46,25 @@ test('a corrupt or foreign file is moved aside and treated as no session', () =>
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the stable-id table: its own file (0600, atomic), read back; a corrupt one is moved aside; clear() removes both', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'owx-store-'));
+  try {
+    const s = new SessionStore(dir, 'acc2');
+    assert.equal(s.loadStableIds(), undefined);
+    s.saveStableIds({ version: 1, aliases: [['k', 'v']] });
+    assert.equal(statSync(s.stableIdsPath).mode & 0o777, 0o600);
+    assert.deepEqual(s.loadStableIds(), { version: 1, aliases: [['k', 'v']] });
+    s.save({ session: snap, lastUin: '1' });
+    assert.deepEqual(readdirSync(dir).sort(), ['session-acc2.json', 'stable-ids-acc2.json']);
+    writeFileSync(s.stableIdsPath, '{"version":1,"al');
+    assert.equal(s.loadStableIds(), undefined);
+    assert.ok(readdirSync(dir).some((n) => n.startsWith('stable-ids-acc2.json.corrupt-')));
+    s.saveStableIds({ version: 1, aliases: [] });
+    s.clear();
+    assert.equal(s.load(), null);
+    assert.equal(s.loadStableIds(), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
