@@ -46,7 +46,7 @@ async function runWithFaults(concurrency: number, n: number): Promise<FaultRun> 
   };
   const db = openDatabase(tmpDb());
   const ob = new Outbox(db);
-  const w = new DeliveryWorker(ob, { account: 'p', url: rx.url, concurrency, timeoutMs: 300, backoffBaseMs: 5, backoffMaxMs: 20 });
+  const w = new DeliveryWorker(ob, { account: 'p', url: rx.url, concurrency, timeoutMs: 1000, backoffBaseMs: 5, backoffMaxMs: 20 });
   const delivered: number[] = [];
   const failedFirst = new Set<number>();
   const all = new Promise<void>((resolve) =>
