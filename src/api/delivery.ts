@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
-import { sign } from '../delivery/sign.ts';
+import { readAnswer, reportHeaders, type DeliveredResponse } from '../delivery/post.ts';
 
 export interface Report {
   /** `receive_message`, `send_message` or `event:<name>`. */
@@ -20,11 +20,7 @@ export interface Report {
   eventId?: string;
 }
 
-export interface DeliveredResponse {
-  status: number;
-  contentType: string;
-  body: string;
-}
+export type { DeliveredResponse };
 
 export type DeliveredHandler = (report: Report, res: DeliveredResponse) => void;
 
@@ -186,18 +182,9 @@ export class MemoryDelivery implements Delivery {
 
   async #post(report: Report, attempt: number): Promise<DeliveredResponse> {
     this.#abort = new AbortController();
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': this.#o.userAgent,
-      'x-openwx-account': this.#o.account,
-      'x-openwx-event-id': report.eventId ?? '',
-      'x-openwx-attempt': String(attempt),
-    };
-    if (this.#o.secret) {
-      const ts = String(Math.floor(Date.now() / 1000));
-      headers['x-openwx-timestamp'] = ts;
-      headers['x-openwx-signature'] = sign(this.#o.secret, ts, report.body);
-    }
+    const headers = reportHeaders({
+      account: this.#o.account, eventId: report.eventId ?? '', attempt, userAgent: this.#o.userAgent, secret: this.#o.secret, body: report.body,
+    });
     const res = await request(this.#o.url, {
       method: 'POST',
       headers,
@@ -207,21 +194,6 @@ export class MemoryDelivery implements Delivery {
       bodyTimeout: this.#o.timeoutMs,
       signal: this.#abort.signal,
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of res.body) {
-      size += (c as Buffer).length;
-      if (size > this.#o.maxResponseBytes) {
-        res.body.destroy();
-        break;
-      }
-      chunks.push(c as Buffer);
-    }
-    const ct = res.headers['content-type'];
-    return {
-      status: res.statusCode,
-      contentType: Array.isArray(ct) ? ct.join(',') : (ct ?? ''),
-      body: Buffer.concat(chunks).toString('utf8'),
-    };
+    return readAnswer(res, this.#o.maxResponseBytes);
   }
 }

@@ -21,7 +21,7 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { Client, request } from 'undici';
 import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
-import { sign } from './sign.ts';
+import { readAnswer, reportHeaders, type DeliveredResponse } from './post.ts';
 
 export interface DeliveryWorkerOptions {
   account: string;
@@ -44,11 +44,7 @@ export interface DeliveryWorkerOptions {
   logger?: Logger;
 }
 
-export interface DeliveredResponse {
-  status: number;
-  contentType: string;
-  body: string;
-}
+export type { DeliveredResponse };
 
 export interface DeliveryWorkerEvents {
   delivered: [row: OutboxRow, res: DeliveredResponse];
@@ -279,18 +275,9 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   }
 
   async #post(row: OutboxRow): Promise<DeliveredResponse> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'x-openwx-event-id': row.eventId,
-      'x-openwx-account': row.account,
-      'x-openwx-attempt': String(row.attempts + 1),
-      'user-agent': this.#o.userAgent,
-    };
-    if (this.#o.secret) {
-      const ts = String(Math.floor(Date.now() / 1000));
-      headers['x-openwx-timestamp'] = ts;
-      headers['x-openwx-signature'] = sign(this.#o.secret, ts, row.body);
-    }
+    const headers = reportHeaders({
+      account: row.account, eventId: row.eventId, attempt: row.attempts + 1, userAgent: this.#o.userAgent, secret: this.#o.secret, body: row.body,
+    });
     const res = await request(this.#o.url, {
       method: 'POST',
       headers,
@@ -305,21 +292,6 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       bodyTimeout: this.#o.timeoutMs,
       signal: this.#abort.signal,
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of res.body) {
-      size += (c as Buffer).length;
-      if (size > this.#o.maxResponseBytes) {
-        res.body.on('error', () => undefined).destroy();
-        break;
-      }
-      chunks.push(c as Buffer);
-    }
-    const ct = res.headers['content-type'];
-    return {
-      status: res.statusCode,
-      contentType: Array.isArray(ct) ? ct.join(',') : (ct ?? ''),
-      body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-    };
+    return readAnswer(res, this.#o.maxResponseBytes);
   }
 }
