@@ -65,7 +65,8 @@ export function registerMediaRoutes(app: FastifyInstance, core: SandboxCore): vo
   const unauth = (reply: FastifyReply) => reply.code(200).header('content-type', 'text/plain').send('');
   const notFound = (reply: FastifyReply) => reply.code(404).header('content-type', 'text/html').send('');
 
-  const byMsg = (endpoint: string, path: string, serve: (req: FastifyRequest, reply: FastifyReply, s: Session, msgId: string) => FastifyReply) =>
+  /** A GET on a media endpoint: answered only for a live session (an empty 200 otherwise, like the real server). */
+  const mediaRoute = (endpoint: string, path: string, serve: (req: FastifyRequest, reply: FastifyReply, s: Session) => FastifyReply) =>
     wireRoute(app, core, {
       method: 'GET',
       path,
@@ -74,9 +75,11 @@ export function registerMediaRoutes(app: FastifyInstance, core: SandboxCore): vo
       handler: (req, reply) => {
         const s = mediaSession(core, req);
         if (!s) return unauth(reply);
-        return serve(req, reply, s, qparam(req, 'msgid') ?? '');
+        return serve(req, reply, s);
       },
     });
+  const byMsg = (endpoint: string, path: string, serve: (req: FastifyRequest, reply: FastifyReply, s: Session, msgId: string) => FastifyReply) =>
+    mediaRoute(endpoint, path, (req, reply, s) => serve(req, reply, s, qparam(req, 'msgid') ?? ''));
 
   byMsg('webwxgetmsgimg', Path.getMsgImg, (req, reply, s, msgId) => {
     const m = s.messages.get(msgId)?.media;
@@ -99,34 +102,18 @@ export function registerMediaRoutes(app: FastifyInstance, core: SandboxCore): vo
   });
 
   for (const [endpoint, path] of [['webwxgeticon', Path.getIcon], ['webwxgetheadimg', Path.getHeadImg]] as const) {
-    wireRoute(app, core, {
-      method: 'GET',
-      path,
-      endpoint,
-      faultAnswer: emptyAnswer,
-      handler: (req, reply) => {
-        const s = mediaSession(core, req);
-        if (!s) return unauth(reply);
-        const name = qparam(req, 'username') ?? '';
-        const id = s.ids.worldId(name);
-        if (!id && name !== s.selfName) return notFound(reply);
-        return sendBytes(reply, 'image/jpeg', core.avatars.get(id ?? core.world.self.id));
-      },
+    mediaRoute(endpoint, path, (req, reply, s) => {
+      const name = qparam(req, 'username') ?? '';
+      const id = s.ids.worldId(name);
+      if (!id && name !== s.selfName) return notFound(reply);
+      return sendBytes(reply, 'image/jpeg', core.avatars.get(id ?? core.world.self.id));
     });
   }
 
-  wireRoute(app, core, {
-    method: 'GET',
-    path: Path.getMedia,
-    endpoint: 'webwxgetmedia',
-    faultAnswer: emptyAnswer,
-    handler: (req, reply) => {
-      const s = mediaSession(core, req);
-      if (!s) return unauth(reply);
-      const up = core.uploads.get(qparam(req, 'mediaid') ?? '');
-      if (!up) return notFound(reply);
-      reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(up.fileName)}`);
-      return sendRange(req, reply, 'application/octet-stream', up.bytes);
-    },
+  mediaRoute('webwxgetmedia', Path.getMedia, (req, reply) => {
+    const up = core.uploads.get(qparam(req, 'mediaid') ?? '');
+    if (!up) return notFound(reply);
+    reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(up.fileName)}`);
+    return sendRange(req, reply, 'application/octet-stream', up.bytes);
   });
 }
