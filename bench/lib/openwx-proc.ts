@@ -10,15 +10,26 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-/** The V8 flags users get: those on bin/openwx.js's shebang line (`#!/usr/bin/env -S node <flags>`). */
-export function shippedNodeFlags(): string[] {
+/** What `openwx` runs with, from bin/openwx.js's shebang (`#!/usr/bin/env -S [NAME=VALUE]… node <flags>`). */
+export function shippedRuntime(): { env: Record<string, string>; flags: string[] } {
   const first = readFileSync(join(here, '../../bin/openwx.js'), 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S node(?:\s+(.*))?$/.exec(first);
-  return m?.[1] ? m[1].trim().split(/\s+/) : [];
+  const m = /^#!\/usr\/bin\/env -S (.*)$/.exec(first);
+  const words = m?.[1]?.trim().split(/\s+/) ?? [];
+  const node = words.indexOf('node');
+  const env = Object.fromEntries(words.slice(0, Math.max(0, node)).map((w) => w.split('=', 2) as [string, string]));
+  return { env, flags: node >= 0 ? words.slice(node + 1) : [] };
+}
+
+/** The V8 flags users get (see `shippedRuntime`). */
+export function shippedNodeFlags(): string[] {
+  return shippedRuntime().flags;
 }
 
 export interface Mem {
+  /** RSS once settled after the GC (see probe.mjs `mem`). */
   rss: number;
+  /** RSS read right after the GC (includes pages V8 is still handing back). */
+  rssAtGc: number;
   heapUsed: number;
   heapTotal: number;
   external: number;
@@ -84,6 +95,8 @@ export class OpenwxProc {
     const child = fork(join(here, 'openwx-main.mjs'), [JSON.stringify(settings), JSON.stringify(o.client ?? {})], {
       // the shipped flags first (what `openwx` runs with), so a benchmark's own nodeFlags can override them
       execArgv: [...shippedNodeFlags(), '--expose-gc', ...tsx, '--import', join(here, 'probe.mjs'), ...(o.nodeFlags ?? [])],
+      // the shebang's environment (glibc malloc settings) too, unless the runner's environment already sets them
+      env: { ...shippedRuntime().env, ...process.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const p = new OpenwxProc(child, dataDir);
@@ -115,6 +128,11 @@ export class OpenwxProc {
   /** memoryUsage() of the openwx process, after a full GC when `gc`. */
   mem(gc = true): Promise<Mem> {
     return this.#ask('probe:mem', gc);
+  }
+
+  /** V8's heap spaces and the resident memory by mapping (after `mem(true)` for a post-GC picture). */
+  spaces(): Promise<{ spaces: { space: string; size: number; used: number; committed: number }[]; maps: Record<string, number> }> {
+    return this.#ask('probe:spaces');
   }
 
   /** VmRSS / VmHWM of the process from /proc (bytes). */
