@@ -4,7 +4,6 @@
  * system runs offline (`npm run demo`). Settings: src/cli/config.ts. Exits 0 after stop_client, SIGINT or SIGTERM;
  * exit 2 on a bad setting; exit 1 when startup fails.
  */
-import pinoPretty from 'pino-pretty';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
@@ -13,7 +12,8 @@ import { isLoopback } from '../api/options.ts';
 import { startOpenwx, type OpenwxHandle } from '../api/index.ts';
 import { clientOptionsOf, loadSettings, openwxOptionsOf, SettingsError, type Settings } from './config.ts';
 import { Weixin } from '../index.ts';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+// The sandbox and pino-pretty are imported only when used (--sandbox, a terminal): ~2 MiB of heap otherwise.
+import type { Sandbox } from '../sandbox/index.ts';
 
 /** How long the embedded sandbox waits before it scans and confirms the QR code by itself. */
 const SANDBOX_AUTO_LOGIN_MS = 1_500;
@@ -143,7 +143,7 @@ export async function runOpenwx(settings: Settings): Promise<void> {
   const pretty = settings.log_format === 'pretty' || (settings.log_format === 'auto' && process.stdout.isTTY === true);
   const logOptions = { level: settings.log_level, redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } };
   const logger: Logger = pretty
-    ? pino(logOptions, pinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }))
+    ? pino(logOptions, (await import('pino-pretty')).default({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }))
     : pino(logOptions);
   let sandbox: Sandbox | null = null;
   let client: Weixin | null = null;
@@ -172,6 +172,7 @@ export async function runOpenwx(settings: Settings): Promise<void> {
   try {
     let origin = settings.wechat_origin;
     if (settings.sandbox) {
+      const { startSandbox } = await import('../sandbox/index.ts');
       sandbox = await startSandbox({
         port: settings.sandbox_port,
         ...(typeof settings.sandbox === 'string' ? { world: settings.sandbox } : {}),

@@ -4,7 +4,7 @@
  * Prints exactly one line with the base URL when ready; stops cleanly on SIGINT/SIGTERM.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { startSandbox, type SandboxOptions } from '../sandbox/index.ts';
+import type { SandboxOptions } from '../sandbox/index.ts';
 
 function int(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -68,6 +68,7 @@ export function registerSandboxCommand(program: Command): void {
       if (f.longPollMs !== undefined) opts.longPollMs = f.longPollMs;
       let sb;
       try {
+        const { startSandbox } = await import('../sandbox/index.ts');
         sb = await startSandbox(opts);
       } catch (e) {
         process.stderr.write(`openwx sandbox: ${(e as Error).message}\n`);
