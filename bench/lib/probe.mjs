@@ -6,9 +6,9 @@
  * sampler for a window (upload benchmark). Nothing here touches openwx itself.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { Session } from 'node:inspector/promises';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 // In-process CPU profiling (a phase at a time); the same as ./profiler.ts, which the runner uses.
 /** @type {Session | null} */
@@ -43,14 +43,46 @@ let peak = 0;
 /** @type {NodeJS.Timeout | null} */
 let sampler = null;
 
-function mem(gc) {
-  const g = globalThis.gc;
-  if (gc && g) {
-    g();
-    g();
+/** Resident bytes by mapping name (binary/library file name, [heap] for malloc's main arena, [anon] for the rest). */
+function smapsRss() {
+  /** @type {Record<string, number>} */
+  const by = {};
+  let name = '';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      name = head[1] ? head[1].replace(/.*\//, '') : '[anon]';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) by[name] = (by[name] ?? 0) + Number(rss[1]) * 1024;
   }
+  return by;
+}
+
+/**
+ * memoryUsage() after an optional full GC. With `gc`, the RSS is read once the process has settled: V8 hands the
+ * pages a GC freed back to the kernel from background threads shortly after the GC, so a read right after it counts
+ * up to ~25 MiB that is already free (docs/benchmarks.md, memory). It polls every 50 ms until two reads agree (at
+ * most 1 s); `rssAtGc` is the read right after the GC.
+ */
+async function mem(gc) {
+  const g = globalThis.gc;
+  if (!gc || !g) {
+    const m = process.memoryUsage();
+    return { rss: m.rss, rssAtGc: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+  }
+  g();
+  g();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+  let rss = m.rss;
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = process.memoryUsage.rss();
+    if (now === rss) break;
+    rss = now;
+  }
+  return { rss, rssAtGc: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
 process.on('message', async (raw) => {
@@ -59,7 +91,7 @@ process.on('message', async (raw) => {
   let result;
   switch (msg.op) {
     case 'probe:mem':
-      result = mem(Boolean(msg.arg));
+      result = await mem(Boolean(msg.arg));
       break;
     case 'probe:calls':
       result = (calls ?? []).filter((c) => c.t >= Number(msg.arg ?? 0));
@@ -79,8 +111,12 @@ process.on('message', async (raw) => {
       sampler = null;
       result = Math.max(peak, process.memoryUsage.rss());
       break;
+    case 'probe:spaces':
+      // V8's heap by space (committed/used bytes) and the process's resident memory by mapping (/proc/self/smaps)
+      result = { spaces: getHeapSpaceStatistics().map((x) => ({ space: x.space_name, size: x.space_size, used: x.space_used_size, committed: x.physical_space_size })), maps: smapsRss() };
+      break;
     case 'probe:heap-snapshot':
-      mem(true);
+      await mem(true);
       result = writeHeapSnapshot(String(msg.arg));
       break;
     case 'probe:prof-start':
