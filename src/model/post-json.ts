@@ -3,6 +3,7 @@
  * §4.4): every set field, falsy scalars as "" (`value || ""`), plus the sender_…, receiver_… and group_… display keys.
  * openwx fix: an unknown sender/receiver/group never crashes — it gets `昵称未知` / `群名未知` defaults.
  */
+import { mimeBase64 } from './mime-base64.ts';
 import { UNKNOWN_GROUP_NAME, UNKNOWN_NICKNAME } from './names.ts';
 import type { Friend, Group, Member, Message, User } from './types.ts';
 
@@ -13,40 +14,11 @@ export interface PostLookups {
   member(groupId: string, memberId: string): Member | undefined;
 }
 
+export { mimeBase64 };
+
 type Who = { displayname: string; account: string; uid: string | number; name: string; markname: string; category?: string };
 
 const unknown = (): Who => ({ displayname: UNKNOWN_NICKNAME, account: '', uid: '', name: '', markname: '' });
-
-/** Input bytes per base64 line (57 bytes → 76 characters). */
-const LINE_BYTES = 57;
-const LINE_CHARS = 76;
-/** Lines encoded per step: bounds the temporary base64 text to ~77 KiB whatever the input size. */
-const LINES_PER_STEP = 1024;
-
-/**
- * MIME-style base64 (76-character lines, each ending in "\n"), as Perl's encode_base64. Written straight into
- * one Buffer of the exact output size, a step of lines at a time, then turned into the string once: a 20 MiB file
- * costs the output twice (Buffer + string), not the whole base64 text, its line-split copy and a regex match
- * string per line (media_data of post_api reports: docs/benchmarks.md, upload).
- */
-export function mimeBase64(data: Uint8Array): string {
-  const n = data.length;
-  if (n === 0) return '';
-  const src = Buffer.from(data.buffer, data.byteOffset, n);
-  const lines = Math.ceil(n / LINE_BYTES);
-  const lastBytes = n - (lines - 1) * LINE_BYTES;
-  const lastChars = Math.ceil(lastBytes / 3) * 4;
-  const out = Buffer.allocUnsafe((lines - 1) * (LINE_CHARS + 1) + lastChars + 1);
-  let pos = 0;
-  for (let i = 0; i < n; i += LINE_BYTES * LINES_PER_STEP) {
-    const b64 = Buffer.from(src.toString('base64', i, Math.min(n, i + LINE_BYTES * LINES_PER_STEP)), 'latin1');
-    for (let j = 0; j < b64.length; j += LINE_CHARS) {
-      pos += b64.copy(out, pos, j, Math.min(b64.length, j + LINE_CHARS));
-      out[pos++] = 0x0a;
-    }
-  }
-  return out.toString('latin1', 0, pos);
-}
 
 function me(l: PostLookups): Who {
   return l.user() ?? unknown();
