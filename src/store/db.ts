@@ -8,8 +8,17 @@ import { dirname } from 'node:path';
 
 export type DB = Database.Database;
 
+/** SQL, or a step that inspects the schema first. */
+type Migration = string | ((db: DB) => void);
+
+/** Adds a nullable column unless the table has it already. */
+function addColumn(db: DB, table: string, column: string, type: string): void {
+  const has = (db.pragma(`table_info(${table})`) as { name: string }[]).some((c) => c.name === column);
+  if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+}
+
 /** Each entry migrates from version index to index+1. Append only; never edit a shipped migration. */
-const MIGRATIONS: string[] = [
+const MIGRATIONS: Migration[] = [
   `CREATE TABLE outbox (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      event_id TEXT NOT NULL UNIQUE,
@@ -47,6 +56,12 @@ const MIGRATIONS: string[] = [
    CREATE INDEX messages_time ON messages(account, time);`,
   // The message a sent message answered, when it is a post_api reply (the self-reply guard survives restarts).
   `ALTER TABLE messages ADD COLUMN reply_to TEXT;`,
+  // A media report's file reference (JSON {path,size}): media_data is streamed from the file when the report is
+  // POSTed, never stored (src/delivery/media-body.ts). Dead letters keep it for replays.
+  (db) => {
+    addColumn(db, 'outbox', 'media', 'TEXT');
+    addColumn(db, 'dead_letters', 'media', 'TEXT');
+  },
 ];
 
 export function openDatabase(path: string): DB {
@@ -70,7 +85,9 @@ function migrate(db: DB): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
+      const m = MIGRATIONS[v]!;
+      if (typeof m === 'string') db.exec(m);
+      else m(db);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }

@@ -3,16 +3,27 @@
  * account are delivered in `seq` order (docs/delivery.md, "Order"), failed rows are retried at `next_at`, and
  * rows past the attempt/age limit move to `dead_letters`, from where they can be replayed. The worker reads the
  * pending rows in batches (`pendingAfter`) and deletes delivered ones in one transaction (`deliveredMany`).
+ * A media report's row holds its JSON without `media_data` and the file reference in `media` (JSON `{path,size}`):
+ * the file is read when the report is POSTed (src/delivery/media-body.ts); dead letters and replays keep it.
  */
 import { randomUUID } from 'node:crypto';
 import type { DB } from './db.ts';
+
+/** The media file of a report (same shape as `ReportMedia` of src/delivery/media-body.ts). */
+export interface OutboxMedia {
+  path: string;
+  size: number;
+}
 
 export interface OutboxRow {
   seq: number;
   eventId: string;
   account: string;
   kind: string;
+  /** The report JSON (without `media_data` when `media` is set). */
   body: string;
+  /** A media report's file, streamed into the POST body as `media_data`; null otherwise. */
+  media: OutboxMedia | null;
   createdAt: number;
   attempts: number;
   nextAt: number;
@@ -29,6 +40,7 @@ interface RawRow {
   account: string;
   kind: string;
   body: string;
+  media: string | null;
   created_at: number;
   attempts: number;
   next_at: number;
@@ -36,12 +48,26 @@ interface RawRow {
   died_at?: number;
 }
 
+function parseMedia(text: string | null): OutboxMedia | null {
+  if (!text) return null;
+  try {
+    const m = JSON.parse(text) as Partial<OutboxMedia>;
+    // A reference that cannot be used is dropped: the report is still delivered, without media_data.
+    return typeof m.path === 'string' && Number.isSafeInteger(m.size) ? { path: m.path, size: m.size! } : null;
+  } catch {
+    return null;
+  }
+}
+
+const mediaText = (m: OutboxMedia | null | undefined): string | null => (m ? JSON.stringify({ path: m.path, size: m.size }) : null);
+
 const toRow = (r: RawRow): OutboxRow => ({
   seq: r.seq,
   eventId: r.event_id,
   account: r.account,
   kind: r.kind,
   body: r.body,
+  media: parseMedia(r.media),
   createdAt: r.created_at,
   attempts: r.attempts,
   nextAt: r.next_at,
@@ -57,7 +83,7 @@ export class Outbox {
     this.#db = db;
     this.#stmts = {
       insert: db.prepare(
-        'INSERT INTO outbox (event_id, account, kind, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO outbox (event_id, account, kind, body, media, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       head: db.prepare('SELECT * FROM outbox WHERE account = ? ORDER BY seq LIMIT 1'),
       after: db.prepare('SELECT * FROM outbox WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?'),
@@ -66,15 +92,15 @@ export class Outbox {
       depth: db.prepare('SELECT count(*) AS n FROM outbox WHERE account = ?'),
       accounts: db.prepare('SELECT DISTINCT account FROM outbox'),
       toDead: db.prepare(
-        `INSERT INTO dead_letters (seq, event_id, account, kind, body, created_at, attempts, last_error, died_at)
-         SELECT seq, event_id, account, kind, body, created_at, attempts + 1, ?, ? FROM outbox WHERE seq = ?`,
+        `INSERT INTO dead_letters (seq, event_id, account, kind, body, media, created_at, attempts, last_error, died_at)
+         SELECT seq, event_id, account, kind, body, media, created_at, attempts + 1, ?, ? FROM outbox WHERE seq = ?`,
       ),
       dead: db.prepare('SELECT * FROM dead_letters WHERE account = ? ORDER BY seq LIMIT ?'),
       deadDepth: db.prepare('SELECT count(*) AS n FROM dead_letters WHERE account = ?'),
       deadOne: db.prepare('SELECT * FROM dead_letters WHERE account = ? AND event_id = ?'),
       deadDel: db.prepare('DELETE FROM dead_letters WHERE seq = ?'),
       reinsert: db.prepare(
-        'INSERT INTO outbox (event_id, account, kind, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO outbox (event_id, account, kind, body, media, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
     };
     const del = this.#stmts.del;
@@ -83,10 +109,13 @@ export class Outbox {
     });
   }
 
-  /** Stores one report; returns its event id (stable across retries, sent as X-Openwx-Event-Id). */
-  enqueue(account: string, kind: string, body: string, now = Date.now()): string {
+  /**
+   * Stores one report; returns its event id (stable across retries, sent as X-Openwx-Event-Id). `media`: the file
+   * whose base64 is sent as `media_data` (then `body` is the JSON without it).
+   */
+  enqueue(account: string, kind: string, body: string, now = Date.now(), media: OutboxMedia | null = null): string {
     const eventId = randomUUID();
-    this.#stmts.insert.run(eventId, account, kind, body, now, now);
+    this.#stmts.insert.run(eventId, account, kind, body, mediaText(media), now, now);
     return eventId;
   }
 
@@ -158,7 +187,7 @@ export class Outbox {
         this.#stmts.deadDel.run(r.seq);
         // A replay starts a new age window (created_at = now): the operator asked for new attempts, and an old
         // report would otherwise die again on its first failure. Attempts start again from 0.
-        this.#stmts.reinsert.run(r.event_id, r.account, r.kind, r.body, now, now);
+        this.#stmts.reinsert.run(r.event_id, r.account, r.kind, r.body, r.media, now, now);
       }
       return rows.length;
     })();

@@ -49,3 +49,60 @@ test('outbox keeps per-account order, survives reopening, dead-letters and repla
   assert.equal(ob.head('a')!.eventId, a1);
   db.close();
 });
+
+test('a media report keeps its file reference in the outbox, in dead letters and through a replay', () => {
+  const p = join(tmp(), 'openwx.db');
+  const db = openDatabase(p);
+  const ob = new Outbox(db);
+  const media = { path: '/data/media/a.bin', size: 12345 };
+  const id = ob.enqueue('a', 'send_message', '{"format":"media"}', Date.now(), media);
+  ob.enqueue('a', 'event', '{"n":2}');
+  const [row, plain] = ob.pendingAfter('a', 0, 10);
+  assert.deepEqual(row!.media, media);
+  assert.equal(row!.body, '{"format":"media"}');
+  assert.equal(plain!.media, null);
+  ob.kill(row!.seq, 'HTTP 500');
+  assert.deepEqual(ob.deadLetters('a')[0]!.media, media);
+  assert.equal(ob.replay('a', [id]), 1);
+  const back = ob.pendingAfter('a', 0, 10).find((r) => r.eventId === id)!;
+  assert.deepEqual(back.media, media);
+  // a reference that cannot be used (hand-edited, corrupt) is dropped, the report itself is kept
+  db.prepare('UPDATE outbox SET media = ? WHERE event_id = ?').run('{"path":1}', id);
+  assert.equal(ob.pendingAfter('a', 0, 10).find((r) => r.eventId === id)!.media, null);
+  db.close();
+});
+
+test('a database of the earlier format gets the media columns; its pending rows are kept (without media)', async () => {
+  const { default: Database } = await import('better-sqlite3');
+  const p = join(tmp(), 'openwx.db');
+  const old = new Database(p);
+  // The schema as shipped before the media reference (user_version 2).
+  old.exec(`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, account TEXT NOT NULL,
+      kind TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT);
+    CREATE INDEX outbox_account_seq ON outbox(account, seq);
+    CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, account TEXT NOT NULL, kind TEXT NOT NULL,
+      body TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, died_at INTEGER NOT NULL);
+    CREATE INDEX dead_letters_account ON dead_letters(account, seq);
+    CREATE TABLE messages (account TEXT NOT NULL, msg_id TEXT NOT NULL, peer TEXT NOT NULL, local_id TEXT, class TEXT NOT NULL,
+      time INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (account, msg_id));
+    CREATE INDEX messages_time ON messages(account, time);
+    ALTER TABLE messages ADD COLUMN reply_to TEXT;
+    INSERT INTO outbox (event_id, account, kind, body, created_at, next_at) VALUES ('old-1', 'a', 'send_message', '{"media_data":"AAAA\\n"}', 1, 1);
+    INSERT INTO dead_letters (seq, event_id, account, kind, body, created_at, attempts, died_at) VALUES (7, 'dead-1', 'a', 'event', '{}', 1, 3, 2);
+    PRAGMA user_version = 2;`);
+  // A column already there (a half-applied upgrade) is not added twice.
+  old.exec('ALTER TABLE dead_letters ADD COLUMN media TEXT');
+  old.close();
+  const db = openDatabase(p);
+  const ob = new Outbox(db);
+  const [row] = ob.pendingAfter('a', 0, 10);
+  assert.equal(row!.eventId, 'old-1');
+  assert.equal(row!.body, '{"media_data":"AAAA\\n"}', 'an old row still carries its media_data inline');
+  assert.equal(row!.media, null);
+  assert.equal(ob.deadLetters('a')[0]!.media, null);
+  const id = ob.enqueue('a', 'send_message', '{}', Date.now(), { path: '/x', size: 1 });
+  assert.deepEqual(ob.pendingAfter('a', 0, 10).find((r) => r.eventId === id)!.media, { path: '/x', size: 1 });
+  db.close();
+  // reopening runs no migration again
+  openDatabase(p).close();
+});
