@@ -4,18 +4,28 @@
  * has a data folder, is the durable SQLite outbox (`OutboxDelivery`, src/delivery/outbox-delivery.ts).
  * `MemoryDelivery` here is the fallback without a data folder (library use): an in-memory FIFO, one request at a
  * time (so order is kept), bounded retries, bounded size. Reports are plain strings and reply handling needs
- * only (report, response), so both sinks behave the same towards the reporter.
+ * only (report, response), so both sinks behave the same towards the reporter. A media report's body is stored
+ * without `media_data` and refers to its file (`media`); both sinks stream `media_data` into the POST body
+ * (src/delivery/media-body.ts), so no sink holds the file or its base64 in memory.
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
-import { readAnswer, reportHeaders, type DeliveredResponse } from '../delivery/post.ts';
+import type { ReportMedia } from '../delivery/media-body.ts';
+import { readAnswer, reportRequest, type DeliveredResponse } from '../delivery/post.ts';
+
+export type { ReportMedia };
 
 export interface Report {
   /** `receive_message`, `send_message` or `event:<name>`. */
   kind: string;
-  /** The JSON body. */
+  /**
+   * The JSON body. With `media` it is the report without `media_data`: the POST body is this JSON with
+   * `media_data` (the file's MIME base64) added as the last key.
+   */
   body: string;
+  /** A media report's file (path, size at report time), read into `media_data` only when the report is POSTed. */
+  media?: ReportMedia | undefined;
   /** Set by a durable sink: the `X-Openwx-Event-Id` of this report (stable across retries and restarts). */
   eventId?: string;
 }
@@ -25,6 +35,11 @@ export type { DeliveredResponse };
 export type DeliveredHandler = (report: Report, res: DeliveredResponse) => void;
 
 export interface Delivery {
+  /**
+   * true: the sink inserts `media_data` itself from `Report.media` when it sends a report (openwx's two sinks do).
+   * A sink without it (a host's own `Delivery`) gets the whole body with `media_data` in it, as before.
+   */
+  readonly mediaByReference?: boolean;
   /** Queues one report; returns at once. Reports are delivered in the order they were enqueued. */
   enqueue(report: Report): void;
   /** Called with every 2xx answer. */
@@ -53,6 +68,7 @@ export interface MemoryDeliveryOptions {
 }
 
 export class MemoryDelivery implements Delivery {
+  readonly mediaByReference = true;
   readonly #o: Required<Omit<MemoryDeliveryOptions, 'logger' | 'secret'>> & { logger?: Logger | undefined; secret?: string | undefined };
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
   #queue: Report[] = [];
@@ -182,13 +198,14 @@ export class MemoryDelivery implements Delivery {
 
   async #post(report: Report, attempt: number): Promise<DeliveredResponse> {
     this.#abort = new AbortController();
-    const headers = reportHeaders({
-      account: this.#o.account, eventId: report.eventId ?? '', attempt, userAgent: this.#o.userAgent, secret: this.#o.secret, body: report.body,
+    const { headers, body } = await reportRequest({
+      account: this.#o.account, eventId: report.eventId ?? '', attempt, userAgent: this.#o.userAgent, secret: this.#o.secret,
+      body: report.body, media: report.media, logger: this.#o.logger,
     });
     const res = await request(this.#o.url, {
       method: 'POST',
       headers,
-      body: report.body,
+      body,
       dispatcher: this.#agent,
       headersTimeout: this.#o.timeoutMs,
       bodyTimeout: this.#o.timeoutMs,

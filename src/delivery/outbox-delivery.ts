@@ -19,6 +19,8 @@ export interface OutboxDeliveryEvents {
 export type OutboxDeliveryOptions = DeliveryWorkerOptions;
 
 export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implements Delivery {
+  /** A media report is stored with its file reference; the worker streams media_data into the POST. */
+  readonly mediaByReference = true;
   readonly account: string;
   readonly #outbox: Outbox;
   readonly #worker: DeliveryWorker;
@@ -34,7 +36,7 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
     this.#log = o.logger;
     this.#worker = new DeliveryWorker(outbox, o);
     this.#worker.on('delivered', (row, res) => {
-      const report: Report = { kind: row.kind, body: row.body, eventId: row.eventId };
+      const report: Report = { kind: row.kind, body: row.body, eventId: row.eventId, ...(row.media ? { media: row.media } : {}) };
       for (const h of this.#handlers) {
         try {
           h(report, res);
@@ -85,7 +87,7 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
       this.#log?.warn({ kind: report.kind }, 'post_api report after close: not stored');
       return;
     }
-    report.eventId = this.#outbox.enqueue(this.account, report.kind, report.body);
+    report.eventId = this.#outbox.enqueue(this.account, report.kind, report.body, Date.now(), report.media ?? null);
     this.#worker.wake();
   }
 

@@ -16,12 +16,18 @@
  *
  * The worker keeps a window of pending rows in memory, read from the outbox in batches (rows with a larger `seq`
  * than the last one read), and deletes the delivered rows of one pass in one transaction.
+ *
+ * A media report's body is streamed from its file (src/delivery/media-body.ts). Its request is prepared (file
+ * checked, signature computed over the streamed bytes) before it is handed to undici, and the requests behind it
+ * wait for that, so requests reach the connection in launch order. undici dispatches a stream body only when no
+ * other request is in flight on the connection and pipelines nothing else while it writes it; the reports behind it
+ * are pipelined again once it is written. The order on the wire is unchanged.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { Client, request } from 'undici';
 import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
-import { readAnswer, reportHeaders, type DeliveredResponse } from './post.ts';
+import { readAnswer, reportRequest, type DeliveredResponse } from './post.ts';
 
 export interface DeliveryWorkerOptions {
   account: string;
@@ -80,6 +86,8 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #inflight = 0;
   /** Reports allowed in flight now (1 after a failure or an empty outbox, doubling per delivered report). */
   #limit = 1;
+  /** Settles once the last launched request was handed to undici: requests are dispatched in launch order. */
+  #dispatched: Promise<unknown> = Promise.resolve();
 
   constructor(outbox: Outbox, opts: DeliveryWorkerOptions) {
     super();
@@ -275,23 +283,31 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   }
 
   async #post(row: OutboxRow): Promise<DeliveredResponse> {
-    const headers = reportHeaders({
-      account: row.account, eventId: row.eventId, attempt: row.attempts + 1, userAgent: this.#o.userAgent, secret: this.#o.secret, body: row.body,
+    // Preparing a media report's request takes a moment (file checks, the signature pass over the file): the next
+    // report's request waits for it, or it would reach the connection first.
+    const dispatch = this.#dispatched.then(async () => {
+      const { headers, body } = await reportRequest({
+        account: row.account, eventId: row.eventId, attempt: row.attempts + 1, userAgent: this.#o.userAgent, secret: this.#o.secret,
+        body: row.body, media: row.media, logger: this.#o.logger,
+      });
+      const answer = request(this.#o.url, {
+        method: 'POST',
+        headers,
+        body,
+        dispatcher: this.#client,
+        // Lets undici pipeline the POSTs: it never pipelines non-idempotent requests, and waits for the answer's
+        // headers before writing the next request unless `blocking` is off. Receivers de-duplicate with
+        // X-Openwx-Event-Id: a report may be sent again anyway (at least once).
+        idempotent: true,
+        blocking: false,
+        headersTimeout: this.#o.timeoutMs,
+        bodyTimeout: this.#o.timeoutMs,
+        signal: this.#abort.signal,
+      });
+      return { answer }; // wrapped: the chain waits for the dispatch, not for the answer
     });
-    const res = await request(this.#o.url, {
-      method: 'POST',
-      headers,
-      body: row.body,
-      dispatcher: this.#client,
-      // Lets undici pipeline the POSTs: it never pipelines non-idempotent requests, and waits for the answer's
-      // headers before writing the next request unless `blocking` is off. Receivers de-duplicate with
-      // X-Openwx-Event-Id: a report may be sent again anyway (at least once).
-      idempotent: true,
-      blocking: false,
-      headersTimeout: this.#o.timeoutMs,
-      bodyTimeout: this.#o.timeoutMs,
-      signal: this.#abort.signal,
-    });
-    return readAnswer(res, this.#o.maxResponseBytes);
+    this.#dispatched = dispatch.catch(() => undefined);
+    const { answer } = await dispatch;
+    return readAnswer(await answer, this.#o.maxResponseBytes);
   }
 }

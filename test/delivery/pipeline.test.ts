@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { openDatabase } from '../../src/store/db.ts';
 import { Outbox, type OutboxRow } from '../../src/store/outbox.ts';
 import { DeliveryWorker } from '../../src/delivery/worker.ts';
+import { FILE_STEP_BYTES } from '../../src/delivery/media-body.ts';
+import { mimeBase64 } from '../../src/model/post-json.ts';
 import { Receiver, type Received } from '../helpers/receiver.ts';
 
 const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'owx-pipe-')), 'openwx.db');
@@ -175,4 +177,81 @@ test('pipelining really keeps the configured number of reports in flight, and ne
   await all;
   assert.deepEqual(order, [...Array(N).keys()], 'sent and received in order');
   assert.equal(maxOpen, C, `${C} in flight at once`);
+});
+
+test('a media report (streamed body) between text reports: exact order, nothing in flight before it, the reports behind it pipelined while its answer is pending', async (t) => {
+  const C = 8;
+  const N = 41;
+  const M = 20; // the media report's index
+  const dir = mkdtempSync(join(tmpdir(), 'owx-pipe-media-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const data = Buffer.alloc(3 * FILE_STEP_BYTES + 1000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 3) & 0xff;
+  const path = join(dir, 'doc.bin');
+  writeFileSync(path, data);
+  const order: number[] = [];
+  const open = new Set<number>();
+  let openAtMedia = -1;
+  let heldMedia: ServerResponse | null = null;
+  let arrivedWhileHeld = 0;
+  let mediaBody = '';
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const i = (JSON.parse(text) as { i: number }).i;
+      order.push(i);
+      const answer = (r: ServerResponse, k: number) => r.writeHead(200, { 'content-type': 'text/plain' }).end('ok', () => open.delete(k));
+      open.add(i);
+      if (i === M) {
+        openAtMedia = open.size - 1;
+        mediaBody = text;
+        // held until the reports behind it arrived: only a pipelined connection gets them here
+        heldMedia = res;
+        return;
+      }
+      if (heldMedia) arrivedWhileHeld++;
+      answer(res, i);
+      if (heldMedia && (arrivedWhileHeld === C - 1 || i === N - 1)) {
+        answer(heldMedia, M);
+        heldMedia = null;
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/post_api`;
+  const db = openDatabase(tmpDb());
+  const ob = new Outbox(db);
+  const w = new DeliveryWorker(ob, { account: 'm', url, concurrency: C, secret: 'pipeline-secret-123' });
+  t.after(async () => {
+    await w.stop();
+    db.close();
+  });
+  const delivered: number[] = [];
+  const all = new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`${delivered.length}/${N} delivered after 20 s; received ${order.join(',')}`)), 20_000);
+    w.on('delivered', (row: OutboxRow) => {
+      delivered.push((JSON.parse(row.body) as { i: number }).i);
+      if (delivered.length === N) {
+        clearTimeout(deadline);
+        resolve();
+      }
+    });
+  });
+  for (let i = 0; i < N; i++) {
+    if (i === M) ob.enqueue('m', 'send_message', JSON.stringify({ i, format: 'media' }), Date.now(), { path, size: data.length });
+    else ob.enqueue('m', 'receive_message', JSON.stringify({ i }));
+  }
+  w.start();
+  await all;
+  assert.deepEqual(order, [...Array(N).keys()], 'received in outbox order');
+  assert.deepEqual(delivered, [...Array(N).keys()], 'answers acted on in order');
+  assert.equal(mediaBody, JSON.stringify({ i: M, format: 'media', media_data: mimeBase64(data) }));
+  assert.equal(openAtMedia, 0, 'undici sends a stream body only when nothing else is in flight');
+  assert.equal(arrivedWhileHeld, C - 1, 'the reports behind the media report were pipelined while its answer was held');
 });
