@@ -3,24 +3,27 @@
  *
  * - Messages (`receive_message`, `send_message`) become Mojo post-JSON through the model's builder (`toJson`),
  *   plus `post_type` and base64 `media_data` (MIME style, unless `post_media_data` is off), then pass
- *   `post_message_filter`. Events become `{"post_type":"event","event":…,"params":[…]}` when `post_event` is on
+ *   `post_message_filter`. `media_data` is never built here: the report refers to its file (`Report.media`), and
+ *   the sink streams the base64 into the POST body, the check_event queue reads it when a poller takes the item
+ *   (src/delivery/media-body.ts). Events become `{"post_type":"event","event":…,"params":[…]}` when `post_event` is on
  *   and the event is in `post_event_list`.
- * - Nothing here blocks the client: listeners only append to a promise chain (which reads media files) that feeds
+ * - Nothing here blocks the client: listeners only append to a promise chain (which checks media files) that feeds
  *   the delivery sink and the check_event queue in event order, so per-account order is kept. The reports built
  *   during one turn of the event loop (one sync answer's messages) are stored in one transaction (#stage).
  * - A 2xx JSON answer with `reply` and/or `media` (http(s) URL, or a local file inside the media folders) replies
  *   in the same chat. For `send_message` reports only `reply` counts, only for text, and never for a message
  *   that is itself such a reply: the self-reply loop of Mojo cannot happen.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { ClientEvents, SendResult, WxClient } from '../client/interface.ts';
-import { mimeBase64 } from '../model/post-json.ts';
+import { withMediaData } from '../delivery/media-body.ts';
 import type { Message } from '../model/types.ts';
 import { isHttpUrl, resolveMediaPath } from '../security/media-path.ts';
 import type { MessageHistory } from '../store/history.ts';
 import type { EventQueue } from './check-event.ts';
-import type { DeliveredResponse, Delivery, Report } from './delivery.ts';
+import type { DeliveredResponse, Delivery, Report, ReportMedia } from './delivery.ts';
 import { NOT_QUEUED_EVENTS, POSTABLE_EVENTS, type ResolvedOptions } from './options.ts';
 
 export type PostJson = Record<string, unknown>;
@@ -33,7 +36,7 @@ export interface ReporterOptions {
   /** The model's Mojo `to_json_hash` builder (src/model/post-json.ts). */
   toJson: MessageToJson;
   logger: Logger;
-  /** Largest media file read into `media_data`. */
+  /** Largest media file sent as `media_data`. */
   mediaDataMaxBytes?: number;
   /** Message history: every message is recorded; WeChat's re-deliveries (after a restart) are not reported again. */
   history?: MessageHistory | null;
@@ -282,7 +285,8 @@ export class Reporter {
       : () => true;
     this.#chain = this.#chain
       .then(async () => {
-        const full = report ? await this.#withMediaData(json, m) : json;
+        const media = report ? await this.#mediaOf(json, m) : null;
+        const body = await this.#body(json, media);
         // The history record and the outbox insert commit together: a crash never leaves one without the other.
         this.#stage(postType, () => {
           if (!record()) {
@@ -292,9 +296,9 @@ export class Reporter {
             };
           }
           if (!report) return null;
-          this.#o.delivery?.enqueue({ kind: postType, body: JSON.stringify(full) });
+          this.#o.delivery?.enqueue({ kind: postType, body: body!, ...(media && this.#o.delivery.mediaByReference ? { media } : {}) });
           return () => {
-            this.#o.events.push(full);
+            this.#o.events.push(json, media ?? undefined);
             this.stats.reported++;
           };
         });
@@ -302,20 +306,35 @@ export class Reporter {
       .catch((err: unknown) => this.#log.warn({ err, kind: postType }, 'report dropped: could not build or store it'));
   }
 
-  async #withMediaData(json: PostJson, m: Message): Promise<PostJson> {
+  /**
+   * The file a media report carries as `media_data`, when `post_media_data` is on and the file is a regular file of
+   * at most `mediaDataMaxBytes`: a reference (path, size now), read only when the report is sent or polled.
+   */
+  async #mediaOf(json: PostJson, m: Message): Promise<ReportMedia | null> {
     if (!this.#o.options.postMediaData) {
       delete json.media_data;
-      return json;
+      return null;
     }
-    if (json.format !== 'media' || typeof json.media_data === 'string' || !m.media_path) return json;
+    if (json.format !== 'media' || typeof json.media_data === 'string' || !m.media_path) return null;
     const max = this.#o.mediaDataMaxBytes ?? 20 * 1024 * 1024;
     try {
-      const st = await stat(m.media_path);
-      if (st.isFile() && st.size <= max) json.media_data = mimeBase64(await readFile(m.media_path));
+      const path = resolve(m.media_path);
+      const st = await stat(path);
+      if (!st.isFile() || st.size > max) return null;
+      delete json.media_data; // added as the last key when the report is sent
+      return { path, size: st.size };
     } catch (err) {
       this.#log.debug({ err, path: m.media_path }, 'media_data not attached');
+      return null;
     }
-    return json;
+  }
+
+  /** The JSON text handed to the sink: without media_data, unless the sink takes whole bodies only (a host's own). */
+  async #body(json: PostJson, media: ReportMedia | null): Promise<string | null> {
+    const sink = this.#o.delivery;
+    if (!sink) return null;
+    if (!media || sink.mediaByReference) return JSON.stringify(json);
+    return JSON.stringify(await withMediaData(json, media, this.#log));
   }
 
   #remember(r: SendResult, replyTo: string): void {
