@@ -100,6 +100,7 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
   let qrSeq = 0;
 
   const broadcast = (event: string, data: unknown) => {
+    if (streams.size === 0) return; // nobody watching: no JSON per message
     const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const res of streams) res.write(chunk);
   };

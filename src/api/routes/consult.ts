@@ -11,7 +11,7 @@ import { requireOnline, route, type ApiContext } from '../context.ts';
 import { failureReply, sendReply, SENT_STATUS, type Json } from '../outcome.ts';
 import { findFriend } from '../resolve.ts';
 import { S } from '../schemas.ts';
-import { noteSent, readMedia, sendTo } from './send.ts';
+import { readMedia, sendTo } from './send.ts';
 
 export const CONSULT_DEFAULT_TIMEOUT_S = 30;
 
@@ -45,7 +45,7 @@ export function registerConsultRoute(app: FastifyInstance, ctx: ApiContext): voi
     try {
       let sent: Json;
       try {
-        sent = sendReply(noteSent(ctx, await client.sendText(friend.id, p.content!)), false);
+        sent = sendReply(await client.sendText(friend.id, p.content!), false);
       } catch (e) {
         return failureReply(e, false);
       }

@@ -2,9 +2,10 @@
  * send_friend_message, send_group_message (reference §1.5) and revoke_message. A send resolves its target, then
  * sends the text and/or the media through the client's send queue and answers with the outcome. `async` answers
  * at once; `id=@all` broadcasts to every real friend, capped by `broadcast_max` and paced by the send queue.
+ * The message history learns each sent message (chat, LocalID: revoke_message after a restart) from its
+ * send_message report, in the reporter's transaction (src/api/reporter.ts), not here: one SQLite write per send.
  */
 import type { FastifyInstance } from 'fastify';
-import type { SendResult } from '../../client/interface.ts';
 import { owxError } from '../../errors.ts';
 import { requireOnline, route, type ApiContext, type UploadedFile } from '../context.ts';
 import { isMediaRef, mediaFromParams, type MediaParams, type MediaSpec } from '../media-input.ts';
@@ -36,25 +37,13 @@ function isFailure(m: MediaSpec | null | Json): m is { failure: Json } {
   return m !== null && typeof m === 'object' && 'failure' in m;
 }
 
-/** Records what a successful send answered (its LocalID) in the message history, for revoke_message. */
-export function noteSent(ctx: Pick<ApiContext, 'store' | 'logger'>, r: SendResult): SendResult {
-  if (r.code === 0 && r.msgId && ctx.store.history) {
-    try {
-      ctx.store.history.noteSent({ msgId: r.msgId, peer: r.toUserName, localId: r.localId });
-    } catch (err) {
-      ctx.logger.warn({ err }, 'history: send not recorded');
-    }
-  }
-  return r;
-}
-
 /** Sends the text (if any) then the media (if any) to one chat; answers with the first failure or the last send. */
 export async function sendTo(ctx: ApiContext, toId: string, content: string | undefined, media: MediaSpec | null): Promise<Json> {
   const { client } = ctx;
   let textReply: Json | null = null;
   if (content !== undefined && content !== '') {
     try {
-      textReply = sendReply(noteSent(ctx, await client.sendText(toId, content)), false);
+      textReply = sendReply(await client.sendText(toId, content), false);
     } catch (e) {
       return failureReply(e, false);
     }
@@ -63,7 +52,7 @@ export async function sendTo(ctx: ApiContext, toId: string, content: string | un
   if (!media) throw owxError('OWX_ERR_BAD_PARAM', [NOTHING_TO_SEND]);
   let mediaReply: Json;
   try {
-    mediaReply = sendReply(noteSent(ctx, await client.sendMedia(toId, media)), true);
+    mediaReply = sendReply(await client.sendMedia(toId, media), true);
   } catch (e) {
     mediaReply = failureReply(e, true);
   }
