@@ -27,7 +27,7 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { Client, request } from 'undici';
 import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
-import { readAnswer, reportRequest, type DeliveredResponse } from './post.ts';
+import { readAnswer, reportHeaders, reportRequest, type DeliveredResponse, type ReportRequest } from './post.ts';
 
 export interface DeliveryWorkerOptions {
   account: string;
@@ -86,8 +86,10 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #inflight = 0;
   /** Reports allowed in flight now (1 after a failure or an empty outbox, doubling per delivered report). */
   #limit = 1;
-  /** Settles once the last launched request was handed to undici: requests are dispatched in launch order. */
+  /** Settles once the last request that had to wait its turn was handed to undici. */
   #dispatched: Promise<unknown> = Promise.resolve();
+  /** Requests waiting for their turn (a media report's preparation, and the reports launched behind it). */
+  #preparing = 0;
 
   constructor(outbox: Outbox, opts: DeliveryWorkerOptions) {
     super();
@@ -282,32 +284,42 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     }
   }
 
-  async #post(row: OutboxRow): Promise<DeliveredResponse> {
-    // Preparing a media report's request takes a moment (file checks, the signature pass over the file): the next
-    // report's request waits for it, or it would reach the connection first.
-    const dispatch = this.#dispatched.then(async () => {
-      const { headers, body } = await reportRequest({
-        account: row.account, eventId: row.eventId, attempt: row.attempts + 1, userAgent: this.#o.userAgent, secret: this.#o.secret,
-        body: row.body, media: row.media, logger: this.#o.logger,
-      });
-      const answer = request(this.#o.url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: this.#client,
-        // Lets undici pipeline the POSTs: it never pipelines non-idempotent requests, and waits for the answer's
-        // headers before writing the next request unless `blocking` is off. Receivers de-duplicate with
-        // X-Openwx-Event-Id: a report may be sent again anyway (at least once).
-        idempotent: true,
-        blocking: false,
-        headersTimeout: this.#o.timeoutMs,
-        bodyTimeout: this.#o.timeoutMs,
-        signal: this.#abort.signal,
-      });
-      return { answer }; // wrapped: the chain waits for the dispatch, not for the answer
+  #post(row: OutboxRow): Promise<DeliveredResponse> {
+    const input = {
+      account: row.account, eventId: row.eventId, attempt: row.attempts + 1, userAgent: this.#o.userAgent, secret: this.#o.secret,
+      body: row.body, media: row.media, logger: this.#o.logger,
+    };
+    // Requests reach undici in launch order. A report without media is handed over at once, unless a media report's
+    // request is still being prepared (file checks, the signature pass over the file): then it waits its turn.
+    if (!row.media && this.#preparing === 0) return this.#send({ headers: reportHeaders(input), body: row.body });
+    this.#preparing++;
+    const turn = this.#dispatched.then(async () => {
+      try {
+        return { answer: this.#send(await reportRequest(input)) }; // wrapped: the next turn waits for the dispatch only
+      } finally {
+        this.#preparing--;
+      }
     });
-    this.#dispatched = dispatch.catch(() => undefined);
-    const { answer } = await dispatch;
-    return readAnswer(await answer, this.#o.maxResponseBytes);
+    this.#dispatched = turn.catch(() => undefined);
+    return turn.then(({ answer }) => answer);
+  }
+
+  /** Hands the request to undici (synchronously, in call order) and reads the answer. */
+  async #send(req: ReportRequest): Promise<DeliveredResponse> {
+    const res = await request(this.#o.url, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      dispatcher: this.#client,
+      // Lets undici pipeline the POSTs: it never pipelines non-idempotent requests, and waits for the answer's
+      // headers before writing the next request unless `blocking` is off. Receivers de-duplicate with
+      // X-Openwx-Event-Id: a report may be sent again anyway (at least once).
+      idempotent: true,
+      blocking: false,
+      headersTimeout: this.#o.timeoutMs,
+      bodyTimeout: this.#o.timeoutMs,
+      signal: this.#abort.signal,
+    });
+    return readAnswer(res, this.#o.maxResponseBytes);
   }
 }
