@@ -77,6 +77,7 @@ async function variant(settings: Record<string, unknown>, runs: number, size: nu
       // the send_message report (and its media_data) is built right after the send: include it in the peak
       await sleep(1_000);
       const peak = await proc.peakStop();
+      const at = await proc.peakDetail();
       const st = proc.procStatus();
       const run: UploadRun = {
         ms: round(ms, 0),
@@ -86,7 +87,8 @@ async function variant(settings: Record<string, unknown>, runs: number, size: nu
       };
       if (answer.code !== 0) log(`upload #${i + 1} failed: ${JSON.stringify(answer)}`);
       out.push(run);
-      log(`upload ${JSON.stringify(settings)} #${i + 1}: ${run.ms} ms, peak RSS growth ${run.growthMiB} MiB (VmHWM ${run.hwmGrowthMiB ?? 'n/a'} MiB), code ${run.code}`);
+      const held = at ? `; at the peak: heap ${mib(at.heapUsed - before.heapUsed)} MiB, array buffers ${mib(at.arrayBuffers - before.arrayBuffers)} MiB more than before` : '';
+      log(`upload ${JSON.stringify(settings)} #${i + 1}: ${run.ms} ms, peak RSS growth ${run.growthMiB} MiB (VmHWM ${run.hwmGrowthMiB ?? 'n/a'} MiB), code ${run.code}${held}`);
     }
   } finally {
     await proc.stop();

@@ -155,6 +155,11 @@ export class OpenwxProc {
     return this.#ask('probe:peak-stop');
   }
 
+  /** memoryUsage() at the highest RSS the last peak window saw (null if it never rose). */
+  peakDetail(): Promise<Omit<Mem, 'rssAtGc'> | null> {
+    return this.#ask('probe:peak-detail');
+  }
+
   /** Writes a heap snapshot of the openwx process (after a full GC) to `file`. */
   heapSnapshot(file: string): Promise<string> {
     return this.#ask('probe:heap-snapshot', file);

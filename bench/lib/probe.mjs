@@ -40,6 +40,8 @@ subscribe('undici:request:create', (m) => {
 });
 
 let peak = 0;
+/** @type {Record<string, number> | null} */
+let peakDetail = null;
 /** @type {NodeJS.Timeout | null} */
 let sampler = null;
 
@@ -100,9 +102,15 @@ process.on('message', async (raw) => {
     case 'probe:peak-start':
       peak = process.memoryUsage.rss();
       if (sampler) clearInterval(sampler);
+      peakDetail = null;
       sampler = setInterval(() => {
         const r = process.memoryUsage.rss();
-        if (r > peak) peak = r;
+        if (r > peak) {
+          peak = r;
+          // what the process held at its highest point (V8 heap, buffers outside it)
+          const m = process.memoryUsage();
+          peakDetail = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+        }
       }, 2);
       result = peak;
       break;
@@ -110,6 +118,9 @@ process.on('message', async (raw) => {
       if (sampler) clearInterval(sampler);
       sampler = null;
       result = Math.max(peak, process.memoryUsage.rss());
+      break;
+    case 'probe:peak-detail':
+      result = peakDetail;
       break;
     case 'probe:spaces':
       // V8's heap by space (committed/used bytes) and the process's resident memory by mapping (/proc/self/smaps)
