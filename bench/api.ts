@@ -18,6 +18,9 @@ import { OpenwxProc } from './lib/openwx-proc.ts';
 import { profileStart, profileStop } from './lib/profiler.ts';
 import { median, round } from './lib/stats.ts';
 import { bigSandbox, confirmWhenWaiting } from './lib/world.ts';
+import type { Sandbox } from '../src/sandbox/index.ts';
+import { Path } from '../src/wire/paths.ts';
+import { WxTestClient } from '../test/helpers/wx-test-client.ts';
 import { log } from './inbound.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -40,6 +43,12 @@ export interface ApiResult {
   connections: number;
   durationS: number;
   routes: ApiRouteResult[];
+  /**
+   * The far end of send_friend_message alone: autocannon straight at the sandbox's webwxsendmsg (same process, same
+   * connections, same text), logged in by a protocol-only test client after openwx is stopped. Every openwx send
+   * needs one such call, so this bounds send_friend_message; `ceilingRatio` = it ÷ the send route's baseline.
+   */
+  sendFarEnd?: { reqPerSec: number; p99Ms: number; errors: number; ceilingRatio: number; runs: number[] };
 }
 
 async function fetchText(url: string): Promise<string> {
@@ -121,13 +130,55 @@ export async function benchApi(o: { reps?: number; durationS?: number; connectio
       out.push(res);
       log(`api ${r.route}: ${res.reqPerSec} req/s (baseline ${res.baselineReqPerSec}), ratio ${ratio}, p99 ${res.p99Ms} ms, ${res.bytes} B, errors ${errors}`);
     }
-    return { connections, durationS, routes: out };
+    await proc.stop();
+    const send = out.find((r) => r.route === 'send_friend_message')!;
+    const farEnd = await sandboxSendCeiling(sb, f.displayname, durationS, connections, reps);
+    const sendFarEnd = { ...farEnd, ceilingRatio: round(farEnd.reqPerSec / send.baselineReqPerSec, 3) };
+    log(`api send far end (sandbox webwxsendmsg alone): ${farEnd.reqPerSec} req/s, p99 ${farEnd.p99Ms} ms = ${sendFarEnd.ceilingRatio} of the send baseline`);
+    return { connections, durationS, routes: out, sendFarEnd };
   } finally {
     baseline?.kill('SIGTERM');
     await proc.stop();
     await sb.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** autocannon at the sandbox's webwxsendmsg, as a logged-in web client sends it (one text to the same friend). */
+async function sandboxSendCeiling(sb: Sandbox, toName: string, durationS: number, connections: number, reps: number) {
+  const c = new WxTestClient(sb.url);
+  await c.login(() => confirmWhenWaiting(sb));
+  // The same friend openwx sent to (its nickname may carry emoji markup on the wire), else an ordinary friend from the
+  // middle of the list: the far end's cost does not depend on which ordinary friend.
+  type Raw = { UserName: string; NickName?: string; VerifyFlag?: number };
+  const people = ((await c.allContacts()) as Raw[]).filter((x) => x.UserName.startsWith('@') && !x.UserName.startsWith('@@') && !x.VerifyFlag);
+  const to = (people.find((x) => x.NickName === toName) ?? people[Math.floor(people.length / 2)])?.UserName;
+  if (!to) throw new Error('send ceiling: no ordinary friend in the contact list');
+  const cookie = await c.jar.getCookieString(`${sb.url}/`);
+  const url = `${sb.url}${Path.sendMsg}?lang=zh_CN&pass_ticket=${c.passTicket}`;
+  let n = 0;
+  const body = () => {
+    const id = `${Date.now()}${String(++n).padStart(4, '0')}`;
+    return JSON.stringify({ BaseRequest: c.baseRequest(), Msg: { Type: 1, Content: 'bench 你好', FromUserName: c.selfName, ToUserName: to, LocalID: id, ClientMsgId: id }, Scene: 0 });
+  };
+  const once = (d: number) =>
+    autocannon({
+      url, connections, duration: d, pipelining: 1, method: 'POST',
+      headers: { cookie, 'content-type': 'application/json;charset=UTF-8' },
+      requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: body() }) }],
+    } as never);
+  await once(1);
+  const runs: { reqPerSec: number; p99Ms: number; errors: number }[] = [];
+  for (let k = 0; k < reps; k++) {
+    const r = await once(durationS);
+    runs.push({ reqPerSec: r.requests.average, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx });
+  }
+  return {
+    reqPerSec: round(median(runs.map((x) => x.reqPerSec)), 0),
+    p99Ms: round(median(runs.map((x) => x.p99Ms)), 1),
+    errors: runs.reduce((a, x) => a + x.errors, 0),
+    runs: runs.map((x) => round(x.reqPerSec, 0)),
+  };
 }
 
 void profileStart;
