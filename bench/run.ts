@@ -94,6 +94,8 @@ if (M) {
 const A = results['api'];
 if (A) {
   for (const r of A.routes) rows.push([`API ${r.route} (${r.bytes} B)`, `${r.reqPerSec} req/s vs ${r.baselineReqPerSec} = ${r.ratio}, p99 ${r.p99Ms} ms (baseline ${r.baselineP99Ms})`, '≥ 1/3 of baseline', ok(r.target)]);
+  const far = A.sendFarEnd;
+  if (far) rows.push(['  its far end alone: sandbox webwxsendmsg', `${far.reqPerSec} req/s = ${far.ceilingRatio} of the send baseline, p99 ${far.p99Ms} ms`, '(ceiling of send_friend_message)', '']);
 }
 const U = results['upload'];
 if (U) {
