@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,28 @@ import { mimeBase64 } from '../../src/model/post-json.ts';
 import { Receiver, type Received } from '../helpers/receiver.ts';
 
 const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'owx-pipe-')), 'openwx.db');
+
+/** Listens `server` on a free loopback port and starts nothing yet: an outbox and a worker posting to it, both closed after `t`. */
+async function workerFor(
+  t: { after(fn: () => unknown): void },
+  server: Server,
+  o: Omit<ConstructorParameters<typeof DeliveryWorker>[1], 'url'>,
+): Promise<{ ob: Outbox; w: DeliveryWorker }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/post_api`;
+  const db = openDatabase(tmpDb());
+  const ob = new Outbox(db);
+  const w = new DeliveryWorker(ob, { ...o, url });
+  t.after(async () => {
+    await w.stop();
+    db.close();
+  });
+  return { ob, w };
+}
 
 interface FaultRun {
   requests: Received[];
@@ -157,19 +179,7 @@ test('pipelining really keeps the configured number of reports in flight, and ne
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/post_api`;
-  const db = openDatabase(tmpDb());
-  const ob = new Outbox(db);
-  const w = new DeliveryWorker(ob, { account: 'd', url, concurrency: C });
-  t.after(async () => {
-    await w.stop();
-    db.close();
-  });
+  const { ob, w } = await workerFor(t, server, { account: 'd', concurrency: C });
   let delivered = 0;
   const all = new Promise<void>((resolve) => w.on('delivered', () => ++delivered === N && resolve()));
   for (let i = 0; i < N; i++) ob.enqueue('d', 'receive_message', JSON.stringify({ i }));
@@ -219,19 +229,7 @@ test('a media report (streamed body) between text reports: exact order, nothing 
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/post_api`;
-  const db = openDatabase(tmpDb());
-  const ob = new Outbox(db);
-  const w = new DeliveryWorker(ob, { account: 'm', url, concurrency: C, secret: 'pipeline-secret-123' });
-  t.after(async () => {
-    await w.stop();
-    db.close();
-  });
+  const { ob, w } = await workerFor(t, server, { account: 'm', concurrency: C, secret: 'pipeline-secret-123' });
   const delivered: number[] = [];
   const all = new Promise<void>((resolve, reject) => {
     const deadline = setTimeout(() => reject(new Error(`${delivered.length}/${N} delivered after 20 s; received ${order.join(',')}`)), 20_000);
