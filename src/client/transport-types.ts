@@ -28,6 +28,8 @@ export interface TransportRequest {
   json?: unknown;
   /** Form body (urlencoded) or multipart (a web FormData). */
   form?: Record<string, string> | FormData;
+  /** A body given as bytes (e.g. a `MultipartBody` of wire/multipart.ts): sent as it iterates, without copying. */
+  body?: RawBody;
   headers?: Record<string, string>;
   /** Abort after this long (default per role: long polls ~35 s, others ~20 s). */
   timeoutMs?: number;
@@ -36,6 +38,15 @@ export interface TransportRequest {
   name: string;
   /** Follow redirects (default true). A redirect without `Location` is returned as is either way. */
   followRedirects?: boolean;
+}
+
+/**
+ * Bytes in pieces with their exact total length (sent as Content-Length) and content type. Iterated once per send
+ * (again after a redirect that keeps the body), each piece written to the socket as it is.
+ */
+export interface RawBody extends Iterable<Uint8Array> {
+  readonly contentType: string;
+  readonly length: number;
 }
 
 export interface TransportResponse {

@@ -17,7 +17,7 @@ import { owxError, isOpenwxError } from '../errors.ts';
 import { hostFamily, type HostFamily } from '../wire/hosts.ts';
 import type { Logger } from './logger.ts';
 import { safeUrl } from './logger.ts';
-import type { Transport, TransportRequest, TransportResponse } from './transport-types.ts';
+import type { RawBody, Transport, TransportRequest, TransportResponse } from './transport-types.ts';
 
 export interface HttpTransportOptions {
   userAgent: string;
@@ -96,7 +96,7 @@ export class HttpTransport implements Transport {
       req.signal?.removeEventListener('abort', onCallerAbort);
     };
     let url = this.realUrl(req);
-    let method = req.method ?? (req.json !== undefined || req.form !== undefined ? 'POST' : 'GET');
+    let method = req.method ?? (req.json !== undefined || req.form !== undefined || req.body !== undefined ? 'POST' : 'GET');
     let body = method === 'GET' ? undefined : this.#body(req);
     const maxRedirects = this.#o.maxRedirects ?? 5;
     const started = performance.now();
@@ -131,7 +131,11 @@ export class HttpTransport implements Transport {
     }
   }
 
-  #body(req: TransportRequest): { data: string | UndiciFormData | FormData; headers: Record<string, string> } | undefined {
+  #body(req: TransportRequest): { data: string | UndiciFormData | FormData | RawBody; headers: Record<string, string> } | undefined {
+    if (req.body !== undefined) {
+      // undici writes an iterable piece by piece and checks the byte count against this Content-Length.
+      return { data: req.body, headers: { 'content-type': req.body.contentType, 'content-length': String(req.body.length) } };
+    }
     if (req.json !== undefined) {
       return { data: JSON.stringify(req.json), headers: { 'content-type': 'application/json;charset=UTF-8' } };
     }

@@ -2,17 +2,23 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { CookieJar } from 'tough-cookie';
 import { HttpTransport } from '../../src/client/transport.ts';
+import type { RawBody } from '../../src/client/transport-types.ts';
 import { hostFamily } from '../../src/wire/hosts.ts';
 import { isOpenwxError } from '../../src/errors.ts';
 
 const seen: { host: string | undefined; proto: string | undefined; url: string; cookie: string | undefined; method: string; body: string }[] = [];
 const server = createServer((req: IncomingMessage, res) => {
   let body = '';
-  req.on('data', (c) => (body += c));
+  const raw: Buffer[] = [];
+  req.on('data', (c: Buffer) => {
+    raw.push(c);
+    body += c;
+  });
   req.on('end', () => {
     seen.push({ host: req.headers.host, proto: req.headers['x-forwarded-proto'] as string, url: req.url!, cookie: req.headers.cookie, method: req.method!, body });
     const u = new URL(req.url!, 'http://x');
@@ -41,6 +47,14 @@ const server = createServer((req: IncomingMessage, res) => {
     } else if (u.pathname === '/gzip') {
       res.setHeader('content-encoding', 'gzip');
       res.end(gzipSync(Buffer.from('{"hello":"世界"}')));
+    } else if (u.pathname === '/echo') {
+      const all = Buffer.concat(raw);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ type: req.headers['content-type'], length: req.headers['content-length'], te: req.headers['transfer-encoding'] ?? null, body: all.toString('base64') }));
+    } else if (u.pathname === '/r307') {
+      res.statusCode = 307;
+      res.setHeader('location', 'https://file.wx2.qq.com/echo');
+      res.end();
     } else if (u.pathname === '/hang') {
       // never answers
     } else {
@@ -197,4 +211,34 @@ test('cookies: five Set-Cookie headers repeated on every answer are applied to t
   } finally {
     proto.setCookieSync = original;
   }
+});
+
+test('a raw body goes out piece by piece with its content type and exact Content-Length; a 307 sends it again', async () => {
+  const t = transport();
+  const pieces = [Buffer.from('head\r\n'), randomBytes(70_000), Buffer.from('\r\ntail')];
+  const all = Buffer.concat(pieces);
+  let iterations = 0;
+  const body: RawBody = {
+    contentType: 'multipart/form-data; boundary=x',
+    length: all.length,
+    *[Symbol.iterator]() {
+      iterations++;
+      yield* pieces;
+    },
+  };
+  const echo = async (path: string) => {
+    const res = await t.request({ name: 'raw', role: 'file', path, body });
+    return (await res.json()) as { type: string; length: string; te: string | null; body: string };
+  };
+  const direct = await echo('/echo');
+  assert.equal(seen.at(-1)!.method, 'POST');
+  assert.deepEqual([direct.type, direct.length, direct.te], ['multipart/form-data; boundary=x', String(all.length), null]);
+  assert.deepEqual(Buffer.from(direct.body, 'base64'), all);
+  const redirected = await echo('/r307');
+  assert.equal(seen.at(-1)!.host, 'file.wx2.qq.com');
+  assert.deepEqual(Buffer.from(redirected.body, 'base64'), all);
+  assert.equal(iterations, 3);
+  // a length that does not match the pieces is an error, not a truncated or hanging request
+  const wrong: RawBody = { contentType: 'x/y', length: all.length + 1, [Symbol.iterator]: () => pieces[Symbol.iterator]() };
+  await assert.rejects(t.request({ name: 'wrong', role: 'file', path: '/echo', body: wrong, timeoutMs: 2000 }), (e: unknown) => isOpenwxError(e, 'OWX_ERR_NETWORK'));
 });
