@@ -1,20 +1,25 @@
 /**
  * Media upload (shared/spec/wechat-web-protocol.md §7.3): `webwxuploadmedia?f=json` on the file host, multipart in
  * the browser's field order, 512 KiB chunks (`chunks`/`chunk` when more than one), FileMd5 computed by streaming.
- * Input comes from a local file (streamed from disk as Blob slices), an http(s) URL (streamed to a temp file with a
- * size cap first) or bytes in memory. The size limit is `mediaSizeMaxBytes`.
+ * Input comes from a local file (read chunk by chunk), an http(s) URL (streamed to a temp file with a size cap first)
+ * or bytes in memory. The size limit is `mediaSizeMaxBytes`.
+ *
+ * Memory: a file or in-memory data leaves no garbage Buffers that grow with its size. FileMd5 reads through one buffer; each
+ * chunk's multipart body (wire/multipart.ts) wraps one chunk buffer per upload (a view of in-memory data), refilled
+ * for chunk i+1 only after chunk i's request was answered and its body fully taken; after any failure that buffer is
+ * dropped, never refilled (a later upload or retry gets a new one).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, openAsBlob } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import mime from 'mime-types';
-import { FormData } from 'undici';
 import { owxError, isOpenwxError } from '../errors.ts';
 import { fetchMediaUrl } from '../security/fetch-url.ts';
 import { MsgType, type UploadMediaKind } from '../wire/constants.ts';
+import { MultipartBody } from '../wire/multipart.ts';
 import { Path } from '../wire/paths.ts';
 import type { UploadMediaRequest, UploadMediaResponse } from '../wire/types.ts';
 import type { MediaType } from '../model/types.ts';
@@ -105,7 +110,7 @@ export class Uploader {
       if (st.size > max) throw tooLarge();
       const name = input.name ?? basename(input.path);
       const type = input.mime ?? (mime.lookup(name) || 'application/octet-stream');
-      const hash = await md5File(input.path);
+      const hash = await md5File(input.path, st.size);
       return this.#describe({ path: input.path, temp: false, name, mimeType: type, size: st.size, md5: hash, mtime: st.mtimeMs }, input.type);
     }
     if (input.url) {
@@ -161,12 +166,17 @@ export class Uploader {
     if (m.temp && m.path) await rm(m.path, { force: true });
   }
 
-  /** Uploads in `uploadChunkBytes` parts; returns WeChat's MediaId (`@crypt_…`). */
+  /**
+   * Uploads in `uploadChunkBytes` parts; returns WeChat's MediaId (`@crypt_…`). Each part's multipart body is built
+   * around the chunk's bytes without copying them: a subarray of in-memory data, or a file read into one buffer per
+   * upload that is refilled only after the previous part's request was answered and took every byte.
+   */
   async upload(m: PreparedMedia, toUserName: string, signal?: AbortSignal): Promise<string> {
     const { transport, session, options, logger } = this.d;
     const chunkBytes = options.uploadChunkBytes;
     const chunks = Math.max(1, Math.ceil(m.size / chunkBytes));
-    const blob = m.path ? await openAsBlob(m.path) : new Blob([m.data!]);
+    if (!m.path && !m.data) throw owxError('OWX_ERR_UPLOAD_FAILED', [`no bytes to upload for ${m.name}: neither a path nor data`]);
+    const source = m.path ? await FileChunks.open(m.path, m.size, chunkBytes) : new MemoryChunks(m.data!, chunkBytes);
     const fileId = `WU_FILE_${this.#fileSeq++}`;
     const clientMediaId = Date.now();
     const dataTicket = transport.cookie('webwx_data_ticket') ?? '';
@@ -177,56 +187,147 @@ export class Uploader {
       /* keep as is */
     }
     let mediaId = '';
-    for (let i = 0; i < chunks; i++) {
-      const req: UploadMediaRequest = {
-        UploadType: 2,
-        BaseRequest: session.baseRequest(),
-        ClientMediaId: clientMediaId,
-        TotalLen: m.size,
-        StartPos: 0,
-        DataLen: m.size,
-        MediaType: 4,
-        FromUserName: session.selfUserName(),
-        ToUserName: toUserName,
-        FileMd5: m.md5,
-      };
-      const fd = new FormData();
-      fd.append('id', fileId);
-      fd.append('name', m.name);
-      fd.append('type', m.mime);
-      fd.append('lastModifiedDate', new Date(m.mtime).toString());
-      fd.append('size', String(m.size));
-      if (chunks > 1) {
-        fd.append('chunks', String(chunks));
-        fd.append('chunk', String(i));
+    try {
+      for (let i = 0; i < chunks; i++) {
+        const req: UploadMediaRequest = {
+          UploadType: 2,
+          BaseRequest: session.baseRequest(),
+          ClientMediaId: clientMediaId,
+          TotalLen: m.size,
+          StartPos: 0,
+          DataLen: m.size,
+          MediaType: 4,
+          FromUserName: session.selfUserName(),
+          ToUserName: toUserName,
+          FileMd5: m.md5,
+        };
+        // The browser's field order (captures http-webwxuploadmedia*.qjesus).
+        const fields: [string, string][] = [
+          ['id', fileId],
+          ['name', m.name],
+          ['type', m.mime],
+          ['lastModifiedDate', new Date(m.mtime).toString()],
+          ['size', String(m.size)],
+        ];
+        if (chunks > 1) fields.push(['chunks', String(chunks)], ['chunk', String(i)]);
+        fields.push(
+          ['mediatype', uploadKind(m.type)],
+          ['uploadmediarequest', JSON.stringify(req)],
+          ['webwx_data_ticket', dataTicket],
+          ['pass_ticket', passTicket],
+        );
+        const data = await source.chunk(i, `chunk ${i + 1}/${chunks}`);
+        const body = new MultipartBody(fields, { field: 'filename', filename: m.name, type: m.mime, data });
+        let answer: UploadMediaResponse;
+        try {
+          const res = await transport.request({
+            name: 'webwxuploadmedia',
+            role: 'file',
+            path: Path.uploadMedia,
+            method: 'POST',
+            query: [['f', 'json']],
+            body,
+            timeoutMs: options.uploadTimeoutMs,
+            ...(signal ? { signal } : {}),
+          });
+          answer = await readWx<UploadMediaResponse>(res, 'webwxuploadmedia');
+        } catch (err) {
+          // An error, a timeout or an abort may leave the body half written: its buffer is never filled again.
+          source.discard();
+          if (isOpenwxError(err, 'OWX_ERR_WX_RATE_LIMITED') || isOpenwxError(err, 'OWX_ERR_SYNC_LOGOUT')) throw err;
+          throw owxError('OWX_ERR_UPLOAD_FAILED', [`chunk ${i + 1}/${chunks}: ${(err as Error).message}`], { cause: err, ret: (err as { ret?: number }).ret });
+        }
+        // Answered before the body was all taken (a server that did not read it): the buffer may still be in use.
+        if (!body.drained) source.discard();
+        if (answer.MediaId) mediaId = answer.MediaId;
+        logger.debug({ chunk: i + 1, chunks }, 'uploaded media chunk');
       }
-      fd.append('mediatype', uploadKind(m.type));
-      fd.append('uploadmediarequest', JSON.stringify(req));
-      fd.append('webwx_data_ticket', dataTicket);
-      fd.append('pass_ticket', passTicket);
-      fd.append('filename', blob.slice(i * chunkBytes, Math.min(m.size, (i + 1) * chunkBytes), m.mime), m.name);
-      let body: UploadMediaResponse;
-      try {
-        const res = await transport.request({
-          name: 'webwxuploadmedia',
-          role: 'file',
-          path: Path.uploadMedia,
-          method: 'POST',
-          query: [['f', 'json']],
-          form: fd as unknown as globalThis.FormData,
-          timeoutMs: options.uploadTimeoutMs,
-          ...(signal ? { signal } : {}),
-        });
-        body = await readWx<UploadMediaResponse>(res, 'webwxuploadmedia');
-      } catch (err) {
-        if (isOpenwxError(err, 'OWX_ERR_WX_RATE_LIMITED') || isOpenwxError(err, 'OWX_ERR_SYNC_LOGOUT')) throw err;
-        throw owxError('OWX_ERR_UPLOAD_FAILED', [`chunk ${i + 1}/${chunks}: ${(err as Error).message}`], { cause: err, ret: (err as { ret?: number }).ret });
-      }
-      if (body.MediaId) mediaId = body.MediaId;
-      logger.debug({ chunk: i + 1, chunks }, 'uploaded media chunk');
+    } finally {
+      await source.close();
     }
     if (!mediaId) throw owxError('OWX_ERR_UPLOAD_FAILED', ['WeChat returned no MediaId']);
     return mediaId;
+  }
+}
+
+/** The bytes of one upload, chunk by chunk. */
+interface ChunkSource {
+  /** Chunk `i`'s bytes; valid until the next call. */
+  chunk(i: number, what: string): Promise<Buffer>;
+  /** The last chunk's bytes may still be referenced by a request that did not end cleanly: never refill them. */
+  discard(): void;
+  close(): Promise<void>;
+}
+
+/** In-memory data: each chunk is a view of it, nothing is copied. */
+class MemoryChunks implements ChunkSource {
+  constructor(
+    private readonly data: Buffer,
+    private readonly chunkBytes: number,
+  ) {}
+
+  async chunk(i: number): Promise<Buffer> {
+    return this.data.subarray(i * this.chunkBytes, Math.min(this.data.length, (i + 1) * this.chunkBytes));
+  }
+
+  discard(): void {}
+
+  async close(): Promise<void> {}
+}
+
+/** A file read chunk by chunk into one buffer (a new one only after `discard`). */
+class FileChunks implements ChunkSource {
+  #buf: Buffer | undefined;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    private readonly path: string,
+    private readonly size: number,
+    private readonly chunkBytes: number,
+  ) {}
+
+  static async open(path: string, size: number, chunkBytes: number): Promise<FileChunks> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      throw owxError('OWX_ERR_UPLOAD_FAILED', [`cannot read ${path}: ${(err as Error).message}`], { cause: err });
+    }
+    try {
+      const st = await fh.stat();
+      if (st.size !== size) throw owxError('OWX_ERR_UPLOAD_FAILED', [`${path} changed since it was measured (${size} → ${st.size} bytes)`]);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      if (isOpenwxError(err)) throw err;
+      throw owxError('OWX_ERR_UPLOAD_FAILED', [`cannot read ${path}: ${(err as Error).message}`], { cause: err });
+    }
+    return new FileChunks(fh, path, size, chunkBytes);
+  }
+
+  async chunk(i: number, what: string): Promise<Buffer> {
+    const start = i * this.chunkBytes;
+    const n = Math.min(this.chunkBytes, this.size - start);
+    const buf = (this.#buf ??= Buffer.allocUnsafeSlow(Math.min(this.chunkBytes, this.size)));
+    let filled = 0;
+    try {
+      while (filled < n) {
+        const { bytesRead } = await this.fh.read(buf, filled, n - filled, start + filled);
+        if (bytesRead === 0) throw owxError('OWX_ERR_UPLOAD_FAILED', [`${what}: ${this.path} is shorter than the ${this.size} bytes measured`]);
+        filled += bytesRead;
+      }
+    } catch (err) {
+      if (isOpenwxError(err)) throw err;
+      throw owxError('OWX_ERR_UPLOAD_FAILED', [`${what}: cannot read ${this.path}: ${(err as Error).message}`], { cause: err });
+    }
+    return buf.subarray(0, n);
+  }
+
+  discard(): void {
+    this.#buf = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
   }
 }
 
@@ -234,8 +335,29 @@ function md5(b: Buffer): string {
   return createHash('md5').update(b).digest('hex');
 }
 
-async function md5File(path: string): Promise<string> {
+/** Bytes read per step by `md5File`, into one buffer (`hash.update` copies what it needs before the next read). */
+const MD5_READ_BYTES = 256 * 1024;
+
+/** The file's MD5, read through one buffer of at most `MD5_READ_BYTES` (no garbage that grows with the file). */
+async function md5File(path: string, size: number): Promise<string> {
   const h = createHash('md5');
-  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw owxError('OWX_ERR_MEDIA_INVALID', [`cannot read ${path}: ${(err as Error).message}`], { cause: err });
+  }
+  try {
+    const buf = Buffer.allocUnsafeSlow(Math.max(1, Math.min(MD5_READ_BYTES, size)));
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } catch (err) {
+    throw owxError('OWX_ERR_MEDIA_INVALID', [`cannot read ${path}: ${(err as Error).message}`], { cause: err });
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
   return h.digest('hex');
 }
