@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { benchInbound, log, type InboundHooks, type InboundResult } from './inbound.ts';
-import type { Mem } from './lib/openwx-proc.ts';
+import type { Mem, OpenwxProc } from './lib/openwx-proc.ts';
 import { mib } from './lib/stats.ts';
 
 export interface MemPoint {
@@ -19,6 +19,8 @@ export interface MemPoint {
   rssMiB: number;
   /** RSS read right after the GC, before V8 handed the freed pages back. */
   rssAtGcMiB: number;
+  /** RSS 1 s after the phase ended, before any forced GC (what `ps` would show then). */
+  rssNoGcMiB?: number;
   heapUsedMiB: number;
   heapTotalMiB: number;
   externalMiB: number;
@@ -46,6 +48,12 @@ const point = (at: string, m: Mem): MemPoint => ({
   externalMiB: mib(m.external),
 });
 
+/** VmRSS of the process 1 s after a phase ended, without forcing a GC. */
+async function restingRss(proc: OpenwxProc): Promise<number> {
+  await new Promise((r) => setTimeout(r, 1_000));
+  return proc.procStatus().rss;
+}
+
 /** Hooks for benchInbound that sample memory; `result()` after the run. */
 export function memoryProbe(): { hooks: InboundHooks; result(): MemoryResult } {
   let afterLogin: MemPoint | null = null;
@@ -56,15 +64,17 @@ export function memoryProbe(): { hooks: InboundHooks; result(): MemoryResult } {
     hooks: {
       async afterLogin(s) {
         beforeLogin = point('before login', s.idleMem);
-        afterLogin = point('after login', await s.proc.mem(true));
+        const natural = await restingRss(s.proc);
+        afterLogin = { ...point('after login', await s.proc.mem(true)), rssNoGcMiB: mib(natural) };
         peak = Math.max(peak, s.proc.procStatus().hwm);
-        log(`memory after login: rss ${afterLogin.rssMiB} MiB, heap ${afterLogin.heapUsedMiB} MiB`);
+        log(`memory after login: rss ${afterLogin.rssMiB} MiB (at the GC ${afterLogin.rssAtGcMiB}, before it ${afterLogin.rssNoGcMiB}), heap ${afterLogin.heapUsedMiB} MiB`);
       },
       async afterFullRound(s, i) {
-        const p = point(`after inbound round ${i + 1}`, await s.proc.mem(true));
+        const natural = await restingRss(s.proc);
+        const p: MemPoint = { ...point(`after inbound round ${i + 1}`, await s.proc.mem(true)), rssNoGcMiB: mib(natural) };
         peak = Math.max(peak, s.proc.procStatus().hwm);
         rounds.push(p);
-        log(`memory ${p.at}: rss ${p.rssMiB} MiB, heap ${p.heapUsedMiB} MiB`);
+        log(`memory ${p.at}: rss ${p.rssMiB} MiB (at the GC ${p.rssAtGcMiB}, before it ${p.rssNoGcMiB}), heap ${p.heapUsedMiB} MiB`);
       },
     },
     result() {
