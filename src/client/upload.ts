@@ -287,12 +287,7 @@ class FileChunks implements ChunkSource {
   ) {}
 
   static async open(path: string, size: number, chunkBytes: number): Promise<FileChunks> {
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'r');
-    } catch (err) {
-      throw owxError('OWX_ERR_UPLOAD_FAILED', [`cannot read ${path}: ${(err as Error).message}`], { cause: err });
-    }
+    const fh = await openForReading(path, 'OWX_ERR_UPLOAD_FAILED');
     try {
       const st = await fh.stat();
       if (st.size !== size) throw owxError('OWX_ERR_UPLOAD_FAILED', [`${path} changed since it was measured (${size} → ${st.size} bytes)`]);
@@ -338,15 +333,19 @@ function md5(b: Buffer): string {
 /** Bytes read per step by `md5File`, into one buffer (`hash.update` copies what it needs before the next read). */
 const MD5_READ_BYTES = 256 * 1024;
 
+/** Opens `path` for reading; a failure is the openwx error `code` saying why. */
+async function openForReading(path: string, code: 'OWX_ERR_UPLOAD_FAILED' | 'OWX_ERR_MEDIA_INVALID'): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    throw owxError(code, [`cannot read ${path}: ${(err as Error).message}`], { cause: err });
+  }
+}
+
 /** The file's MD5, read through one buffer of at most `MD5_READ_BYTES` (no garbage that grows with the file). */
 async function md5File(path: string, size: number): Promise<string> {
   const h = createHash('md5');
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    throw owxError('OWX_ERR_MEDIA_INVALID', [`cannot read ${path}: ${(err as Error).message}`], { cause: err });
-  }
+  const fh = await openForReading(path, 'OWX_ERR_MEDIA_INVALID');
   try {
     const buf = Buffer.allocUnsafeSlow(Math.max(1, Math.min(MD5_READ_BYTES, size)));
     for (;;) {

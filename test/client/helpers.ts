@@ -1,5 +1,7 @@
 /** Shared setup of the client e2e tests: a real sandbox on port 0 and a real Account pointed at it. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -61,4 +63,43 @@ export function testWorld(extra: { loginForbidden?: boolean; pageHost?: string }
       { id: '300@chatroom', topic: 'Big', owner: 'wxid_self', members: ['wxid_self', 'wxid_ann', ...many.map((m) => m.id)], saved: true },
     ],
   };
+}
+
+/** One request that went through `recordingProxy`, and the upstream answer it got. */
+export interface Exchange {
+  req: IncomingMessage;
+  body: Buffer;
+  upstream: IncomingMessage;
+}
+
+/**
+ * An HTTP proxy in front of the sandbox that records every request: `request` sees each request with its whole body
+ * before it is forwarded; `answer` sees it with the upstream answer before the answer is piped back (to record it,
+ * or to arm a sandbox fault for the client's next request). Returns the server (listening on a free loopback port)
+ * and its base URL, for `account({ ...sb, url })`.
+ */
+export async function recordingProxy(
+  sb: Sandbox,
+  on: { request?(req: IncomingMessage, body: Buffer): void; answer?(x: Exchange): void },
+): Promise<{ server: Server; url: string }> {
+  const target = new URL(sb.url);
+  const server = createServer((req, res) => {
+    res.on('error', () => undefined);
+    req.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      on.request?.(req, body);
+      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        on.answer?.({ req, body, upstream: r });
+        res.writeHead(r.statusCode!, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      up.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

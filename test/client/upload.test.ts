@@ -4,14 +4,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Response, request } from 'undici';
-import { account, sandbox, tempDir, testWorld } from './helpers.ts';
+import { account, recordingProxy, sandbox, tempDir, testWorld } from './helpers.ts';
 import { isOpenwxError } from '../../src/errors.ts';
 import { parseClientOptions } from '../../src/client/options.ts';
 import { HttpTransport } from '../../src/client/transport.ts';
@@ -41,33 +40,25 @@ const tmp = tempDir();
 
 before(async () => {
   sb = await sandbox({ world: testWorld() });
-  const target = new URL(sb.url);
-  proxy = createServer((req, res) => {
-    res.on('error', () => undefined);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const isUpload = req.url!.startsWith(Path.uploadMedia);
+  const recs = new WeakMap<IncomingMessage, Upload>();
+  ({ server: proxy, url: proxyUrl } = await recordingProxy(sb, {
+    request(req, body) {
+      if (!req.url!.startsWith(Path.uploadMedia)) return;
       const rec: Upload = { headers: req.headers, body };
-      if (isUpload) uploads.push(rec);
-      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-        rec.status = r.statusCode!;
-        // the fault goes in before this answer reaches the client, so the client's next chunk meets it
-        if (isUpload && armed && uploads.length === armed.afterCount) {
-          sb.handle.fault(armed.fault);
-          armed = null;
-        }
-        res.writeHead(r.statusCode!, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      up.end(body);
-    });
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      recs.set(req, rec);
+      uploads.push(rec);
+    },
+    answer({ req, upstream }) {
+      const rec = recs.get(req);
+      if (!rec) return;
+      rec.status = upstream.statusCode!;
+      // the fault goes in before this answer reaches the client, so the client's next chunk meets it
+      if (armed && uploads.length === armed.afterCount) {
+        sb.handle.fault(armed.fault);
+        armed = null;
+      }
+    },
+  }));
   a = account({ ...sb, url: proxyUrl }, tmp.dir, {
     uploadChunkBytes: CHUNK, uploadTimeoutMs: 2000, rateLimitBackoffMs: 20, rateLimitBackoffMaxMs: 40, rateLimitRetries: 2,
   });

@@ -4,13 +4,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 
 const gunzipMaybe = (b: Buffer) => (b[0] === 0x1f && b[1] === 0x8b ? gunzipSync(b) : b);
-import { account, sandbox, tempDir, testWorld } from './helpers.ts';
+import { account, recordingProxy, sandbox, tempDir, testWorld } from './helpers.ts';
 import { fixtureJson, httpExchanges } from '../helpers/fixtures.ts';
 import type { Account } from '../../src/client/account.ts';
 import type { Sandbox } from '../../src/sandbox/index.ts';
@@ -34,33 +33,24 @@ const tmp = tempDir();
 
 before(async () => {
   sb = await sandbox({ world: testWorld() });
-  const target = new URL(sb.url);
-  proxy = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
+  let url: string;
+  ({ server: proxy, url } = await recordingProxy(sb, {
+    request(req, body) {
       const u = new URL(req.url!, 'http://x');
       seen.push({
         method: req.method!, host: String(req.headers.host), path: u.pathname, rawQuery: u.search.slice(1),
         query: u.search.slice(1).split('&').filter(Boolean).map((p) => { const i = p.indexOf('='); return [p.slice(0, i), p.slice(i + 1)] as [string, string]; }),
         headers: req.headers, body,
       });
-      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode!, r.headers);
-        if (u.pathname.endsWith('/webwxnewloginpage')) {
-          const out: Buffer[] = [];
-          r.on('data', (c) => out.push(c));
-          r.on('end', () => (loginPageBody = Buffer.concat(out)));
-        }
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      up.end(body);
-    });
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  a = account({ ...sb, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }, tmp.dir);
+    },
+    answer({ req, upstream }) {
+      if (!req.url!.split('?')[0]!.endsWith('/webwxnewloginpage')) return;
+      const out: Buffer[] = [];
+      upstream.on('data', (c: Buffer) => out.push(c));
+      upstream.on('end', () => (loginPageBody = Buffer.concat(out)));
+    },
+  }));
+  a = account({ ...sb, url }, tmp.dir);
   await a.run();
 });
 after(async () => {
