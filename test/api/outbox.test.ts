@@ -18,13 +18,34 @@ import { nextEvent, waitFor } from '../helpers/wait-for.ts';
 
 const SECRET = 'whsec-outbox-test-1234';
 
+type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** Resolves once the login's own reports were delivered and the outbox is empty. */
+function loginDelivered(s: Stack): Promise<unknown> {
+  const outbox = s.api.store.outbox!;
+  return waitFor(() => outbox.depth === 0 && s.receiver!.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+}
+
+/** The accepted reports whose content starts with `prefix`, in arrival order. */
+function withPrefix(s: Stack, prefix: string): Received[] {
+  return s.receiver!.received.filter((r) => String(r.json?.content).startsWith(prefix));
+}
+
+/** Waits until at least `n` reports with content starting with `prefix` were accepted; returns them. */
+function nWithPrefix(s: Stack, prefix: string, n: number, what: string, ms?: number): Promise<Received[]> {
+  return waitFor(() => {
+    const got = withPrefix(s, prefix);
+    return got.length >= n ? got : null;
+  }, what, ms);
+}
+
 test('receiver down while messages arrive: the outbox holds them all, then delivers each once, in order, signed', async () => {
   const s = await startStack({ postApi: true, openwx: { postApiSecret: SECRET } });
   try {
     const rx = s.receiver!;
     const outbox = s.api.store.outbox!;
     assert.ok(outbox, 'a data folder makes the outbox the sink');
-    await waitFor(() => outbox.depth === 0 && rx.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+    await loginDelivered(s);
     const attempts: Received[] = [];
     rx.on('request', (r) => attempts.push(r));
     let down = true;
@@ -45,9 +66,9 @@ test('receiver down while messages arrive: the outbox holds them all, then deliv
     assert.ok(attempts.length >= 1 && attempts.every((r) => r.json?.content === '停机 0'), 'the head blocks the rest while it fails');
 
     down = false;
-    await waitFor(() => rx.received.filter((r) => String(r.json?.content).startsWith('停机 ')).length >= N, 'all delivered after the outage', 20_000);
+    await nWithPrefix(s, '停机 ', N, 'all delivered after the outage', 20_000);
     await waitFor(() => outbox.depth === 0, 'outbox drained');
-    const ok = rx.received.filter((r) => String(r.json?.content).startsWith('停机 '));
+    const ok = withPrefix(s, '停机 ');
     assert.deepEqual(ok.map((r) => r.json.content), [...Array(N).keys()].map((i) => `停机 ${i}`), 'in order, none lost, none twice');
     const ids = ok.map((r) => String(r.headers['x-openwx-event-id']));
     assert.equal(new Set(ids).size, N, 'one event id per report');
@@ -342,7 +363,7 @@ test('the reports of one sync answer are stored in one transaction, before any o
   try {
     const rx = s.receiver!;
     const outbox = s.api.store.outbox!;
-    await waitFor(() => outbox.depth === 0 && rx.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+    await loginDelivered(s);
     const db = s.api.store.db!;
     // Count the outermost transactions (nested ones are savepoints) and check, at every POST, that the report was
     // committed: it is in the outbox and its message in the history, and no transaction is open.
@@ -364,10 +385,7 @@ test('the reports of one sync answer are stored in one transaction, before any o
     });
     const N = 30;
     for (let i = 0; i < N; i++) s.sb.handle.inject({ type: 'text', from: '王芳', content: `批量 ${i}` });
-    const got = await waitFor(() => {
-      const ok = rx.received.filter((r) => String(r.json?.content).startsWith('批量 '));
-      return ok.length >= N ? ok : null;
-    }, 'all delivered');
+    const got = await nWithPrefix(s, '批量 ', N, 'all delivered');
     assert.deepEqual(got.map((r) => r.json.content), [...Array(N).keys()].map((i) => `批量 ${i}`));
     assert.deepEqual(uncommitted, [], 'every report was committed (outbox row and history record) before its POST');
     // one webwxsync answer carried the 30 messages: a handful of transactions (the batch, the delivered-row
@@ -383,7 +401,7 @@ test('a report that cannot be stored is dropped alone: the rest of its sync batc
   try {
     const rx = s.receiver!;
     const outbox = s.api.store.outbox!;
-    await waitFor(() => outbox.depth === 0 && rx.received.some((r) => r.json?.event === 'login'), 'login reports delivered');
+    await loginDelivered(s);
     const db = s.api.store.db!;
     // SQLite refuses one report's outbox row (as a full disk or a constraint would), in the middle of a batch.
     db.exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.body LIKE '%坏批 2%'
@@ -391,10 +409,7 @@ test('a report that cannot be stored is dropped alone: the rest of its sync batc
     const seen: Message[] = [];
     s.client.on('receive_message', (m) => seen.push(m));
     for (let i = 0; i < 5; i++) s.sb.handle.inject({ type: 'text', from: '王芳', content: `坏批 ${i}` });
-    const got = await waitFor(() => {
-      const ok = rx.received.filter((r) => String(r.json?.content).startsWith('坏批 '));
-      return ok.length >= 4 ? ok : null;
-    }, 'the other four delivered');
+    const got = await nWithPrefix(s, '坏批 ', 4, 'the other four delivered');
     assert.deepEqual(got.map((r) => r.json.content), ['坏批 0', '坏批 1', '坏批 3', '坏批 4']);
     await waitFor(() => outbox.depth === 0, 'outbox drained');
     const history = s.api.store.history!;
