@@ -20,10 +20,6 @@ export function shippedRuntime(): { env: Record<string, string>; flags: string[]
   return { env, flags: node >= 0 ? words.slice(node + 1) : [] };
 }
 
-/** The V8 flags users get (see `shippedRuntime`). */
-export function shippedNodeFlags(): string[] {
-  return shippedRuntime().flags;
-}
 
 export interface Mem {
   /** RSS once settled after the GC (see probe.mjs `mem`). */
@@ -92,11 +88,12 @@ export class OpenwxProc {
     };
     // dist/ by default (what users run); BENCH_OPENWX_SRC=1 runs src/ through tsx, for comparison.
     const tsx = process.env['BENCH_OPENWX_SRC'] === '1' ? ['--import', 'tsx'] : [];
+    const shipped = shippedRuntime();
     const child = fork(join(here, 'openwx-main.mjs'), [JSON.stringify(settings), JSON.stringify(o.client ?? {})], {
       // the shipped flags first (what `openwx` runs with), so a benchmark's own nodeFlags can override them
-      execArgv: [...shippedNodeFlags(), '--expose-gc', ...tsx, '--import', join(here, 'probe.mjs'), ...(o.nodeFlags ?? [])],
+      execArgv: [...shipped.flags, '--expose-gc', ...tsx, '--import', join(here, 'probe.mjs'), ...(o.nodeFlags ?? [])],
       // the shebang's environment (glibc malloc settings) too, unless the runner's environment already sets them
-      env: { ...shippedRuntime().env, ...process.env },
+      env: { ...shipped.env, ...process.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const p = new OpenwxProc(child, dataDir);

@@ -26,8 +26,8 @@ export interface TransportRequest {
   method?: 'GET' | 'POST';
   /** JSON body (sent as `application/json;charset=UTF-8`). */
   json?: unknown;
-  /** Form body (urlencoded) or multipart (a web FormData). */
-  form?: Record<string, string> | FormData;
+  /** Form body (urlencoded). Multipart uploads give `body` (a MultipartBody). */
+  form?: Record<string, string>;
   /** A body given as bytes (e.g. a `MultipartBody` of wire/multipart.ts): sent as it iterates, without copying. */
   body?: RawBody;
   headers?: Record<string, string>;

@@ -9,7 +9,7 @@
  *   official page. Errors become `OWX_ERR_TIMEOUT` / `OWX_ERR_NETWORK`.
  */
 import { publishWireRequest } from '../diagnostics.ts';
-import { Agent, FormData as UndiciFormData } from 'undici';
+import { Agent } from 'undici';
 import { CookieJar } from 'tough-cookie';
 import { Readable, PassThrough } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -131,7 +131,7 @@ export class HttpTransport implements Transport {
     }
   }
 
-  #body(req: TransportRequest): { data: string | UndiciFormData | FormData | RawBody; headers: Record<string, string> } | undefined {
+  #body(req: TransportRequest): { data: string | RawBody; headers: Record<string, string> } | undefined {
     if (req.body !== undefined) {
       // undici writes an iterable piece by piece and checks the byte count against this Content-Length.
       return { data: req.body, headers: { 'content-type': req.body.contentType, 'content-length': String(req.body.length) } };
@@ -140,9 +140,8 @@ export class HttpTransport implements Transport {
       return { data: JSON.stringify(req.json), headers: { 'content-type': 'application/json;charset=UTF-8' } };
     }
     if (req.form !== undefined) {
-      if (req.form instanceof UndiciFormData || req.form instanceof FormData) return { data: req.form, headers: {} };
       return {
-        data: new URLSearchParams(req.form as Record<string, string>).toString(),
+        data: new URLSearchParams(req.form).toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       };
     }
