@@ -362,7 +362,6 @@ test('the reports of one sync answer are stored in one transaction, before any o
   const s = await startStack({ postApi: true });
   try {
     const rx = s.receiver!;
-    const outbox = s.api.store.outbox!;
     await loginDelivered(s);
     const db = s.api.store.db!;
     // Count the outermost transactions (nested ones are savepoints) and check, at every POST, that the report was
@@ -399,7 +398,6 @@ test('the reports of one sync answer are stored in one transaction, before any o
 test('a report that cannot be stored is dropped alone: the rest of its sync batch is stored and delivered in order', async () => {
   const s = await startStack({ postApi: true });
   try {
-    const rx = s.receiver!;
     const outbox = s.api.store.outbox!;
     await loginDelivered(s);
     const db = s.api.store.db!;
