@@ -5,7 +5,7 @@
  * message and records `media_error` (openwx decision; Mojo dropped the message).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -46,10 +46,40 @@ function stamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-/** A file name that is safe on every filesystem and not a path. */
+/** A file name that is safe on every filesystem and not a path (its length is cut by `fitName`). */
 function safeName(name: string): string {
-  const n = name.replace(/[/\\\0:*?"<>|\x00-\x1f]/g, '_').replace(/^\.+/, '_').slice(0, 200);
+  const n = name.replace(/[/\\\0:*?"<>|\x00-\x1f]/g, '_').replace(/^\.+/, '_');
   return n || 'file';
+}
+
+/** Extensions longer than this (in UTF-8 bytes) are not kept whole when a name is cut. */
+const EXT_KEPT_MAX_BYTES = 32;
+
+/** The longest prefix of `s` of at most `maxBytes` UTF-8 bytes that splits no character. */
+function cutBytes(s: string, maxBytes: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/**
+ * `stem + suffix + ext` in at most `maxBytes` UTF-8 bytes (a filesystem's name limit counts bytes: 255 is 85 Chinese
+ * characters): the stem is cut, whole characters only; the suffix and a short extension are kept.
+ */
+export function fitName(name: string, suffix: string, maxBytes: number): string {
+  let ext = extname(name);
+  if (Buffer.byteLength(ext) > EXT_KEPT_MAX_BYTES || Buffer.byteLength(ext) + Buffer.byteLength(suffix) >= maxBytes) ext = '';
+  const stem = name.slice(0, name.length - ext.length);
+  const whole = `${stem}${suffix}${ext}`;
+  if (Buffer.byteLength(whole) <= maxBytes) return whole;
+  const room = Math.max(0, maxBytes - Buffer.byteLength(suffix) - Buffer.byteLength(ext));
+  return `${cutBytes(stem, room) || cutBytes('file', room)}${suffix}${ext}`;
 }
 
 export class MediaDownloader {
@@ -119,6 +149,7 @@ export class MediaDownloader {
     const tmp = join(dir, `.download-${process.pid}-${++this.#seq}.part`);
     let head = Buffer.alloc(0);
     let size = 0;
+    // From here on, every way out but success removes the .part file.
     try {
       await pipeline(
         res.stream(),
@@ -131,14 +162,17 @@ export class MediaDownloader {
         }),
         createWriteStream(tmp, { mode: 0o600 }),
       );
+      if (size === 0) throw owxError('OWX_ERR_DOWNLOAD_FAILED', [`${req.name}: empty answer`]);
+      return await this.#store(msg, tmp, dir, head, size, type);
     } catch (err) {
       await rm(tmp, { force: true });
+      if (isOpenwxError(err)) throw err;
       throw owxError('OWX_ERR_DOWNLOAD_FAILED', [`${req.name}: ${(err as Error).message}`], { cause: err });
     }
-    if (size === 0) {
-      await rm(tmp, { force: true });
-      throw owxError('OWX_ERR_DOWNLOAD_FAILED', [`${req.name}: empty answer`]);
-    }
+  }
+
+  /** Moves the downloaded `.part` file to its final name and sets the message's media fields. */
+  async #store(msg: Message, tmp: string, dir: string, head: Buffer, size: number, type: string): Promise<Message> {
     const sniffed = sniff(head);
     let ext: string;
     let name: string;
@@ -151,8 +185,13 @@ export class MediaDownloader {
       if (ext === 'mpga') ext = 'mp3';
       name = `openwx_media_${stamp()}_${msg.id}.${ext}`;
     }
-    const path = await this.#freePath(dir, name);
-    await rename(tmp, path);
+    const path = await this.#claimPath(dir, name);
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(path, { force: true });
+      throw err;
+    }
     const st = await stat(path);
     const mimeType = (sniffed ? EXT_MIME[sniffed] : undefined) ?? (type && type !== 'application/octet-stream' ? type : mime.lookup(ext) || 'application/octet-stream');
     this.d.logger.debug({ msgId: msg.id, path, size }, 'media downloaded');
@@ -165,16 +204,20 @@ export class MediaDownloader {
     });
   }
 
-  /** `name`, or `name (2).ext`, … when taken (files keep their original names, as Mojo does). */
-  async #freePath(dir: string, name: string): Promise<string> {
-    const ext = extname(name);
-    const stem = name.slice(0, name.length - ext.length);
+  /**
+   * Creates (empty, exclusively) and returns `name`, or `name (2).ext`, … when taken (files keep their original
+   * names, as Mojo does), each cut to `mediaFileNameMaxBytes`. Created exclusively, so two downloads of one name at
+   * once get two files; the caller renames the download over it.
+   */
+  async #claimPath(dir: string, name: string): Promise<string> {
+    const max = this.d.options.mediaFileNameMaxBytes;
     for (let n = 1; ; n++) {
-      const candidate = join(dir, n === 1 ? name : `${stem} (${n})${ext}`);
+      const candidate = join(dir, fitName(name, n === 1 ? '' : ` (${n})`, max));
       try {
-        await stat(candidate);
-      } catch {
+        await (await open(candidate, 'wx', 0o600)).close();
         return candidate;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
     }
   }

@@ -39,6 +39,8 @@ export const ClientOptionsSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
   /** Downloaded media; default `<dataDir>/media`. */
   mediaDir: z.string().min(1).optional(),
+  /** Longest name, in UTF-8 bytes, of a received file saved in `mediaDir` (most filesystems: 255). */
+  mediaFileNameMaxBytes: z.number().int().min(32).max(255).default(255),
   /** Download the media of inbound messages. */
   downloadMedia: z.boolean().default(true),
   /** Send every web-protocol request to this origin (e.g. a sandbox), with the real Host header. */
