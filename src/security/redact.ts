@@ -10,7 +10,10 @@ const SECRET_KEYS = [
   'dataTicket', 'cookie', 'cookies', 'set-cookie', 'x-openwx-signature',
 ];
 
-/** Redaction paths for the process logger: top level, one level down, and headers of requests/responses. */
+/**
+ * Redaction paths for the process logger: top level, one level down, and the headers of anything logged one level
+ * down (`req.headers`, `options.headers`, @fastify/multipart's trace-level `busboyOptions.headers`, …).
+ */
 export const LOG_REDACT_PATHS: string[] = [
   ...new Set([
     'keys',
@@ -18,9 +21,8 @@ export const LOG_REDACT_PATHS: string[] = [
     'headers["set-cookie"]',
     ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? k : `["${k}"]`)),
     ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `*.${k}` : `*["${k}"]`)),
-    ...['req', 'res', 'request', 'response', 'options', 'settings'].flatMap((o) =>
-      SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `${o}.headers.${k}` : `${o}.headers["${k}"]`)),
-    ),
+    ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `headers.${k}` : `headers["${k}"]`)),
+    ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `*.headers.${k}` : `*.headers["${k}"]`)),
   ]),
 ];
 
