@@ -64,6 +64,7 @@ export const ErrorDefs = {
   OWX_ERR_MEDIA_TOO_LARGE: def('media size exceed, maximum size is %s bytes', 413, -1),
   OWX_ERR_UPLOAD_FAILED: def('media upload failure: %s', 502, -1),
   OWX_ERR_DOWNLOAD_FAILED: def('media download failure: %s', 502, -1),
+  OWX_ERR_MEDIA_URL_FAILED: def('media URL could not be fetched', 502, -1),
   OWX_ERR_SEND_FAILED: def('send failed: %s', 502, -1),
   // --- Openwx API (HTTP 200 where Mojo-Weixin answers in-band, so existing clients see the same thing)
   OWX_ERR_API_NOT_FOUND: def('api not found', 404, -1),

@@ -101,6 +101,8 @@ export const SettingsSchema = z
     post_media_data: bool().default(true),
     post_message_filter: z
       .preprocess(
+    /** Fetch media URLs from loopback/private/internal addresses too (docs/security.md, "Media URL destinations"). */
+    allow_private_media_urls: bool().default(false),
         (v) => {
           if (typeof v !== 'string') return v;
           try {
@@ -280,3 +282,4 @@ export function openwxOptionsOf(s: Settings): OpenwxOptions {
     bodyLimitBytes: s.body_limit_bytes,
   };
 }
+    allowPrivateMediaUrls: s.allow_private_media_urls,

@@ -34,6 +34,7 @@ const FLAG_SETTINGS: Record<string, string> = {
   downloadMedia: 'download_media',
   sendIntervalMs: 'send_interval_ms',
   mediaDir: 'media_dirs',
+  allowPrivateMediaUrls: 'allow_private_media_urls',
   sandbox: 'sandbox',
   sandboxPort: 'sandbox_port',
   logLevel: 'log_level',
@@ -80,6 +81,7 @@ export function registerRunCommand(program: Command): void {
     .option('--no-download-media', 'do not download received media')
     .option('--send-interval-ms <ms>', 'minimum spacing between two sends')
     .option('--media-dir <dir>', 'folder local media_path / post_api media files may come from (repeatable; default <data-dir>/media)', collect)
+    .option('--allow-private-media-urls', 'fetch media URLs from loopback, private and other internal addresses too (default: public addresses only)')
     .option('--sandbox [world]', 'start an embedded sandbox (optionally with a world JSON file) and log in to it')
     .option('--sandbox-port <port>', 'port of the embedded sandbox and its control API (default 5030)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')

@@ -82,6 +82,13 @@ export const ClientOptionsSchema = z.object({
   syncCheckTimeoutMs: positive(35_000),
   uploadTimeoutMs: positive(120_000),
   mediaDownloadTimeoutMs: positive(120_000),
+  /**
+   * Fetch media URLs (sendMedia/uploadMedia `{ url }`) from loopback, private, link-local and other internal
+   * addresses too; by default only public addresses are (docs/security.md, "Media URL destinations").
+   */
+  allowPrivateMediaUrls: z.boolean().default(false),
+  /** Redirects followed at most when fetching a media URL; each hop is checked like the first. */
+  mediaUrlMaxRedirections: z.number().int().min(0).max(20).default(5),
   /** Retries of idempotent login/contact steps on network errors and 5xx. */
   requestRetries: z.number().int().min(0).default(3),
   backoffBaseMs: positive(1_000),

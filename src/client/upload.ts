@@ -114,7 +114,15 @@ export class Uploader {
       return this.#describe({ path: input.path, temp: false, name, mimeType: type, size: st.size, md5: hash, mtime: st.mtimeMs }, input.type);
     }
     if (input.url) {
-      const fetched = await fetchMediaUrl(input.url, { maxBytes: max, timeoutMs: this.d.options.mediaDownloadTimeoutMs, ...(signal ? { signal } : {}) });
+      const { options, logger } = this.d;
+      const fetched = await fetchMediaUrl(input.url, {
+        maxBytes: max,
+        timeoutMs: options.mediaDownloadTimeoutMs,
+        maxRedirections: options.mediaUrlMaxRedirections,
+        allowPrivate: options.allowPrivateMediaUrls,
+        logger,
+        ...(signal ? { signal } : {}),
+      });
       await mkdir(this.#tmpDir, { recursive: true, mode: 0o700 });
       const tmp = join(this.#tmpDir, `upload-${process.pid}-${Date.now()}-${++this.#fileSeq}`);
       const hash = createHash('md5');
@@ -134,7 +142,8 @@ export class Uploader {
       } catch (err) {
         await rm(tmp, { force: true });
         if (isOpenwxError(err)) throw err;
-        throw owxError('OWX_ERR_DOWNLOAD_FAILED', [`${input.url}: ${(err as Error).message}`], { cause: err });
+        // The fetched stream fails with OWX_ERR_MEDIA_URL_FAILED itself; what is left is the temp file.
+        throw owxError('OWX_ERR_DOWNLOAD_FAILED', [`cannot write the temp file: ${(err as Error).message}`], { cause: err });
       }
       if (size === 0) {
         await rm(tmp, { force: true });

@@ -20,7 +20,8 @@ before(async () => {
   });
   await new Promise<void>((r) => img.listen(0, '127.0.0.1', r));
   imgUrl = `http://127.0.0.1:${(img.address() as AddressInfo).port}/pic.png`;
-  s = await startStack({ postApi: true });
+  // The reply media comes from a local server: loopback URLs are refused unless allowed (docs/security.md).
+  s = await startStack({ postApi: true, client: { allowPrivateMediaUrls: true } });
   writeFileSync(join(s.mediaDir, 'reply.png'), PNG);
 });
 after(async () => {

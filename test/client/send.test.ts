@@ -20,7 +20,8 @@ const gif = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA
 
 before(async () => {
   sb = await sandbox({ world: testWorld() });
-  a = account(sb, tmp.dir, { mediaSizeMaxBytes: 4 * 1024 * 1024 });
+  // allowPrivateMediaUrls: the URL media test fetches from a local server (loopback is refused by default).
+  a = account(sb, tmp.dir, { mediaSizeMaxBytes: 4 * 1024 * 1024, allowPrivateMediaUrls: true });
   await a.run();
 });
 after(async () => {

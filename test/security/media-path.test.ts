@@ -49,9 +49,10 @@ test('URL fetch: http(s) only, size cap (declared and streamed), HTTP errors, re
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   t.after(() => srv.close());
   const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  const o = { maxBytes: 1000, timeoutMs: 5000 };
+  // The server is local: loopback is refused unless allowed (test/security/fetch-url.test.ts).
+  const o = { maxBytes: 1000, timeoutMs: 5000, allowPrivate: true };
   await assert.rejects(fetchMediaUrl('file:///etc/passwd', o), (e) => isOpenwxError(e, 'OWX_ERR_MEDIA_INVALID'));
-  await assert.rejects(fetchMediaUrl(`${base}/nope`, o), (e) => isOpenwxError(e, 'OWX_ERR_DOWNLOAD_FAILED'));
+  await assert.rejects(fetchMediaUrl(`${base}/nope`, o), (e) => isOpenwxError(e, 'OWX_ERR_MEDIA_URL_FAILED'));
   await assert.rejects(fetchMediaUrl(`${base}/declared`, o), (e) => isOpenwxError(e, 'OWX_ERR_MEDIA_TOO_LARGE'));
   const big = await fetchMediaUrl(`${base}/big`, o);
   await assert.rejects(async () => {
@@ -64,5 +65,5 @@ test('URL fetch: http(s) only, size cap (declared and streamed), HTTP errors, re
   const chunks: Buffer[] = [];
   for await (const c of ok.stream) chunks.push(c as Buffer);
   assert.equal(Buffer.concat(chunks).toString(), 'abc');
-  await assert.rejects(fetchMediaUrl('http://127.0.0.1:1/x', { maxBytes: 10, timeoutMs: 2000 }), (e) => isOpenwxError(e, 'OWX_ERR_DOWNLOAD_FAILED'));
+  await assert.rejects(fetchMediaUrl('http://127.0.0.1:1/x', { maxBytes: 10, timeoutMs: 2000, allowPrivate: true }), (e) => isOpenwxError(e, 'OWX_ERR_MEDIA_URL_FAILED'));
 });
