@@ -17,6 +17,7 @@ import { registerUploadRoutes } from './routes/upload.ts';
 import { registerChatroomRoutes } from './routes/chatroom.ts';
 import { registerControlRoutes } from './control.ts';
 import type { SandboxHandle } from './handle.ts';
+import { authenticate } from './auth.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -49,8 +50,19 @@ export async function buildServer(core: SandboxCore, handle: SandboxHandle, logg
   registerUploadRoutes(app, core);
   registerChatroomRoutes(app, core);
   registerControlRoutes(app, handle);
-  app.get('/', (_req, reply) =>
-    reply.code(200).header('content-type', 'text/html; charset=utf-8').send('<!doctype html><title>openwx sandbox</title><p>openwx sandbox: a fake WeChat web server. Control API under /__sandbox/.</p>'),
-  );
+  // The page host's index page. Like the real page it tells a client whose cookies name a live session that it is
+  // logged in: Mojo-Weixin's first request is `GET https://wx.qq.com/`, and it skips the QR login when the HTML
+  // matches `window.MMCgi = { isLogin : !!"1" }` (lib/Mojo/Weixin/Client/Remote/_is_need_login.pm).
+  app.get('/', (req, reply) => {
+    const loggedIn = authenticate(core, req).ok;
+    return reply
+      .code(200)
+      .header('content-type', 'text/html; charset=utf-8')
+      .send(
+        '<!doctype html><title>openwx sandbox</title>' +
+          `<script>window.MMCgi = {\n    isLogin : !!"${loggedIn ? '1' : ''}"\n};</script>` +
+          '<p>openwx sandbox: a fake WeChat web server. Control API under /__sandbox/.</p>',
+      );
+  });
   return app;
 }

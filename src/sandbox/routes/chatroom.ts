@@ -9,7 +9,7 @@ import { OplogCmd, Ret, VerifyOpcode } from '../../wire/constants.ts';
 import { Path } from '../../wire/paths.ts';
 import { SysText } from '../../wire/msgcontent.ts';
 import type { SandboxCore } from '../core.ts';
-import { authenticate } from '../auth.ts';
+import { authenticateJson } from '../auth.ts';
 import { jsonBody, qparam, sendServerJson } from '../http-util.ts';
 import { ENVELOPE, WireView } from '../shapes.ts';
 import { STYLE } from '../server-json.ts';
@@ -25,8 +25,8 @@ function names(list: unknown): string[] {
 }
 
 export function registerChatroomRoutes(app: FastifyInstance, core: SandboxCore): void {
-  const session = (req: Parameters<typeof authenticate>[1], body: Record<string, unknown> | null) =>
-    authenticate(core, req, { baseRequest: body?.['BaseRequest'], requireBaseRequest: true });
+  const session = (req: Parameters<typeof authenticateJson>[1], body: Record<string, unknown> | null) =>
+    authenticateJson(core, req, body);
   /** World ids of friends named by wire UserNames; null if any is not a friend. */
   const friendIds = (s: Session, list: string[]): string[] | null => {
     const out: string[] = [];

@@ -7,7 +7,7 @@ import { BATCH_CONTACT_MAX, MsgType, Ret, StatusNotifyCode } from '../../wire/co
 import { Path } from '../../wire/paths.ts';
 import { buildStatusNotifyContent } from '../../wire/notifymsg.ts';
 import type { SandboxCore } from '../core.ts';
-import { authenticate } from '../auth.ts';
+import { authenticate, authenticateJson } from '../auth.ts';
 import { jsonBody, qparam, sendServerJson } from '../http-util.ts';
 import { ENVELOPE, WireView, wireMessage } from '../shapes.ts';
 import { STYLE } from '../server-json.ts';
@@ -78,7 +78,7 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
     faultAnswer: jsonFault('webwxinit', STYLE.init),
     handler: (req, reply) => {
       const body = jsonBody(req);
-      const a = authenticate(core, req, { baseRequest: body?.['BaseRequest'], requireBaseRequest: true });
+      const a = authenticateJson(core, req, body);
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxinit']!(a.ret), STYLE.init);
       const s = a.session;
       const view = new WireView(core.world, s);
@@ -120,7 +120,7 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
     faultAnswer: jsonFault('webwxstatusnotify', STYLE.small),
     handler: (req, reply) => {
       const body = jsonBody(req);
-      const a = authenticate(core, req, { baseRequest: body?.['BaseRequest'], requireBaseRequest: true });
+      const a = authenticateJson(core, req, body);
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxstatusnotify']!(a.ret), STYLE.small);
       return sendServerJson(reply, { BaseResponse: { Ret: 0, ErrMsg: '' }, MsgID: Session.newMsgId() }, STYLE.small);
     },
@@ -177,12 +177,12 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
     faultAnswer: jsonFault('webwxbatchgetcontact', STYLE.batchGetContact),
     handler: (req, reply) => {
       const body = jsonBody(req);
-      const a = authenticate(core, req, { baseRequest: body?.['BaseRequest'], requireBaseRequest: true });
+      const a = authenticateJson(core, req, body);
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxbatchgetcontact']!(a.ret), STYLE.batchGetContact);
-      const items = body?.['List'];
-      if (!Array.isArray(items) || items.length > BATCH_CONTACT_MAX) {
-        return sendServerJson(reply, ENVELOPE['webwxbatchgetcontact']!(Ret.PARAM_ERROR), STYLE.batchGetContact);
-      }
+      const list = body?.['List'];
+      if (!Array.isArray(list)) return sendServerJson(reply, ENVELOPE['webwxbatchgetcontact']!(Ret.PARAM_ERROR), STYLE.batchGetContact);
+      // More than 50: the real server answers the first 50 (WeixinBot#191: "Count max 50; over 50 only 50 are returned").
+      const items = list.slice(0, BATCH_CONTACT_MAX);
       const s = a.session;
       const view = new WireView(core.world, s);
       const out: Record<string, unknown>[] = [];

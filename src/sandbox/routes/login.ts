@@ -54,8 +54,11 @@ export function registerLoginRoutes(app: FastifyInstance, core: SandboxCore): vo
     handler: (req, reply) => {
       const q = query(req);
       reply.header('cache-control', 'no-cache, must-revalidate');
+      // jslogin's documented failure answer is `window.QRLogin.code = 400; window.QRLogin.error = "";` (a Qt client's
+      // source comment and a protocol write-up, found with the search tool); its trigger is not documented. The appid
+      // is the one parameter checked: every client sends the web appid.
       if (q['appid'] !== LOGIN_APPID) {
-        return reply.code(200).header('content-type', 'text/javascript').send(encodeQRLogin(400, null, 'appid error'));
+        return reply.code(200).header('content-type', 'text/javascript').send(encodeQRLogin(400, null, ''));
       }
       const o = originOf(req);
       const desktop = /[?&]mod=desktop\b/.test(q['redirect_uri'] ?? '');
@@ -169,10 +172,16 @@ export function registerLoginRoutes(app: FastifyInstance, core: SandboxCore): vo
     endpoint: 'webwxlogout',
     faultAnswer: () => ({ contentType: 'text/html', body: '' }),
     handler: (req, reply) => {
-      const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string>;
-      const sid = form['sid'] ?? cookie(req, 'wxsid');
-      const s = sid ? core.sessions.get(sid.replace(/ /g, '+')) : undefined;
-      if (s && s.alive && (form['uin'] === undefined || form['uin'] === String(s.uin))) core.endSession(s, 'logout');
+      // The session the form's `sid` (official client, Mojo-Weixin) or the `wxsid` cookie (wechat4u, itchat: no form)
+      // names ends; the `uin` field is not compared (no capture shows it checked).
+      const form = (req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body : {}) as Record<string, unknown>;
+      for (const sid of [form['sid'], cookie(req, 'wxsid')]) {
+        const s = typeof sid === 'string' && sid ? core.sessions.get(sid.replace(/ /g, '+')) : undefined;
+        if (s?.alive) {
+          core.endSession(s, 'logout');
+          break;
+        }
+      }
       return reply.code(200).header('content-type', 'text/html').send('');
     },
   });

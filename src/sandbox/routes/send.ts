@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { MsgType, Ret } from '../../wire/constants.ts';
 import { Path } from '../../wire/paths.ts';
 import type { SandboxCore } from '../core.ts';
-import { authenticate } from '../auth.ts';
+import { authenticateJson } from '../auth.ts';
 import { jsonBody, sendServerJson } from '../http-util.ts';
 import { ENVELOPE, wireMessage } from '../shapes.ts';
 import { STYLE } from '../server-json.ts';
@@ -94,7 +94,7 @@ export function registerSendRoutes(app: FastifyInstance, core: SandboxCore): voi
       handler: (req, reply) => {
         const fail = (ret: number) => sendServerJson(reply, ENVELOPE[spec.endpoint]!(ret), STYLE.small);
         const body = jsonBody(req);
-        const a = authenticate(core, req, { baseRequest: body?.['BaseRequest'], requireBaseRequest: true });
+        const a = authenticateJson(core, req, body);
         if (!a.ok) return fail(a.ret);
         const s = a.session;
         const m = body?.['Msg'] as Msg | undefined;
@@ -144,7 +144,7 @@ export function registerSendRoutes(app: FastifyInstance, core: SandboxCore): voi
     faultAnswer: jsonFault('webwxrevokemsg', STYLE.small),
     handler: (req, reply) => {
       const body = jsonBody(req);
-      const a = authenticate(core, req, { baseRequest: body?.['BaseRequest'], requireBaseRequest: true });
+      const a = authenticateJson(core, req, body);
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxrevokemsg']!(a.ret), STYLE.small);
       const svr = str(body?.['SvrMsgId']);
       const rec = core.sent.find((r) => r.MsgID === svr && r.FromUserName === a.session.selfName);

@@ -11,7 +11,7 @@ import { encodeSyncCheck } from '../../wire/jsvars.ts';
 import { parseSyncKey } from '../../wire/synckey.ts';
 import type { SyncKey } from '../../wire/types.ts';
 import type { SandboxCore } from '../core.ts';
-import { authenticate } from '../auth.ts';
+import { authenticate, authenticateJson } from '../auth.ts';
 import { jsonBody, originOf, qparam, sendServerJson, setCookieHeader, waitUntil } from '../http-util.ts';
 import { ENVELOPE, WireView, emptyProfile } from '../shapes.ts';
 import { STYLE } from '../server-json.ts';
@@ -30,7 +30,7 @@ export function registerSyncRoutes(app: FastifyInstance, core: SandboxCore): voi
     handler: async (req, reply) => {
       reply.header('access-control-allow-origin', '*');
       const send = (body: string) => reply.code(200).header('content-type', 'text/javascript').send(body);
-      const a = authenticate(core, req, { missingCookieRet: Ret.COOKIE_INVALID, queryKeys: true });
+      const a = authenticate(core, req, { missingCookieRet: Ret.COOKIE_INVALID });
       if (!a.ok) return send(check(a.ret));
       const s = a.session;
       const o = originOf(req);
@@ -60,12 +60,7 @@ export function registerSyncRoutes(app: FastifyInstance, core: SandboxCore): voi
     faultAnswer: jsonFault('webwxsync', STYLE.sync),
     handler: (req, reply) => {
       const body = jsonBody(req);
-      const a = authenticate(core, req, {
-        baseRequest: body?.['BaseRequest'],
-        requireBaseRequest: true,
-        missingCookieRet: Ret.PARAM_ERROR,
-        queryKeys: true,
-      });
+      const a = authenticateJson(core, req, body, { missingCookieRet: Ret.PARAM_ERROR });
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxsync']!(a.ret), STYLE.sync);
       const s = a.session;
       const view = new WireView(core.world, s);

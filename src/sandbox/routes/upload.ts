@@ -7,8 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Ret } from '../../wire/constants.ts';
 import { Path } from '../../wire/paths.ts';
 import type { SandboxCore } from '../core.ts';
-import { authenticate } from '../auth.ts';
-import { cookie, jsonBody, originOf, sendServerJson } from '../http-util.ts';
+import { authenticate, authenticateJson } from '../auth.ts';
+import { jsonBody, originOf, sendServerJson } from '../http-util.ts';
 import { ENVELOPE } from '../shapes.ts';
 import { STYLE } from '../server-json.ts';
 import { encryFileName, newMediaId } from '../inject.ts';
@@ -70,11 +70,14 @@ export function registerUploadRoutes(app: FastifyInstance, core: SandboxCore): v
         umr = null;
       }
       if (!umr || typeof umr !== 'object' || !file) return fail(Ret.PARAM_ERROR);
-      const a = authenticate(core, req, { baseRequest: umr['BaseRequest'], requireBaseRequest: true });
+      // The session: the cookies; without them (itchat before 1.3 posted the upload outside its cookie jar) the
+      // uploadmediarequest BaseRequest.Sid or the session whose webwx_data_ticket the form carries.
+      const br = umr['BaseRequest'] as { Sid?: unknown } | undefined;
+      const ticket = (fields['webwx_data_ticket'] ?? '').replace(/ /g, '+');
+      const byTicket = ticket ? [...core.sessions.values()].find((x) => x.dataTicket === ticket)?.sid : undefined;
+      const a = authenticate(core, req, { fallbackSid: typeof br?.Sid === 'string' && br.Sid ? br.Sid : byTicket });
       if (!a.ok) return fail(a.ret);
       const s = a.session;
-      const ticket = fields['webwx_data_ticket'] ?? cookie(req, 'webwx_data_ticket');
-      if (ticket !== s.dataTicket) return fail(Ret.SESSION_NOEXIST);
       const chunks = fields['chunks'] !== undefined ? Number(fields['chunks']) : 1;
       const chunk = fields['chunk'] !== undefined ? Number(fields['chunk']) : 0;
       if (!Number.isInteger(chunks) || chunks < 1 || !Number.isInteger(chunk) || chunk < 0 || chunk >= chunks) return fail(Ret.PARAM_ERROR);
@@ -126,7 +129,7 @@ export function registerUploadRoutes(app: FastifyInstance, core: SandboxCore): v
     faultAnswer: jsonFault('webwxcheckupload', STYLE.small),
     handler: (req, reply) => {
       const body = jsonBody(req);
-      const a = authenticate(core, req, { baseRequest: body?.['BaseRequest'], requireBaseRequest: true });
+      const a = authenticateJson(core, req, body);
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxcheckupload']!(a.ret), STYLE.small);
       const name = typeof body?.['FileName'] === 'string' ? body['FileName'] : '';
       // MediaId "" = not on the server yet: the client uploads it.
