@@ -9,10 +9,11 @@
  * (src/delivery/media-body.ts), so no sink holds the file or its base64 in memory.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import type { ReportMedia } from '../delivery/media-body.ts';
-import { readAnswer, reportRequest, type DeliveredResponse } from '../delivery/post.ts';
+import { postTarget, reportRequest, sendAttempt, type DeliveredResponse, type PostTarget } from '../delivery/post.ts';
+import { DEFAULT_POST_API_TIMEOUT_MS } from '../delivery/worker.ts';
 
 export type { ReportMedia };
 
@@ -44,6 +45,12 @@ export interface Delivery {
   enqueue(report: Report): void;
   /** Called with every 2xx answer. */
   onDelivered(handler: DeliveredHandler): void;
+  /**
+   * Records that the answer to the report with this event id is acted on (its reply/media sent) and returns true,
+   * or false when an answer to it was acted on already (a report delivered again): then openwx does not reply
+   * again. A sink without it (a host's own) acts on every answer.
+   */
+  claimAnswer?(eventId: string): boolean;
   /** Reports waiting (including the one in flight). */
   readonly depth: number;
   /** Resolves when everything queued so far was delivered or given up, or after `timeoutMs`. */
@@ -71,11 +78,12 @@ export class MemoryDelivery implements Delivery {
   readonly mediaByReference = true;
   readonly #o: Required<Omit<MemoryDeliveryOptions, 'logger' | 'secret'>> & { logger?: Logger | undefined; secret?: string | undefined };
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
+  readonly #target: PostTarget;
+  readonly #stop = new AbortController();
   #queue: Report[] = [];
   #handlers: DeliveredHandler[] = [];
   #busy = false;
   #closed = false;
-  #abort: AbortController | null = null;
   #idle: (() => void)[] = [];
   #retryTimer: NodeJS.Timeout | null = null;
   #wake: (() => void) | null = null;
@@ -83,7 +91,7 @@ export class MemoryDelivery implements Delivery {
 
   constructor(o: MemoryDeliveryOptions) {
     this.#o = {
-      timeoutMs: 10_000,
+      timeoutMs: DEFAULT_POST_API_TIMEOUT_MS,
       attempts: 3,
       retryDelayMs: 500,
       maxQueue: 1_000,
@@ -91,6 +99,7 @@ export class MemoryDelivery implements Delivery {
       userAgent: 'openwx',
       ...o,
     };
+    this.#target = postTarget(this.#o.url);
   }
 
   get depth(): number {
@@ -137,7 +146,7 @@ export class MemoryDelivery implements Delivery {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#abort?.abort();
+    this.#stop.abort();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#wake?.();
     this.#queue = [];
@@ -197,20 +206,16 @@ export class MemoryDelivery implements Delivery {
   }
 
   async #post(report: Report, attempt: number): Promise<DeliveredResponse> {
-    this.#abort = new AbortController();
-    const { headers, body } = await reportRequest({
+    const req = await reportRequest({
       account: this.#o.account, eventId: report.eventId ?? '', attempt, userAgent: this.#o.userAgent, secret: this.#o.secret,
-      body: report.body, media: report.media, logger: this.#o.logger,
+      authorization: this.#target.authorization, body: report.body, media: report.media, logger: this.#o.logger,
     });
-    const res = await request(this.#o.url, {
-      method: 'POST',
-      headers,
-      body,
+    return sendAttempt(req, {
+      url: this.#target.url,
       dispatcher: this.#agent,
-      headersTimeout: this.#o.timeoutMs,
-      bodyTimeout: this.#o.timeoutMs,
-      signal: this.#abort.signal,
+      timeoutMs: this.#o.timeoutMs,
+      maxResponseBytes: this.#o.maxResponseBytes,
+      stop: this.#stop.signal,
     });
-    return readAnswer(res, this.#o.maxResponseBytes);
   }
 }

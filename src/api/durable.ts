@@ -52,6 +52,9 @@ export function openDurableStore(o: DurableOptions): DurableStore {
         backoffMaxMs: options.postBackoffMaxMs,
         timeoutMs: options.postTimeoutMs,
         concurrency: options.postConcurrency,
+        order: options.postOrder,
+        holdMs: options.postHoldMs,
+        rejectedMaxAttempts: options.postRejectedMaxAttempts,
         userAgent: `openwx/${options.version}`,
         logger: log,
       });
@@ -71,14 +74,22 @@ export function openDurableStore(o: DurableOptions): DurableStore {
   }
   const history = db && options.historyRetentionDays > 0 ? new MessageHistory(db, account) : null;
   let timer: NodeJS.Timeout | null = null;
-  if (history) {
+  if (history || outbox) {
     const retentionMs = options.historyRetentionDays * DAY_MS;
+    // The acted-on answers (a report coming again never replies twice) are kept as long as the history, and at
+    // least as long as a report may be retried.
+    const answeredMs = Math.max(retentionMs, options.postMaxAgeMs);
     const purge = () => {
       try {
-        const n = history.purge(retentionMs);
+        const n = history?.purge(retentionMs) ?? 0;
         if (n > 0) o.logger.debug({ module: 'history', purged: n }, 'old messages purged from the history');
       } catch (err) {
         o.logger.warn({ module: 'history', err }, 'history purge failed');
+      }
+      try {
+        outbox?.purgeAnswered(answeredMs);
+      } catch (err) {
+        o.logger.warn({ module: 'post_api', err }, 'purge of acted-on answers failed');
       }
     };
     purge();

@@ -84,6 +84,7 @@ export interface OpenwxOptions {
   broadcastMax?: number;
   /** Largest accepted request body (media_data uploads). */
   bodyLimitBytes?: number;
+  /** One post_api attempt as a whole (request, answer headers and body) fails after this. Default 40 s (covers a consult). */
   postTimeoutMs?: number;
   /** Attempts per post_api report before it is dropped (in-memory delivery). */
   postAttempts?: number;
@@ -107,6 +108,16 @@ export interface OpenwxOptions {
    * 1 = strictly one at a time. Default 8.
    */
   postConcurrency?: number;
+  /**
+   * Outbox order under failures (docs/delivery.md, "Failures and retries"): `bounded` (default) — a report the
+   * receiver refused or did not answer holds the ones behind it for `postHoldMs` at most; `strict` — until it is
+   * delivered or dead.
+   */
+  postOrder?: 'bounded' | 'strict';
+  /** Bounded order: longest hold of a failing report over the ones behind it. Default 5 s. */
+  postHoldMs?: number;
+  /** Outbox: answers refusing a report (500, 400, …; not 408/429/502/503/504) before it is a dead letter. Default 3. */
+  postRejectedMaxAttempts?: number;
   /** Days received and sent messages are kept in the history (0 = no history). Default 30. */
   historyRetentionDays?: number;
   /** How often old history is purged. Default 1 h. */
@@ -151,6 +162,9 @@ export interface ResolvedOptions {
   postBackoffBaseMs: number;
   postBackoffMaxMs: number;
   postConcurrency: number;
+  postOrder: 'bounded' | 'strict';
+  postHoldMs: number;
+  postRejectedMaxAttempts: number;
   historyRetentionDays: number;
   historyPurgeIntervalMs: number;
   accessTokenParam: boolean;
@@ -170,7 +184,7 @@ export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
     stopDelayMs: o.stopDelayMs ?? 3_000,
     broadcastMax: o.broadcastMax ?? 500,
     bodyLimitBytes: o.bodyLimitBytes ?? 32 * 1024 * 1024,
-    postTimeoutMs: o.postTimeoutMs ?? 10_000,
+    postTimeoutMs: o.postTimeoutMs ?? 40_000,
     postAttempts: o.postAttempts ?? 3,
     postQueueMax: o.postQueueMax ?? 1_000,
     mediaDirs: o.mediaDirs ?? [],
@@ -183,6 +197,9 @@ export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
     postBackoffBaseMs: o.postBackoffBaseMs ?? 500,
     postBackoffMaxMs: o.postBackoffMaxMs ?? 60_000,
     postConcurrency: o.postConcurrency ?? 8,
+    postOrder: o.postOrder ?? 'bounded',
+    postHoldMs: o.postHoldMs ?? 5_000,
+    postRejectedMaxAttempts: o.postRejectedMaxAttempts ?? 3,
     historyRetentionDays: o.historyRetentionDays ?? 30,
     historyPurgeIntervalMs: o.historyPurgeIntervalMs ?? 3600_000,
     accessTokenParam: o.accessTokenParam ?? false,

@@ -12,7 +12,8 @@
  *   during one turn of the event loop (one sync answer's messages) are stored in one transaction (#stage).
  * - A 2xx JSON answer with `reply` and/or `media` (http(s) URL, or a local file inside the media folders) replies
  *   in the same chat. For `send_message` reports only `reply` counts, only for text, and never for a message
- *   that is itself such a reply: the self-reply loop of Mojo cannot happen.
+ *   that is itself such a reply: the self-reply loop of Mojo cannot happen. The answer to a report is acted on
+ *   once per event id (the sink's `claimAnswer`, persisted with the outbox), even if the report comes again.
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -110,7 +111,7 @@ export class Reporter {
   #stopped = false;
   #onlineWaiters = new Set<(ok: boolean) => void>();
   /** Counters for tests and metrics. */
-  readonly stats = { reported: 0, filtered: 0, replies: 0, ownRepliesIgnored: 0, replyFailures: 0, duplicates: 0 };
+  readonly stats = { reported: 0, filtered: 0, replies: 0, ownRepliesIgnored: 0, replyFailures: 0, duplicates: 0, repeatedAnswers: 0 };
 
   constructor(client: WxClient, o: ReporterOptions) {
     this.#client = client;
@@ -377,6 +378,13 @@ export class Reporter {
     const reply = typeof a.reply === 'string' || typeof a.reply === 'number' ? String(a.reply) : '';
     const media = typeof a.media === 'string' ? a.media.trim() : '';
     if (!reply && !media) return;
+    // A report can come again after its answer was acted on (a restart that lost the delivery, a second process):
+    // the sink remembers the acted-on event ids, so the same report never replies twice.
+    if (report.eventId && this.#o.delivery?.claimAnswer && !this.#o.delivery.claimAnswer(report.eventId)) {
+      this.stats.repeatedAnswers++;
+      this.#log.info({ eventId: report.eventId, kind: report.kind }, 'post_api answer to a report already answered and acted on: reply not sent again');
+      return;
+    }
     const msg = JSON.parse(report.body) as PostJson;
     void this.#reply(report.kind, msg, reply, media).catch((err: unknown) => {
       this.stats.replyFailures++;

@@ -127,9 +127,15 @@ export const SettingsSchema = z
     post_api_max_age_hours: int(1, 24 * 365).default(24),
     post_api_backoff_base_ms: int(1, 3_600_000).default(500),
     post_api_backoff_max_ms: int(1, 86_400_000).default(60_000),
-    post_api_timeout_ms: int(100, 600_000).default(10_000),
+    /** One attempt as a whole (request, answer headers and body); covers a handler that runs a consult (30 s). */
+    post_api_timeout_ms: int(100, 600_000).default(40_000),
     /** Reports in flight at once per account, pipelined on one connection (docs/delivery.md); 1 = one at a time. */
     post_api_concurrency: int(1, 128).default(8),
+    /** bounded: a refused / unanswered report holds the ones behind it for post_api_hold_ms at most; strict: until delivered or dead. */
+    post_api_order: z.enum(['bounded', 'strict'], { error: 'expected bounded or strict' }).default('bounded'),
+    post_api_hold_ms: int(0, 3_600_000).default(5_000),
+    /** Answers refusing a report (500, 400, …; not 408/429/502/503/504) before it becomes a dead letter. */
+    post_api_rejected_max_attempts: int(1, 1_000_000).default(3),
     /** Days messages are kept in the history (0 = no history). */
     history_retention_days: int(0, 36_500).default(30),
     // --- API security (docs/security.md)
@@ -275,6 +281,9 @@ export function openwxOptionsOf(s: Settings): OpenwxOptions {
     postBackoffMaxMs: s.post_api_backoff_max_ms,
     postTimeoutMs: s.post_api_timeout_ms,
     postConcurrency: s.post_api_concurrency,
+    postOrder: s.post_api_order,
+    postHoldMs: s.post_api_hold_ms,
+    postRejectedMaxAttempts: s.post_api_rejected_max_attempts,
     historyRetentionDays: s.history_retention_days,
     accessTokenParam: s.access_token_param,
     corsOrigins: s.cors_origins ?? [],

@@ -78,6 +78,16 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
     return n;
   }
 
+  /** Records that this report's answer is acted on; false if it was already (a report that came again). */
+  claimAnswer(eventId: string): boolean {
+    return this.#outbox.claimAnswer(this.account, eventId);
+  }
+
+  /** Forgets acted-on answers older than `maxAgeMs`; returns how many. */
+  purgeAnswered(maxAgeMs: number): number {
+    return this.#outbox.purgeAnswered(Date.now() - maxAgeMs);
+  }
+
   onDelivered(handler: DeliveredHandler): void {
     this.#handlers.push(handler);
   }

@@ -5,7 +5,8 @@
  */
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { parseRetryAfter } from './failure.ts';
 import { streamedBody, type ReportMedia } from './media-body.ts';
 import { sign, signChunks } from './sign.ts';
 
@@ -14,6 +15,35 @@ export interface DeliveredResponse {
   status: number;
   contentType: string;
   body: string;
+  /** The answer's `Retry-After` in ms (delay-seconds or an HTTP date), when it has one. */
+  retryAfterMs?: number | null;
+}
+
+/** Where reports go: the post_api URL without `user:password@`, and those as an `Authorization: Basic` value. */
+export interface PostTarget {
+  url: string;
+  /** `Basic base64(user:password)`; absent when the URL has no credentials. A secret: never logged. */
+  authorization?: string;
+}
+
+/**
+ * Splits the credentials off a post_api URL (`http://user:pass@host/path`): fetch and undici would drop them
+ * silently; openwx sends them as HTTP Basic auth (RFC 7617, UTF-8) instead. Percent-escapes in them are decoded.
+ */
+export function postTarget(url: string): PostTarget {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { url };
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const authorization = `Basic ${Buffer.from(`${decode(u.username)}:${decode(u.password)}`, 'utf8').toString('base64')}`;
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), authorization };
 }
 
 export interface ReportHeadersInput {
@@ -23,17 +53,21 @@ export interface ReportHeadersInput {
   attempt: number;
   userAgent: string;
   secret?: string | undefined;
+  /** The `Authorization` header (Basic auth from the post_api URL's credentials). */
+  authorization?: string | undefined;
   body: string;
 }
 
 function baseHeaders(i: Omit<ReportHeadersInput, 'body' | 'secret'>): Record<string, string> {
-  return {
+  const h: Record<string, string> = {
     'content-type': 'application/json',
     'x-openwx-event-id': i.eventId,
     'x-openwx-account': i.account,
     'x-openwx-attempt': String(i.attempt),
     'user-agent': i.userAgent,
   };
+  if (i.authorization) h['authorization'] = i.authorization;
+  return h;
 }
 
 const unixSeconds = () => String(Math.floor(Date.now() / 1000));
@@ -105,5 +139,65 @@ export async function readAnswer(res: Dispatcher.ResponseData, maxBytes: number)
     status: res.statusCode,
     contentType: Array.isArray(ct) ? ct.join(',') : (ct ?? ''),
     body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+    ...(res.statusCode >= 300 ? { retryAfterMs: parseRetryAfter(res.headers['retry-after']) } : {}),
   };
+}
+
+export interface AttemptOptions {
+  /** The post_api URL without credentials (postTarget). */
+  url: string;
+  dispatcher: Dispatcher;
+  /** The whole attempt (writing the request, the answer's headers and its body) fails after this. */
+  timeoutMs: number;
+  maxResponseBytes: number;
+  /** Aborts the attempt when the sink stops. */
+  stop: AbortSignal;
+  /** undici options for a pipelined connection (the outbox worker's). */
+  pipelined?: boolean;
+}
+
+/** Thrown (as the abort reason) when an attempt ran out of post_api_timeout_ms. */
+export class AttemptTimeoutError extends Error {
+  readonly code = 'OWX_POST_API_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`no whole answer within post_api_timeout_ms (${timeoutMs} ms)`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
+/**
+ * One attempt: hands the request to undici at once (synchronously, so requests keep their call order) and reads
+ * the answer, all under ONE deadline. undici's own timeouts are idle timeouts (a receiver dripping one byte a
+ * second never trips them); this one is overall, counted from the moment the request is handed over.
+ */
+export async function sendAttempt(req: ReportRequest, o: AttemptOptions): Promise<DeliveredResponse> {
+  const ac = new AbortController();
+  const onStop = () => ac.abort(o.stop.reason);
+  if (o.stop.aborted) onStop();
+  else o.stop.addEventListener('abort', onStop, { once: true });
+  const timer = setTimeout(() => ac.abort(new AttemptTimeoutError(o.timeoutMs)), o.timeoutMs);
+  try {
+    const res = await request(o.url, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      dispatcher: o.dispatcher,
+      // Lets undici pipeline the POSTs: it never pipelines non-idempotent requests, and waits for the answer's
+      // headers before writing the next request unless `blocking` is off. Receivers de-duplicate with
+      // X-Openwx-Event-Id: a report may be sent again anyway (at least once).
+      ...(o.pipelined ? { idempotent: true, blocking: false } : {}),
+      headersTimeout: o.timeoutMs,
+      bodyTimeout: o.timeoutMs,
+      signal: ac.signal,
+    });
+    try {
+      return await readAnswer(res, o.maxResponseBytes);
+    } catch (err) {
+      // The body stream was destroyed by the abort: report the deadline, not the stream's own error.
+      throw ac.signal.aborted && ac.signal.reason instanceof Error ? ac.signal.reason : err;
+    }
+  } finally {
+    clearTimeout(timer);
+    o.stop.removeEventListener('abort', onStop);
+  }
 }

@@ -14,6 +14,14 @@
  *   is held (its row stays in the outbox) until the earlier one is delivered or dead, then `delivered` fires.
  * `concurrency: 1` is strictly one report at a time, the head blocking the rest.
  *
+ * Failures (src/delivery/failure.ts, docs/delivery.md "Failures and retries"): a receiver that could not be reached
+ * or answered "later" (503, 429, …) holds the line: every report behind it would fail the same way. A report the
+ * receiver refused (500, 400, …) or did not answer in time holds the line for `holdMs` at most (order `bounded`,
+ * the default): then it is passed, the reports behind it go on, and it is retried on its own, over a second
+ * connection, one attempt at a time, until it is delivered or dead (a refused one after `rejectedMaxAttempts`).
+ * Order `strict` keeps every failing report at the head until it is delivered or dead. Each attempt has one
+ * overall deadline (`timeoutMs`: request, answer headers and body), and is counted in the outbox before it is sent.
+ *
  * The worker keeps a window of pending rows in memory, read from the outbox in batches (rows with a larger `seq`
  * than the last one read), and deletes the delivered rows of one pass in one transaction.
  *
@@ -24,10 +32,11 @@
  * are pipelined again once it is written. The order on the wire is unchanged.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { Client, request } from 'undici';
+import { Client } from 'undici';
 import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
-import { readAnswer, reportHeaders, reportRequest, type DeliveredResponse, type ReportRequest } from './post.ts';
+import { classifyError, classifyStatus, isReportFailure, type FailureClass } from './failure.ts';
+import { postTarget, reportHeaders, reportRequest, sendAttempt, type DeliveredResponse, type ReportRequest } from './post.ts';
 
 export interface DeliveryWorkerOptions {
   account: string;
@@ -39,7 +48,17 @@ export interface DeliveryWorkerOptions {
   maxAgeMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** One attempt as a whole (request, answer headers, answer body) fails after this. Default 40 s. */
   timeoutMs?: number;
+  /**
+   * `bounded` (default): a report the receiver refused or did not answer holds the reports behind it for `holdMs`
+   * at most, then they go on and it is retried on its own. `strict`: it holds them until delivered or dead.
+   */
+  order?: PostOrder;
+  /** Bounded order: how long a failing report (refused, no answer) holds the reports behind it. Default 5 s. */
+  holdMs?: number;
+  /** Attempts the receiver may refuse (non-2xx other than 408/429/502/503/504) before a dead letter. Default 3. */
+  rejectedMaxAttempts?: number;
   /** Largest response body read (the reply JSON). */
   maxResponseBytes?: number;
   /** Reports in flight at once on the pipelined connection (1 = one at a time, the head blocking the rest). Default 8. */
@@ -59,19 +78,39 @@ export interface DeliveryWorkerEvents {
   idle: [];
 }
 
+export type PostOrder = 'bounded' | 'strict';
+export const POST_ORDERS: readonly PostOrder[] = ['bounded', 'strict'];
+
 /** One pending row of the window: not sent (or waiting for its retry), in flight, or answered 2xx and held. */
 interface Entry {
   row: OutboxRow;
   state: 'waiting' | 'inflight' | 'ok';
   res: DeliveredResponse | null;
+  /** When it first failed in this run (its hold starts there); null: it has not failed. */
+  failedAt: number | null;
+  /** The class of its last failure. */
+  cls: FailureClass | null;
+  /** Passed (bounded order): the reports behind it went on; it is retried on its own and acted on when delivered. */
+  passed: boolean;
+  /** Its attempt in flight runs on the side connection (retries of a report that failed on its own). */
+  side: boolean;
 }
 
 export const DEFAULT_POST_API_CONCURRENCY = 8;
+export const DEFAULT_POST_API_TIMEOUT_MS = 40_000;
+export const DEFAULT_POST_API_HOLD_MS = 5_000;
+export const DEFAULT_POST_API_REJECTED_MAX_ATTEMPTS = 3;
 
 export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   readonly #outbox: Outbox;
   readonly #o: Required<Omit<DeliveryWorkerOptions, 'secret' | 'logger'>> & Pick<DeliveryWorkerOptions, 'secret' | 'logger'>;
   readonly #client: Client;
+  /** The second connection: retries of reports that failed on their own (refused, no answer), one at a time. */
+  readonly #side: Client;
+  readonly #url: string;
+  /** `Basic …` from the post_api URL's credentials (never logged). */
+  readonly #authorization: string | undefined;
+  #sideBusy = false;
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
@@ -99,7 +138,10 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       maxAgeMs: 24 * 3600_000,
       backoffBaseMs: 500,
       backoffMaxMs: 60_000,
-      timeoutMs: 10_000,
+      timeoutMs: DEFAULT_POST_API_TIMEOUT_MS,
+      order: 'bounded',
+      holdMs: DEFAULT_POST_API_HOLD_MS,
+      rejectedMaxAttempts: DEFAULT_POST_API_REJECTED_MAX_ATTEMPTS,
       maxResponseBytes: 1024 * 1024,
       concurrency: DEFAULT_POST_API_CONCURRENCY,
       readBatch: 64,
@@ -107,10 +149,16 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       ...opts,
     };
     this.#o.concurrency = Math.max(1, Math.floor(this.#o.concurrency));
+    const target = postTarget(this.#o.url);
+    this.#url = target.url;
+    this.#authorization = target.authorization;
+    const origin = new URL(target.url).origin;
     // One connection, so the receiver gets the reports in the order they were sent. A Client, not an Agent: undici's
     // Agent replaces its client after a disconnect (a timeout) while the old one still finishes its queue, so two
     // connections would carry reports at once and the receiver could get them out of order.
-    this.#client = new Client(new URL(this.#o.url).origin, { keepAliveTimeout: 10_000, pipelining: this.#o.concurrency });
+    this.#client = new Client(origin, { keepAliveTimeout: 10_000, pipelining: this.#o.concurrency });
+    // Out-of-line retries never wait behind (or stall) the in-order pipeline.
+    this.#side = new Client(origin, { keepAliveTimeout: 10_000, pipelining: 1 });
   }
 
   get depth(): number {
@@ -137,7 +185,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#signal();
     await this.#loop;
-    await this.#client.close();
+    await Promise.all([this.#client.close(), this.#side.close()]);
   }
 
   #signal(): void {
@@ -187,27 +235,73 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       return null;
     }
     const now = Date.now();
+    let wakeAt = Infinity;
+    const main: Entry[] = [];
+    let side: Entry | null = null;
+    let inflight = this.#inflight;
     for (const e of this.#queue) {
+      if (e.state === 'ok') continue;
+      if (this.#onItsOwn(e)) {
+        // Failed on its own (refused, no answer): retried over the side connection; the line waits for it only
+        // until its hold ends.
+        if (!e.passed && now - e.failedAt! >= this.#o.holdMs) {
+          e.passed = true;
+          this.#o.logger?.info({ eventId: e.row.eventId, attempts: e.row.attempts, heldMs: now - e.failedAt! }, 'post_api report passed: the reports behind it go on');
+        }
+        if (e.state === 'waiting') {
+          if (e.row.nextAt > now) wakeAt = Math.min(wakeAt, e.row.nextAt);
+          else if (!this.#sideBusy && !side) side = e;
+        }
+        if (e.passed) continue;
+        wakeAt = Math.min(wakeAt, e.failedAt! + this.#o.holdMs);
+        break;
+      }
       if (e.state !== 'waiting') continue;
-      // Nothing is sent past a report waiting for its retry. Capped: a clock set backwards must not park a report
-      // for longer than one backoff step.
-      if (e.row.nextAt > now) return Math.min(e.row.nextAt - now, this.#o.backoffMaxMs);
-      if (this.#inflight >= this.#limit) break;
-      this.#launch(e);
+      // Nothing is sent past a report waiting for its retry.
+      if (e.row.nextAt > now) {
+        wakeAt = Math.min(wakeAt, e.row.nextAt);
+        break;
+      }
+      if (inflight >= this.#limit) break;
+      main.push(e);
+      inflight++;
     }
-    return null; // woken by an answer or a new row
+    if (main.length > 0 || side) {
+      const launch = side ? [...main, side] : main;
+      // Counted before they are sent: X-Openwx-Attempt keeps counting after a crash mid-attempt.
+      this.#outbox.started(launch.map((e) => e.row.seq));
+      for (const e of launch) e.row.attempts++;
+      for (const e of main) this.#launch(e, false);
+      if (side) this.#launch(side, true);
+    }
+    // Capped: a clock set backwards must not park a report for longer than one backoff step.
+    return wakeAt === Infinity ? null : Math.min(Math.max(0, wakeAt - now), this.#o.backoffMaxMs);
   }
 
-  /** Delivered rows at the front of the window: deleted in one transaction, then `delivered` in order. */
+  /** Bounded order: a report whose last failure was its own (refused, no answer) is retried apart from the line. */
+  #onItsOwn(e: Entry): boolean {
+    return e.passed || (this.#o.order === 'bounded' && e.failedAt !== null && e.cls !== null && isReportFailure(e.cls));
+  }
+
+  /**
+   * Delivered rows: deleted in one transaction, then `delivered` in order. Only the front of the window is acted
+   * on (answers follow the outbox order), except that passed reports do not hold back the ones behind them.
+   */
   #drain(): void {
-    let n = 0;
-    while (this.#queue[n]?.state === 'ok') n++;
-    if (n === 0) return;
-    const done = this.#queue.slice(0, n);
+    const done: Entry[] = [];
+    for (const e of this.#queue) {
+      if (e.state === 'ok') done.push(e);
+      else if (!e.passed) break;
+    }
+    if (done.length === 0) return;
     this.#outbox.deliveredMany(done.map((e) => e.row.seq));
-    this.#queue.splice(0, n);
+    if (done.length === this.#queue.length || this.#queue[done.length - 1] === done[done.length - 1]) this.#queue.splice(0, done.length);
+    else {
+      const gone = new Set(done);
+      this.#queue = this.#queue.filter((e) => !gone.has(e));
+    }
     for (const e of done) {
-      this.#limit = Math.min(this.#o.concurrency, this.#limit * 2);
+      if (!e.passed) this.#limit = Math.min(this.#o.concurrency, this.#limit * 2);
       // A throwing listener must neither turn a delivered report into a failed one nor stop the loop.
       this.#emitSafely('delivered', e.row, e.res!);
     }
@@ -219,60 +313,77 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     const room = Math.max(this.#o.readBatch, 2 * this.#o.concurrency) - this.#queue.length;
     if (room <= 0) return;
     const rows = this.#outbox.pendingAfter(this.#o.account, this.#readSeq, room);
-    for (const row of rows) this.#queue.push({ row, state: 'waiting', res: null });
+    for (const row of rows) this.#queue.push({ row, state: 'waiting', res: null, failedAt: null, cls: null, passed: false, side: false });
     if (rows.length > 0) this.#readSeq = rows[rows.length - 1]!.seq;
     this.#more = rows.length === room;
   }
 
-  #launch(e: Entry): void {
+  #launch(e: Entry, side: boolean): void {
     e.state = 'inflight';
-    this.#inflight++;
-    this.#post(e.row).then(
+    e.side = side;
+    if (side) this.#sideBusy = true;
+    else this.#inflight++;
+    this.#post(e.row, side).then(
       (res) => this.#settle(e, res, null),
       (err: unknown) => this.#settle(e, null, err),
     );
   }
 
   #settle(e: Entry, res: DeliveredResponse | null, err: unknown): void {
-    this.#inflight--;
+    const side = e.side;
+    if (side) this.#sideBusy = false;
+    else this.#inflight--;
+    e.side = false;
     e.state = 'waiting';
     if (!this.#running) return; // stopping: the row stays in the outbox for the next start
     try {
       if (res && res.status >= 200 && res.status < 300) {
         e.state = 'ok';
         e.res = res;
+      } else if (res) {
+        this.#failed(e, classifyStatus(res.status), `HTTP ${res.status}`, side, res.retryAfterMs ?? null);
       } else {
-        this.#failed(e, res ? `HTTP ${res.status}` : (err as Error)?.message || String(err));
+        this.#failed(e, classifyError(err), (err as Error)?.message || String(err), side, null);
       }
     } catch (dbErr) {
       // Recording the failure failed (database): retry the row later, from memory.
-      this.#limit = 1;
+      if (!side) this.#limit = 1;
       e.row.nextAt = Date.now() + this.#o.backoffBaseMs;
       this.#o.logger?.error({ err: dbErr }, 'post_api delivery: could not record an attempt; retrying');
     }
     this.#signal();
   }
 
-  #failed(e: Entry, error: string): void {
+  #failed(e: Entry, cls: FailureClass, error: string, side: boolean, retryAfterMs: number | null): void {
     const row = e.row;
     const before = { ...row };
-    const attempts = row.attempts + 1;
+    const attempts = row.attempts; // counted when it started
+    const rejections = row.rejections + (cls === 'rejected' ? 1 : 0);
     const now = Date.now();
-    this.#limit = 1;
-    if (attempts >= this.#o.maxAttempts || now - row.createdAt >= this.#o.maxAgeMs) {
+    if (!side) this.#limit = 1;
+    if (
+      attempts >= this.#o.maxAttempts ||
+      now - row.createdAt >= this.#o.maxAgeMs ||
+      (cls === 'rejected' && rejections >= this.#o.rejectedMaxAttempts)
+    ) {
       this.#outbox.kill(row.seq, error, now);
       this.#queue.splice(this.#queue.indexOf(e), 1);
-      this.#o.logger?.warn({ eventId: row.eventId, attempts, error }, 'post_api report moved to dead letters');
+      this.#o.logger?.warn({ eventId: row.eventId, attempts, failure: cls, error }, 'post_api report moved to dead letters');
       this.#emitSafely('dead', before, error);
       return;
     }
     const exp = Math.min(this.#o.backoffMaxMs, this.#o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
-    const nextAt = now + Math.round(exp / 2 + Math.random() * (exp / 2));
-    this.#outbox.failed(row.seq, error, nextAt);
-    row.attempts = attempts;
+    let wait = Math.round(exp / 2 + Math.random() * (exp / 2));
+    // "Later": the receiver's Retry-After is honoured, up to the longest backoff step.
+    if (cls === 'busy' && retryAfterMs !== null) wait = Math.max(wait, Math.min(retryAfterMs, this.#o.backoffMaxMs));
+    const nextAt = now + wait;
+    this.#outbox.failed(row.seq, error, nextAt, cls === 'rejected');
+    row.rejections = rejections;
     row.nextAt = nextAt;
     row.lastError = error.slice(0, 1000);
-    this.#o.logger?.info({ eventId: row.eventId, attempts, error, retryInMs: nextAt - now }, 'post_api delivery failed');
+    e.cls = cls;
+    e.failedAt ??= now;
+    this.#o.logger?.info({ eventId: row.eventId, attempts, failure: cls, error, retryInMs: wait }, 'post_api delivery failed');
     this.#emitSafely('failed', before, error, nextAt);
   }
 
@@ -284,18 +395,20 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     }
   }
 
-  #post(row: OutboxRow): Promise<DeliveredResponse> {
+  #post(row: OutboxRow, side: boolean): Promise<DeliveredResponse> {
     const input = {
-      account: row.account, eventId: row.eventId, attempt: row.attempts + 1, userAgent: this.#o.userAgent, secret: this.#o.secret,
-      body: row.body, media: row.media, logger: this.#o.logger,
+      account: row.account, eventId: row.eventId, attempt: row.attempts, userAgent: this.#o.userAgent, secret: this.#o.secret,
+      authorization: this.#authorization, body: row.body, media: row.media, logger: this.#o.logger,
     };
+    // A retry on its own: nothing to keep in line with.
+    if (side) return reportRequest(input).then((req) => this.#send(req, true));
     // Requests reach undici in launch order. A report without media is handed over at once, unless a media report's
     // request is still being prepared (file checks, the signature pass over the file): then it waits its turn.
-    if (!row.media && this.#preparing === 0) return this.#send({ headers: reportHeaders(input), body: row.body });
+    if (!row.media && this.#preparing === 0) return this.#send({ headers: reportHeaders(input), body: row.body }, false);
     this.#preparing++;
     const turn = this.#dispatched.then(async () => {
       try {
-        return { answer: this.#send(await reportRequest(input)) }; // wrapped: the next turn waits for the dispatch only
+        return { answer: this.#send(await reportRequest(input), false) }; // wrapped: the next turn waits for the dispatch only
       } finally {
         this.#preparing--;
       }
@@ -304,22 +417,15 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     return turn.then(({ answer }) => answer);
   }
 
-  /** Hands the request to undici (synchronously, in call order) and reads the answer. */
-  async #send(req: ReportRequest): Promise<DeliveredResponse> {
-    const res = await request(this.#o.url, {
-      method: 'POST',
-      headers: req.headers,
-      body: req.body,
-      dispatcher: this.#client,
-      // Lets undici pipeline the POSTs: it never pipelines non-idempotent requests, and waits for the answer's
-      // headers before writing the next request unless `blocking` is off. Receivers de-duplicate with
-      // X-Openwx-Event-Id: a report may be sent again anyway (at least once).
-      idempotent: true,
-      blocking: false,
-      headersTimeout: this.#o.timeoutMs,
-      bodyTimeout: this.#o.timeoutMs,
-      signal: this.#abort.signal,
+  /** Hands the request to undici (synchronously, in call order) and reads the answer, under one deadline. */
+  #send(req: ReportRequest, side: boolean): Promise<DeliveredResponse> {
+    return sendAttempt(req, {
+      url: this.#url,
+      dispatcher: side ? this.#side : this.#client,
+      timeoutMs: this.#o.timeoutMs,
+      maxResponseBytes: this.#o.maxResponseBytes,
+      stop: this.#abort.signal,
+      pipelined: !side,
     });
-    return readAnswer(res, this.#o.maxResponseBytes);
   }
 }

@@ -62,6 +62,20 @@ const MIGRATIONS: Migration[] = [
     addColumn(db, 'outbox', 'media', 'TEXT');
     addColumn(db, 'dead_letters', 'media', 'TEXT');
   },
+  // `attempts` now counts an attempt when it starts (X-Openwx-Attempt keeps counting after a crash); `rejections`
+  // counts the answers that refused a report (a few retries, then a dead letter: src/delivery/failure.ts).
+  // `answered`: the reports whose answer's reply/media openwx acted on: a report coming again (same event id)
+  // never makes openwx reply twice, after a restart too.
+  (db) => {
+    addColumn(db, 'outbox', 'rejections', 'INTEGER NOT NULL DEFAULT 0');
+    db.exec(`CREATE TABLE IF NOT EXISTS answered (
+       account TEXT NOT NULL,
+       event_id TEXT NOT NULL,
+       at INTEGER NOT NULL,
+       PRIMARY KEY (account, event_id)
+     );
+     CREATE INDEX IF NOT EXISTS answered_at ON answered(at);`);
+  },
 ];
 
 export function openDatabase(path: string): DB {

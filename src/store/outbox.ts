@@ -5,6 +5,8 @@
  * pending rows in batches (`pendingAfter`) and deletes delivered ones in one transaction (`deliveredMany`).
  * A media report's row holds its JSON without `media_data` and the file reference in `media` (JSON `{path,size}`):
  * the file is read when the report is POSTed (src/delivery/media-body.ts); dead letters and replays keep it.
+ * `attempts` is counted when an attempt starts (`started`), before its request is sent. `answered` records the
+ * reports whose answer was acted on (reply/media sent), so a report that comes again never replies twice.
  */
 import { randomUUID } from 'node:crypto';
 import type { DB } from './db.ts';
@@ -25,12 +27,15 @@ export interface OutboxRow {
   /** A media report's file, streamed into the POST body as `media_data`; null otherwise. */
   media: OutboxMedia | null;
   createdAt: number;
+  /** Attempts started (counted when an attempt starts, so a crash mid-attempt still counts it). */
   attempts: number;
+  /** Attempts the receiver answered with a refusal (the `rejected` class of src/delivery/failure.ts). */
+  rejections: number;
   nextAt: number;
   lastError: string | null;
 }
 
-export interface DeadLetter extends Omit<OutboxRow, 'nextAt'> {
+export interface DeadLetter extends Omit<OutboxRow, 'nextAt' | 'rejections'> {
   diedAt: number;
 }
 
@@ -43,6 +48,7 @@ interface RawRow {
   media: string | null;
   created_at: number;
   attempts: number;
+  rejections?: number;
   next_at: number;
   last_error: string | null;
   died_at?: number;
@@ -70,6 +76,7 @@ const toRow = (r: RawRow): OutboxRow => ({
   media: parseMedia(r.media),
   createdAt: r.created_at,
   attempts: r.attempts,
+  rejections: r.rejections ?? 0,
   nextAt: r.next_at,
   lastError: r.last_error,
 });
@@ -78,6 +85,7 @@ export class Outbox {
   readonly #db: DB;
   readonly #stmts;
   readonly #deleteMany: (seqs: readonly number[]) => void;
+  readonly #startMany: (seqs: readonly number[]) => void;
 
   constructor(db: DB) {
     this.#db = db;
@@ -88,12 +96,15 @@ export class Outbox {
       head: db.prepare('SELECT * FROM outbox WHERE account = ? ORDER BY seq LIMIT 1'),
       after: db.prepare('SELECT * FROM outbox WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?'),
       del: db.prepare('DELETE FROM outbox WHERE seq = ?'),
-      fail: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE seq = ?'),
+      start: db.prepare('UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?'),
+      fail: db.prepare('UPDATE outbox SET next_at = ?, last_error = ?, rejections = rejections + ? WHERE seq = ?'),
+      claim: db.prepare('INSERT OR IGNORE INTO answered (account, event_id, at) VALUES (?, ?, ?)'),
+      purgeAnswered: db.prepare('DELETE FROM answered WHERE at < ?'),
       depth: db.prepare('SELECT count(*) AS n FROM outbox WHERE account = ?'),
       accounts: db.prepare('SELECT DISTINCT account FROM outbox'),
       toDead: db.prepare(
         `INSERT INTO dead_letters (seq, event_id, account, kind, body, media, created_at, attempts, last_error, died_at)
-         SELECT seq, event_id, account, kind, body, media, created_at, attempts + 1, ?, ? FROM outbox WHERE seq = ?`,
+         SELECT seq, event_id, account, kind, body, media, created_at, attempts, ?, ? FROM outbox WHERE seq = ?`,
       ),
       dead: db.prepare('SELECT * FROM dead_letters WHERE account = ? ORDER BY seq LIMIT ?'),
       deadDepth: db.prepare('SELECT count(*) AS n FROM dead_letters WHERE account = ?'),
@@ -106,6 +117,10 @@ export class Outbox {
     const del = this.#stmts.del;
     this.#deleteMany = db.transaction((seqs: readonly number[]) => {
       for (const s of seqs) del.run(s);
+    });
+    const start = this.#stmts.start;
+    this.#startMany = db.transaction((seqs: readonly number[]) => {
+      for (const s of seqs) start.run(s);
     });
   }
 
@@ -146,8 +161,31 @@ export class Outbox {
     this.#deleteMany(seqs);
   }
 
-  failed(seq: number, error: string, nextAt: number): void {
-    this.#stmts.fail.run(nextAt, error.slice(0, 1000), seq);
+  /**
+   * Counts the attempts about to start (one transaction), BEFORE their requests are sent: `X-Openwx-Attempt` is
+   * `attempts` after this, and keeps counting after a crash or kill -9 mid-attempt.
+   */
+  started(seqs: readonly number[]): void {
+    if (seqs.length === 1) this.#stmts.start.run(seqs[0]!);
+    else if (seqs.length > 1) this.#startMany(seqs);
+  }
+
+  /** Records a failed attempt (already counted by `started`): its error and when to retry; `rejected`: the receiver refused it. */
+  failed(seq: number, error: string, nextAt: number, rejected = false): void {
+    this.#stmts.fail.run(nextAt, error.slice(0, 1000), rejected ? 1 : 0, seq);
+  }
+
+  /**
+   * Records that the answer to this report was acted on (its reply/media sent). false: it was already, by an
+   * earlier answer to the same report (a report that came again after a restart): do not act again.
+   */
+  claimAnswer(account: string, eventId: string, now = Date.now()): boolean {
+    return this.#stmts.claim.run(account, eventId, now).changes === 1;
+  }
+
+  /** Forgets acted-on answers recorded before `before` (ms); returns how many. */
+  purgeAnswered(before: number): number {
+    return this.#stmts.purgeAnswered.run(before).changes;
   }
 
   kill(seq: number, error: string, now = Date.now()): void {
@@ -168,7 +206,7 @@ export class Outbox {
 
   deadLetters(account: string, limit = 100): DeadLetter[] {
     return (this.#stmts.dead.all(account, limit) as RawRow[]).map((r) => {
-      const { nextAt: _n, ...rest } = toRow(r);
+      const { nextAt: _n, rejections: _r, ...rest } = toRow(r);
       return { ...rest, diedAt: r.died_at! };
     });
   }

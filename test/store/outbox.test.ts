@@ -30,9 +30,13 @@ test('outbox keeps per-account order, survives reopening, dead-letters and repla
   const h = ob.head('a')!;
   assert.equal(h.eventId, a1);
   assert.equal(h.body, '{"n":1}');
-  ob.failed(h.seq, 'HTTP 500', Date.now() + 1000);
+  // an attempt is counted when it starts; a failure records its error (and a refusal) without counting again
+  ob.started([h.seq]);
+  ob.failed(h.seq, 'HTTP 500', Date.now() + 1000, true);
   assert.equal(ob.head('a')!.attempts, 1);
+  assert.equal(ob.head('a')!.rejections, 1);
   assert.equal(ob.head('a')!.lastError, 'HTTP 500');
+  ob.started([h.seq]);
   ob.kill(h.seq, 'HTTP 500');
   assert.equal(ob.depth('a'), 1);
   assert.equal(ob.deadDepth('a'), 1);
@@ -105,4 +109,38 @@ test('a database of the earlier format gets the media columns; its pending rows 
   db.close();
   // reopening runs no migration again
   openDatabase(p).close();
+});
+
+test('attempts are counted when they start and survive reopening (a crash mid-attempt still counts it)', () => {
+  const p = join(tmp(), 'openwx.db');
+  let db = openDatabase(p);
+  let ob = new Outbox(db);
+  ob.enqueue('a', 'event', '{"n":1}');
+  ob.enqueue('a', 'event', '{"n":2}');
+  const [r1, r2] = ob.pendingAfter('a', 0, 10);
+  ob.started([r1!.seq, r2!.seq]);
+  ob.started([r1!.seq]);
+  // no failure recorded: the process died with both attempts in flight
+  db.close();
+  db = openDatabase(p);
+  ob = new Outbox(db);
+  assert.deepEqual(ob.pendingAfter('a', 0, 10).map((r) => [r.attempts, r.rejections]), [[2, 0], [1, 0]]);
+  db.close();
+});
+
+test('an acted-on answer is claimed once per account and event id, after reopening too; old claims are purged', () => {
+  const p = join(tmp(), 'openwx.db');
+  let db = openDatabase(p);
+  let ob = new Outbox(db);
+  const now = Date.now();
+  assert.equal(ob.claimAnswer('a', 'ev-1', now - 10_000), true);
+  assert.equal(ob.claimAnswer('a', 'ev-1', now), false);
+  assert.equal(ob.claimAnswer('b', 'ev-1', now), true, 'per account');
+  db.close();
+  db = openDatabase(p);
+  ob = new Outbox(db);
+  assert.equal(ob.claimAnswer('a', 'ev-1', now), false, 'remembered across a restart');
+  assert.equal(ob.purgeAnswered(now - 5_000), 1);
+  assert.equal(ob.claimAnswer('a', 'ev-1', now), true, 'forgotten once purged');
+  db.close();
 });
