@@ -89,6 +89,8 @@ export const SettingsSchema = z
     download_media: bool().default(true),
     send_interval_ms: int(0, 600_000).optional(),
     media_dirs: z.preprocess(toList, z.array(z.string().min(1), { error: 'expected a list of directories' })).optional(),
+    /** Fetch media URLs from loopback/private/internal addresses too (docs/security.md, "Media URL destinations"). */
+    allow_private_media_urls: bool().default(false),
     post_event: bool().default(true),
     post_event_list: z
       .preprocess(
@@ -101,8 +103,6 @@ export const SettingsSchema = z
     post_media_data: bool().default(true),
     post_message_filter: z
       .preprocess(
-    /** Fetch media URLs from loopback/private/internal addresses too (docs/security.md, "Media URL destinations"). */
-    allow_private_media_urls: bool().default(false),
         (v) => {
           if (typeof v !== 'string') return v;
           try {
@@ -246,6 +246,7 @@ export function clientOptionsOf(s: Settings, wechatOrigin = s.wechat_origin): Cl
     downloadMedia: s.download_media,
     desktopMode: s.desktop_mode,
     relogin: s.relogin,
+    allowPrivateMediaUrls: s.allow_private_media_urls,
     ...(wechatOrigin ? { wechatOrigin } : {}),
     ...(s.send_interval_ms !== undefined ? { sendIntervalMs: s.send_interval_ms } : {}),
   };
@@ -291,4 +292,3 @@ export function openwxOptionsOf(s: Settings): OpenwxOptions {
     bodyLimitBytes: s.body_limit_bytes,
   };
 }
-    allowPrivateMediaUrls: s.allow_private_media_urls,
