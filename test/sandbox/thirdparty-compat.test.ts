@@ -11,6 +11,7 @@ import { Path } from '../../src/wire/paths.ts';
 import { LOGIN_APPID } from '../../src/wire/constants.ts';
 import { parseQRLogin } from '../../src/wire/jsvars.ts';
 import { parseLoginPage } from '../../src/wire/loginpage.ts';
+import { PHOTO, Replayer } from './replay/replay.ts';
 
 const UOS_HEADERS = { 'client-version': '2.0.0', extspam: 'Go8FCIkFEokFCggwMDAwMDAwMRAGGvAESySibk50' };
 
@@ -119,6 +120,71 @@ test('sends with a numeric LocalID/ClientMsgId (wechat4u) are answered and recor
     assert.equal(r.LocalID, '1795865938882123');
     const rec = (await control(sb, 'GET', 'sent')).json.find((x: any) => x.MsgID === r.MsgID);
     assert.equal(rec.LocalID, '1795865938882123');
+  } finally {
+    await sb.close();
+  }
+});
+
+test('webwxuploadmedia without cookies (itchat before 1.3 posted it outside its session: ItChat messages.py @ 04bcc11, `requests.post(url, files=…)`) is identified by its BaseRequest / webwx_data_ticket', async () => {
+  const sb = await sandbox();
+  try {
+    const { client } = await loggedIn(sb, { realNames: true });
+    const ticket = client.jar.getCookiesSync('https://file.wx.qq.com/').find((c) => c.key === 'webwx_data_ticket')!.value;
+    const rp = new Replayer(sb);
+    const upload = (br: Record<string, unknown>) =>
+      rp.send({
+        method: 'POST',
+        url: 'https://file.wx.qq.com/cgi-bin/mmwebwx-bin/webwxuploadmedia?f=json',
+        cookies: false,
+        body: {
+          multipart: [
+            ['id', 'WU_FILE_0'], ['name', PHOTO.name], ['type', PHOTO.type], ['lastModifiedDate', 'Thu Jan 01 2020 08:00:00 GMT+0800 (CST)'],
+            ['size', String(PHOTO.bytes.length)], ['mediatype', 'pic'],
+            ['uploadmediarequest', JSON.stringify({ UploadType: 2, BaseRequest: br, ClientMediaId: Date.now(), TotalLen: PHOTO.bytes.length, StartPos: 0, DataLen: PHOTO.bytes.length, MediaType: 4, FromUserName: client.selfName, ToUserName: 'filehelper' })],
+            ['webwx_data_ticket', ticket], ['pass_ticket', client.keys!.pass_ticket!],
+          ],
+          file: PHOTO,
+        },
+      });
+    const k = client.keys!;
+    const a = JSON.parse((await upload({ Skey: k.skey, Sid: k.wxsid, Uin: k.wxuin, DeviceID: k.pass_ticket })).text);
+    assert.equal(a.BaseResponse.Ret, 0);
+    assert.match(a.MediaId, /^@crypt_/);
+    const b = JSON.parse((await upload({})).text);
+    assert.equal(b.BaseResponse.Ret, 0, 'the webwx_data_ticket field alone names the session');
+    await control(sb, 'POST', 'logout', {});
+    assert.equal(JSON.parse((await upload({ Sid: k.wxsid })).text).BaseResponse.Ret, 1101, 'an ended session is still refused');
+  } finally {
+    await sb.close();
+  }
+});
+
+test('Mojo-Weixin cookie restore: `GET https://wx.qq.com/` says isLogin for a live session, then init and sync with empty skey and pass_ticket work (Mojo-Weixin _is_need_login.pm, mojo-weixin-reference §3.3)', async () => {
+  const sb = await sandbox();
+  try {
+    const fresh = new Replayer(sb);
+    const before = await fresh.send({ method: 'GET', url: 'https://wx.qq.com/' });
+    assert.doesNotMatch(before.text, /window\.MMCgi\s*=\s*{\s*isLogin\s*:\s*(!!"1")\s*}/s, 'no cookies: not logged in');
+    const { client } = await loggedIn(sb, { realNames: true });
+    const rp = new Replayer(sb);
+    for (const c of client.jar.getCookiesSync('https://wx.qq.com/')) rp.jar.setCookieSync(c, 'https://wx.qq.com/');
+    const page = await rp.send({ method: 'GET', url: 'https://wx.qq.com/' });
+    assert.equal(page.status, 200);
+    assert.match(page.text, /window\.MMCgi\s*=\s*{\s*isLogin\s*:\s*(!!"1")\s*}/s, "Mojo-Weixin's own regex");
+    // Restored from cookies: wxuin/wxsid only; skey and pass_ticket stay empty.
+    const uin = rp.cookieValue('wxuin');
+    const sid = rp.cookieValue('wxsid');
+    const json = { 'content-type': 'application/json', referer: 'https://wx.qq.com/' };
+    const init = JSON.parse(
+      (await rp.send({ method: 'POST', url: `https://wx.qq.com${Path.init}?r=${~Date.now()}&pass_ticket=`, headers: json, body: JSON.stringify({ BaseRequest: { Uin: uin, Sid: sid, Skey: '', DeviceID: 'e123456789012345' } }) })).text,
+    );
+    assert.equal(init.BaseResponse.Ret, 0);
+    const sync = JSON.parse(
+      (await rp.send({ method: 'POST', url: `https://wx.qq.com${Path.sync}?sid=${sid}&skey=&pass_ticket=`, headers: json, body: JSON.stringify({ BaseRequest: { Uin: uin, Sid: sid }, SyncKey: init.SyncKey, rr: Date.now() }) })).text,
+    );
+    assert.equal(sync.BaseResponse.Ret, 0);
+    await control(sb, 'POST', 'logout', {});
+    assert.doesNotMatch((await rp.send({ method: 'GET', url: 'https://wx.qq.com/' })).text, /isLogin\s*:\s*!!"1"/, 'an ended session is not logged in');
   } finally {
     await sb.close();
   }
