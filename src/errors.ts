@@ -79,6 +79,7 @@ export const ErrorDefs = {
   OWX_ERR_POST_API: def('post_api delivery failed: %s', 502, -1),
   // --- operator surface
   OWX_ERR_NO_QRCODE: def('no login QR code is waiting to be scanned (state %s)', 404, -1),
+  OWX_ERR_TOO_MANY_STREAMS: def('too many console event streams open (%s; the limit is %s)', 503, -1),
 } as const satisfies Record<string, Def>;
 
 export type ErrorCode = keyof typeof ErrorDefs;

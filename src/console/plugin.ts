@@ -79,6 +79,13 @@ export interface ConsoleOptions {
   recentSize?: number;
   /** Keep-alive comment interval of the event stream (default 15 s). */
   streamPingMs?: number;
+  /** Event streams open at once; one more is answered HTTP 503 `OWX_ERR_TOO_MANY_STREAMS` (default 32). */
+  maxStreams?: number;
+  /**
+   * Bytes an event stream may have waiting to be sent (in openwx, beyond what the kernel's socket buffers took) before
+   * it is closed as a reader that stopped reading (default 1 MiB). The page reconnects by itself.
+   */
+  streamMaxBufferedBytes?: number;
 }
 
 interface Qr {
@@ -94,15 +101,37 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
   const { client } = o;
   const recentSize = o.recentSize ?? 100;
   const pingMs = o.streamPingMs ?? 15_000;
+  const maxStreams = o.maxStreams ?? 32;
+  const maxBufferedBytes = o.streamMaxBufferedBytes ?? 1024 * 1024;
   const recent: Record<string, unknown>[] = [];
-  const streams = new Set<ServerResponse>();
+  /** Open event streams → their keep-alive timer. */
+  const streams = new Map<ServerResponse, NodeJS.Timeout>();
   let qr: Qr | null = null;
   let qrSeq = 0;
 
+  const drop = (res: ServerResponse) => {
+    const ping = streams.get(res);
+    if (ping === undefined) return;
+    clearInterval(ping);
+    streams.delete(res);
+  };
+  /**
+   * Writes one chunk to one stream. A reader that stopped reading (its socket does not drain) is closed once more than
+   * `maxBufferedBytes` wait for it, so its backlog is freed instead of growing with every event.
+   */
+  const send = (res: ServerResponse, chunk: string) => {
+    if (res.destroyed) return;
+    res.write(chunk);
+    if (res.writableLength > maxBufferedBytes) {
+      app.log.warn({ bufferedBytes: res.writableLength, maxBufferedBytes }, 'console event stream closed: its reader stopped reading');
+      drop(res);
+      res.destroy();
+    }
+  };
   const broadcast = (event: string, data: unknown) => {
     if (streams.size === 0) return; // nobody watching: no JSON per message
     const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of streams) res.write(chunk);
+    for (const res of streams.keys()) send(res, chunk); // a send that closes a stream deletes it: Map iteration allows that
   };
   const onMessage = (m: Message) => {
     let j: Record<string, unknown>;
@@ -129,8 +158,10 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
   client.on('input_qrcode', onQr);
   for (const e of contactEvents) client.on(e, onContacts);
   app.addHook('preClose', async () => {
-    for (const res of streams) res.end();
-    streams.clear();
+    for (const res of [...streams.keys()]) {
+      drop(res);
+      res.end();
+    }
   });
   app.addHook('onClose', async () => {
     client.off('receive_message', onMessage);
@@ -189,11 +220,17 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
 
   const streamDoc: RouteDoc = {
     summary: 'Live events (server-sent events): state, message, qrcode, contacts',
-    description: 'A `state` event first; then `message` (as /console/api/recent items), `state`, `qrcode` (a new login QR) and `contacts` as they happen.',
+    description:
+      'A `state` event first; then `message` (as /console/api/recent items), `state`, `qrcode` (a new login QR) and `contacts` as they happen. ' +
+      `A stream whose reader stops reading is closed once ${maxBufferedBytes} bytes wait for it (reconnect). At most ${maxStreams} streams at once: one more is HTTP 503 (code -1).`,
     tag: 'operations',
-    responses: { 200: { description: 'text/event-stream', raw: ['text/event-stream'] } },
+    responses: {
+      200: { description: 'text/event-stream', raw: ['text/event-stream'] },
+      503: { description: 'too many event streams open (code -1)', json: Failure },
+    },
   };
   app.get('/console/api/stream', { config: { doc: streamDoc } }, (req, reply) => {
+    if (streams.size >= maxStreams) throw owxError('OWX_ERR_TOO_MANY_STREAMS', [streams.size, maxStreams]);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -202,13 +239,10 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.write(`event: state\ndata: ${JSON.stringify({ state: client.state })}\n\n`);
-    const ping = setInterval(() => res.write(': ping\n\n'), pingMs);
-    streams.add(res);
-    req.raw.on('close', () => {
-      clearInterval(ping);
-      streams.delete(res);
-    });
+    streams.set(res, setInterval(() => send(res, ': ping\n\n'), pingMs));
+    res.on('close', () => drop(res));
+    if (req.raw.socket.destroyed) return drop(res); // the reader left before we held the stream
+    send(res, `event: state\ndata: ${JSON.stringify({ state: client.state })}\n\n`);
   });
 
   const qrDoc: RouteDoc = {
