@@ -2,6 +2,7 @@
  * Options of the Openwx plugin. Keys Mojo-Weixin's `load("Openwx", data => {...})` knows keep its spelling
  * (`listen`, `post_api`, `post_event`, …); openwx's own additions are camelCase with the unit in the name.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { Delivery } from './delivery.ts';
 
@@ -213,6 +214,16 @@ export function listenAddresses(o: OpenwxOptions): { host: string; port: number 
   return (l.length ? l : [{}]).map((a) => ({ host: a.host ?? '127.0.0.1', port: a.port ?? 3000 }));
 }
 
+/**
+ * True only for a loopback address — IPv4 127.0.0.0/8, IPv6 ::1 and IPv4-mapped ::ffff:127.x.x.x, in any spelling
+ * (`0:0:0:0:0:0:0:1`, `::ffff:7f00:1`, a `%zone`) — or the name `localhost`. A name that merely starts with `127.`
+ * (`127.evil.example`) is not.
+ */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '::ffff:127.0.0.1';
+  if (host.toLowerCase() === 'localhost') return true;
+  const ip = host.replace(/%[^%]*$/, '');
+  if (isIPv4(ip)) return ip.startsWith('127.');
+  if (!isIPv6(ip)) return false;
+  const canonical = new URL(`http://[${ip}]`).hostname; // e.g. [::ffff:7f00:1] for ::ffff:127.0.0.1
+  return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLError } from 'yaml';
 import { z } from 'zod';
 import type { ClientOptionsInput } from '../client/options.ts';
 import type { OpenwxOptions } from '../api/options.ts';
@@ -58,6 +58,18 @@ const httpUrl = () =>
     }
   }, 'expected an http(s) URL');
 const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+/**
+ * A secret string (list its setting in SECRET_SETTINGS). Surrounding whitespace is refused: a token with it can never
+ * match (an Authorization header's value is trimmed), and a post_api secret with it is a copy-paste slip that makes
+ * every signature differ from the receiver's.
+ */
+const secret = (min: number) => {
+  const msg = `expected a string of at least ${min} characters`;
+  return z
+    .string({ error: msg })
+    .min(min, { error: msg })
+    .refine((v) => v === v.trim(), { error: 'expected no spaces or line breaks at either end' });
+};
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -68,7 +80,7 @@ export const SettingsSchema = z
     port: int(0, 65535).default(3000),
     post_api: httpUrl().optional(),
     data_dir: nonEmpty('a directory').default('./data'),
-    token: z.string({ error: 'expected a string of at least 8 characters' }).min(8, { error: 'expected a string of at least 8 characters' }).optional(),
+    token: secret(8).optional(),
     insecure_no_auth: bool().default(false),
     wechat_origin: httpUrl().optional(),
     /** true: the built-in sandbox world; a string: a world JSON file. */
@@ -122,7 +134,7 @@ export const SettingsSchema = z
     /** Serve /metrics without the token (docs/operations.md). */
     metrics_public: bool().default(false),
     // --- post_api delivery (docs/delivery.md)
-    post_api_secret: z.string({ error: 'expected a string of at least 16 characters' }).min(16, { error: 'expected a string of at least 16 characters' }).optional(),
+    post_api_secret: secret(16).optional(),
     post_api_max_attempts: int(1, 1_000_000).default(50),
     post_api_max_age_hours: int(1, 24 * 365).default(24),
     post_api_backoff_base_ms: int(1, 3_600_000).default(500),
@@ -163,8 +175,41 @@ export const SETTING_NAMES = Object.keys(SettingsSchema.shape) as SettingName[];
 export const envName = (s: string) => `OPENWX_${s.toUpperCase()}`;
 export const flagName = (s: string) => `--${s.replace(/_/g, '-')}`;
 
+/**
+ * Settings whose value is never printed, not even in a settings error (only its length is): every secret setting
+ * (a token, a signing secret, a password, a URL with a password in it) must be listed here.
+ */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set<SettingName>(['token', 'post_api_secret']);
+/** URL settings: printed without user:password and query values (either may be a credential). */
+const URL_SETTINGS: ReadonlySet<string> = new Set<SettingName>(['post_api', 'wechat_origin']);
+
 function show(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+}
+
+/** A setting's value as a settings error may print it: secrets only by length, URLs without their credentials. */
+function shown(name: string, v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (SECRET_SETTINGS.has(name)) {
+    if (v === null) return 'nothing';
+    if (typeof v === 'string') return `a value of ${[...v].length} characters`;
+    return Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `a ${typeof v}`;
+  }
+  if (URL_SETTINGS.has(name) && typeof v === 'string') return JSON.stringify(withoutCredentials(v));
+  return show(v);
+}
+
+function withoutCredentials(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    // not a URL (that is the error): still hide what would be a user:password@ or a query
+    return url.replace(/^([^@/]*\/\/)?[^@]*@/, '$1…@').replace(/\?.*$/s, '?…');
+  }
+  if (!u.username && !u.password && !u.search) return url;
+  const query = [...new Set(u.searchParams.keys())].map((k) => `${k}=…`).join('&');
+  return `${u.protocol}//${u.username || u.password ? '…@' : ''}${u.host}${u.pathname}${query ? `?${query}` : ''}`;
 }
 
 /** Reads a YAML or JSON config file into raw settings (keys normalised to snake_case). */
@@ -176,10 +221,12 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new SettingsError(`invalid setting config: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   let data: unknown;
+  const json = /\.json$/i.test(path);
   try {
-    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    // logLevel error: yaml would print its warnings (an unknown tag, quoted from the file) on stderr
+    data = json ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
   } catch (e) {
-    throw new SettingsError(`invalid setting config: ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new SettingsError(`invalid setting config: ${path} is not valid ${json ? 'JSON' : 'YAML'}${syntaxProblem(e as Error)}`);
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new SettingsError(`invalid setting config: ${path} must hold a mapping of settings`);
@@ -190,6 +237,19 @@ export function readConfigFile(path: string): Record<string, unknown> {
     out[name] = v;
   }
   return out;
+}
+
+/**
+ * Where a config file's syntax is wrong, without quoting the file: the parsers' messages may carry a piece of its
+ * text (V8: an excerpt around the bad token; yaml: an alias, a tag, an escape), and that text may be a secret.
+ */
+function syntaxProblem(e: Error): string {
+  if (e instanceof YAMLError && e.linePos) return ` (${e.code}) at line ${e.linePos[0].line}, column ${e.linePos[0].col}`;
+  const first = e.message.split('\n')[0]!;
+  // V8's JSON messages name a position, except "Unexpected token 'x', "…excerpt…" is not valid JSON"
+  if (e instanceof SyntaxError && / in JSON at position \d+( \(line \d+ column \d+\))?$|^Unexpected end of JSON input$/.test(first)) return `: ${first}`;
+  if (e instanceof SyntaxError) return ': unexpected token';
+  return /^Unresolved alias/.test(first) ? ': an alias (*name) without its anchor; quote a value that starts with *' : '';
 }
 
 /** Raw settings from `OPENWX_*` env vars (OPENWX_CONFIG names the config file and is not a setting). */
@@ -223,7 +283,7 @@ export function loadSettings(src: SettingsSources): Settings {
     if (issue.code === 'unrecognized_keys') throw new SettingsError(`unknown setting ${issue.keys.join(', ')}`);
     const name = String(issue.path[0] ?? '');
     const value = raw[name];
-    const got = value === undefined ? 'nothing' : show(issue.path.length > 1 ? pick(value, issue.path.slice(1)) : value);
+    const got = issue.path.length > 1 && !SECRET_SETTINGS.has(name) ? show(pick(value, issue.path.slice(1))) : shown(name, value);
     throw new SettingsError(`invalid setting ${name}: ${issue.message}, got ${got}`);
   }
   return r.data;

@@ -7,7 +7,10 @@ import { registerSandboxCommand } from './sandbox.ts';
 import { registerRunCommand } from './run.ts';
 
 const program = new Command();
-program.name('openwx').description('WeChat web-protocol bot bridge with the Openwx HTTP API');
+// Options are positional: the run command's own options (--port, --host, …) are read only before a subcommand name,
+// so `openwx sandbox --port 5031` gives --port to the sandbox, as every documented form expects (commander's default
+// lets the program's options be picked up anywhere, and the sandbox then listened on 5030).
+program.name('openwx').description('WeChat web-protocol bot bridge with the Openwx HTTP API').enablePositionalOptions();
 registerRunCommand(program);
 registerSandboxCommand(program);
 await program.parseAsync(process.argv);

@@ -2,7 +2,7 @@
  * `openwx [options]`: log one account in, show its messages (ShowMsg), serve the Openwx API and report to
  * post_api. With `--sandbox` it first starts an embedded sandbox and logs in to it with auto-confirm, so the whole
  * system runs offline (`npm run demo`). Settings: src/cli/config.ts. Exits 0 after stop_client, SIGINT or SIGTERM;
- * exit 2 on a bad setting; exit 1 when startup fails.
+ * exit 2 on a bad setting; exit 1 when startup fails or the client stops without being asked to.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -151,7 +151,10 @@ export async function runOpenwx(settings: Settings): Promise<void> {
   let client: Weixin | null = null;
   let api: OpenwxHandle | null = null;
   let exiting = false;
-  let stopWhy = 'client stopped';
+  /** Set when a stop was asked for (stop_client, SIGINT, SIGTERM): exit 0. Any other stop means the client cannot work: exit 1. */
+  let asked: string | null = null;
+  /** Why the client stopped by itself, as far as known (WeChat logged the session out). */
+  let failure: string | null = null;
 
   const shutdown = async (code: number, why: string) => {
     if (exiting) return;
@@ -199,7 +202,7 @@ export async function runOpenwx(settings: Settings): Promise<void> {
       logger,
       version: VERSION,
       onStopClientRequest: () => {
-        stopWhy = 'stop_client';
+        asked ??= 'stop_client';
       },
       onStopClient: () => shutdown(0, 'stop_client'),
     });
@@ -219,15 +222,36 @@ export async function runOpenwx(settings: Settings): Promise<void> {
     process.exit((e as { code?: string }).code === 'OWX_ERR_CONFIG' ? 2 : 1);
   }
 
-  process.once('SIGINT', () => void shutdown(0, 'SIGINT'));
-  process.once('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      asked ??= signal;
+      void shutdown(0, signal);
+    });
+  }
   const c = client!;
-  c.on('stop', () => {
-    if (!exiting) void shutdown(0, stopWhy);
+  c.on('logout', (reason) => {
+    failure = reason;
   });
-  c.run().catch((err: unknown) => {
-    logger.error({ err }, 'login failed');
-    process.stderr.write(`openwx: ${(err as Error)?.message ?? String(err)}\n`);
-    void shutdown(1, 'login failed');
+  // Exit codes (docs/operations.md, "Running as a service"): 0 after a stop that was asked for; 1 after any stop that
+  // was not (login impossible, WeChat unreachable, logged out by WeChat with relogin=stop, a relogin that failed), so
+  // a service manager restarts it (systemd Restart=on-failure).
+  const ran = c.run().then(
+    () => undefined,
+    (err: unknown) => {
+      if (asked !== null) return; // stopped on request while logging in
+      const msg = (err as Error)?.message ?? String(err);
+      logger.error({ err }, 'login failed');
+      process.stderr.write(`openwx: ${msg}\n`);
+      void shutdown(1, `login failed: ${msg}`);
+    },
+  );
+  c.on('stop', () => {
+    if (exiting) return;
+    if (asked !== null) {
+      void shutdown(0, asked);
+      return;
+    }
+    // A failed login emits stop before run() rejects: wait for run() so the exit says why.
+    void ran.then(() => shutdown(1, failure ?? 'the client stopped by itself'));
   });
 }

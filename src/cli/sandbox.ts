@@ -56,7 +56,13 @@ export function registerSandboxCommand(program: Command): void {
     .option('--login-forbidden', 'plain web login answers ret 1203 (UOS desktop mode still works)')
     .option('--page-host <host>', 'page host real-name clients are redirected to (wx.qq.com, wx2.qq.com, …)')
     .option('--long-poll-ms <ms>', 'long-poll hold time of synccheck and the login poll', int('--long-poll-ms', 1))
-    .action(async (f: Flags) => {
+    .action(async (f: Flags, cmd: Command) => {
+      // Options are positional (src/cli/main.ts): the bridge's options given before `sandbox` would be ignored.
+      const misplaced = cmd.parent?.options.filter((o) => cmd.parent?.getOptionValueSource(o.attributeName()) === 'cli') ?? [];
+      if (misplaced.length > 0) {
+        const given = misplaced.map((o) => o.long).join(', ');
+        cmd.error(`error: ${given} given before "sandbox": options there belong to the bridge; put sandbox options after it (openwx sandbox --port 5031)`);
+      }
       if (f.world && f.worldSize) throw new InvalidArgumentError('give either --world or --world-size, not both');
       const opts: SandboxOptions = { port: f.port, host: f.host, chatter: f.chatter };
       if (f.world) opts.world = f.world;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { clientOptionsOf, loadSettings, mediaDirsOf, openwxOptionsOf, SettingsError } from '../../src/cli/config.ts';
+import { clientOptionsOf, loadSettings, mediaDirsOf, openwxOptionsOf, SECRET_SETTINGS, SETTING_NAMES, SettingsError } from '../../src/cli/config.ts';
 import { parseClientOptions } from '../../src/client/options.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'owx-config-'));
@@ -128,4 +128,69 @@ test('delivery, history and security settings reach the plugin and client option
   assert.match(err(() => loadSettings({ flags: { cors_origins: ['evil.example/path'] } })), /^invalid setting cors_origins: expected \* or origins/);
   assert.match(err(() => loadSettings({ flags: { relogin: 'maybe' } })), /^invalid setting relogin: expected relogin or stop/);
   assert.match(err(() => loadSettings({ flags: { post_api_max_attempts: '0' } })), /^invalid setting post_api_max_attempts: expected integer/);
+});
+
+/** A setting given through one source: a flag, an env var, or a YAML or JSON config file. */
+function via(source: 'flag' | 'env' | 'yaml' | 'json', name: string, value: unknown) {
+  if (source === 'flag') return { flags: { [name]: value } };
+  if (source === 'env') return { env: { [`OPENWX_${name.toUpperCase()}`]: String(value) } };
+  const text = source === 'json' ? JSON.stringify({ [name]: value }) : `${name}: ${JSON.stringify(value)}\n`;
+  return { configFile: file(`${name}-${source}.${source}`, text) };
+}
+
+test('secret settings: surrounding whitespace is refused, and no error prints the value (flag, env, YAML, JSON)', () => {
+  assert.deepEqual([...SECRET_SETTINGS].sort(), ['post_api_secret', 'token']);
+  const min: Record<string, number> = { token: 8, post_api_secret: 16 };
+  for (const name of SECRET_SETTINGS) {
+    const good = 'Secret-Value-0123456789';
+    for (const source of ['flag', 'env', 'yaml', 'json'] as const) {
+      assert.equal((loadSettings(via(source, name, good)) as Record<string, unknown>)[name], good, `${name} via ${source}`);
+      const bad: [string, string][] = [
+        [` ${good}`, `expected no spaces or line breaks at either end, got a value of ${good.length + 1} characters`],
+        [`${good}\n`, `expected no spaces or line breaks at either end, got a value of ${good.length + 1} characters`],
+        [`\t${good} `, `expected no spaces or line breaks at either end, got a value of ${good.length + 2} characters`],
+        ['Sh0rt', `expected a string of at least ${min[name]} characters, got a value of 5 characters`],
+      ];
+      for (const [value, message] of bad) {
+        const m = err(() => loadSettings(via(source, name, value)));
+        assert.equal(m, `invalid setting ${name}: ${message}`, `${name} via ${source}: ${JSON.stringify(value)}`);
+        assert.ok(!m.includes(value.trim()), 'the value is not printed');
+      }
+    }
+    // a config file can give a secret of another type: its kind is named, never its value
+    assert.equal(err(() => loadSettings(via('yaml', name, 9876543210123456))), `invalid setting ${name}: expected a string of at least ${min[name]} characters, got a number`);
+    assert.equal(err(() => loadSettings(via('json', name, ['Secret-Value-0123456789']))), `invalid setting ${name}: expected a string of at least ${min[name]} characters, got a list`);
+    assert.equal(err(() => loadSettings(via('json', name, { k: 'Secret-Value-0123456789' }))), `invalid setting ${name}: expected a string of at least ${min[name]} characters, got a mapping`);
+  }
+});
+
+test('every setting named like a secret is listed as one', () => {
+  for (const name of SETTING_NAMES) {
+    if (/token|secret|password|passwd|credential|api_key|private_key/.test(name) && name !== 'access_token_param') {
+      assert.ok(SECRET_SETTINGS.has(name), `${name} looks like a secret: add it to SECRET_SETTINGS (src/cli/config.ts)`);
+    }
+  }
+});
+
+test('a bad URL setting is printed without its user:password and query values', () => {
+  for (const source of ['flag', 'env', 'yaml'] as const) {
+    assert.equal(err(() => loadSettings(via(source, 'post_api', 'ftp://bot:hunter22@example.com/in?key=k3y&x=1'))), 'invalid setting post_api: expected an http(s) URL, got "ftp://…@example.com/in?key=…&x=…"');
+    assert.equal(err(() => loadSettings(via(source, 'wechat_origin', 'htp//bot:hunter22@example.com/?key=k3y'))), 'invalid setting wechat_origin: expected an http(s) URL, got "htp//…@example.com/?…"');
+  }
+  assert.equal(err(() => loadSettings({ flags: { post_api: 'not a url' } })), 'invalid setting post_api: expected an http(s) URL, got "not a url"');
+});
+
+test('a config file\'s syntax error says where, never quoting the file (which may hold a secret)', () => {
+  const cases: [string, string, RegExp][] = [
+    ['x1.json', '{"token": s3cret-value-1}', /is not valid JSON: unexpected token$/],
+    ['x2.json', '{"token": "s3cret-value-1" x}', /is not valid JSON: Expected ',' or '}' after property value in JSON at position 27$/],
+    ['x3.yaml', 'token: *s3cret-value-1\n', /is not valid YAML: an alias \(\*name\) without its anchor; quote a value that starts with \*$/],
+    ['x4.yaml', 'token: "s3cret\\qvalue-1"\n', /is not valid YAML \(BAD_DQ_ESCAPE\) at line 1, column 15$/],
+    ['x5.yaml', 'token: `s3cret-value-1\n', /is not valid YAML \(BAD_SCALAR_START\) at line 1, column 8$/],
+  ];
+  for (const [name, text, re] of cases) {
+    const m = err(() => loadSettings({ configFile: file(name, text) }));
+    assert.match(m, re, name);
+    assert.ok(!/s3cret|value-1|\\q/.test(m), `${name}: ${m}`);
+  }
 });
