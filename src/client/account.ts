@@ -19,7 +19,7 @@ import { SessionStore, type SessionSnapshot } from '../store/session-store.ts';
 import { systemClock, Timers, type Clock } from './clock.ts';
 import { ContactBook } from './contact-book.ts';
 import { TypedEmitter } from './events.ts';
-import type { Avatar, MediaInput, Query, SendResult, UploadedMedia, WxClient } from './interface.ts';
+import type { Avatar, DurabilityBarrier, MediaInput, Query, SendResult, UploadedMedia, WxClient } from './interface.ts';
 import { defaultLogger, type Logger } from './logger.ts';
 import { parseClientOptions, type ClientOptions, type ClientOptionsInput } from './options.ts';
 import type { MediaRef } from './outbound.ts';
@@ -60,6 +60,8 @@ export class Account extends TypedEmitter implements WxClient {
   #savedStableVersion = -1;
   readonly #sent = new Set<string>();
   readonly #loadingHooks: (() => unknown)[] = [];
+  /** Awaited by the sync loop before it acknowledges a webwxsync answer (addDurabilityBarrier). */
+  readonly #barriers = new Set<DurabilityBarrier>();
 
   constructor(input: ClientOptionsInput = {}, deps: AccountDeps = {}) {
     const options = parseClientOptions(input);
@@ -89,6 +91,21 @@ export class Account extends TypedEmitter implements WxClient {
   /** Runs `fn` in the `loading` state of each `run()` (how plugins are called). */
   addLoadingHook(fn: () => unknown): void {
     this.#loadingHooks.push(fn);
+  }
+
+  addDurabilityBarrier(barrier: DurabilityBarrier): () => void {
+    const own = (): Promise<void> | void => barrier(); // one registration per call, even of the same function
+    this.#barriers.add(own);
+    return () => {
+      this.#barriers.delete(own);
+    };
+  }
+
+  /** Every registered barrier at once; nothing to await without any (the hot path stays as it was). */
+  #durable(): Promise<void> | void {
+    if (this.#barriers.size === 0) return;
+    if (this.#barriers.size === 1) return this.#barriers.values().next().value!();
+    return Promise.all([...this.#barriers].map((b) => b())).then(() => undefined);
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------------------
@@ -342,6 +359,7 @@ export class Account extends TypedEmitter implements WxClient {
       emitContacts: (ev) => this.#emitContacts(ev),
       emitMessage: (m) => this.#emitMessage(m),
       emitFriendRequest: (r) => this.#emitFriendRequest(r),
+      durable: () => this.#durable(),
       afterSync: () => this.#saveSoon(),
       onLogout: (ret, where) => this.#onLogout(ret, where),
     });

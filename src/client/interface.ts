@@ -81,6 +81,15 @@ export interface Avatar {
   mime: string;
 }
 
+/**
+ * A durability barrier (`WxClient.addDurabilityBarrier`): resolves once everything the layer above was handed by
+ * the events emitted before the call is durable (e.g. committed to SQLite). The receive loop calls every registered
+ * barrier once per webwxsync answer, after it emitted that answer's events and before it acknowledges the answer to
+ * WeChat (the new SyncKey in the next synccheck/webwxsync, or in the saved session). A barrier that rejects is called
+ * again after a backoff; meanwhile nothing is acknowledged. docs/client.md, "Acknowledging only what is durable".
+ */
+export type DurabilityBarrier = () => Promise<void> | void;
+
 /** Which objects the API can address. A missing key is not compared; all given keys must be equal. */
 export type Query = Record<string, string>;
 
@@ -96,6 +105,12 @@ export interface WxClient {
 
   run(): Promise<void>;
   stop(reason?: string): Promise<void>;
+  /**
+   * Makes the receive loop wait for `barrier` before it acknowledges a webwxsync answer to WeChat (see
+   * DurabilityBarrier). Returns its removal. With none registered the loop acknowledges as soon as the events of
+   * the answer are emitted.
+   */
+  addDurabilityBarrier(barrier: DurabilityBarrier): () => void;
 
   user(): User | null;
   friends(): Friend[];

@@ -95,8 +95,15 @@ export const ClientOptionsSchema = z.object({
   backoffMaxMs: positive(60_000),
   /** Pause between two synccheck polls (0 = at once, as the official client). */
   syncCheckIntervalMs: ms(0),
-  /** Consecutive unknown synccheck retcodes before a relogin (Mojo: 10). */
+  /**
+   * Consecutive unknown retcodes (synccheck retcode or webwxsync Ret the loop does not know, one streak for both)
+   * before the logged-out handling (relogin policy). Mojo: 10 synccheck retcodes.
+   */
   unknownRetcodeLimit: positive(10),
+  /** Pause of the receive loop after the first unknown retcode of a streak, doubled on each repeat (a random pause in [d/2, d]). */
+  unknownRetcodeBackoffBaseMs: positive(1_000),
+  /** Cap of that pause. */
+  unknownRetcodeBackoffMaxMs: positive(60_000),
 
   // --- contacts
   /** Concurrent webwxbatchgetcontact requests. */

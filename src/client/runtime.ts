@@ -55,6 +55,9 @@ export interface RuntimeHooks extends LoginHooks {
   emitContacts(ev: ContactEvent[]): void;
   emitMessage(m: Message): void;
   emitFriendRequest(r: FriendRequest): void;
+  /** The durability barrier the sync loop awaits before it acknowledges a webwxsync answer. */
+  durable(): Promise<void> | void;
+  /** A webwxsync answer was acknowledged (its SyncKey adopted): save the session soon. */
   afterSync(): void;
   onLogout(retcode: number, where: 'synccheck' | 'webwxsync'): void;
 }
@@ -86,10 +89,9 @@ export function buildRuntime(sh: RuntimeShared, hooks: RuntimeHooks): Runtime {
   const sync = new SyncLoop({
     transport, session, options: o, logger: log, timers,
     handlers: {
-      onSync: async (resp) => {
-        await inbound.handleSync(resp);
-        hooks.afterSync();
-      },
+      onSync: (resp) => inbound.handleSync(resp),
+      durable: hooks.durable,
+      onAcknowledged: hooks.afterSync,
       onLogout: hooks.onLogout,
       onUnknownRetcode: (ret, where) => log.debug({ ret, where }, 'unknown retcode'),
     },

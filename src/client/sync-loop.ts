@@ -2,7 +2,13 @@
  * The receive loop (shared/spec/wechat-web-protocol.md §5): synccheck long-poll on the push host, webwxsync on any
  * non-zero selector, SyncKey / SyncCheckKey / SKey bookkeeping, ContinueFlag. Logout retcodes (1100/1101/1102) are
  * reported on first sight; network errors, HTTP 5xx and garbage answers retry with capped exponential backoff and
- * jitter; a long-poll that exceeds `syncCheckTimeoutMs` is treated as stuck and re-issued.
+ * jitter; a long-poll that exceeds `syncCheckTimeoutMs` is treated as stuck and re-issued. A streak of retcodes the
+ * loop does not know (synccheck or webwxsync) backs off exponentially, logs one warning, and after
+ * `unknownRetcodeLimit` of them is handled as a logout.
+ *
+ * Acknowledgement: a webwxsync answer's SyncKey/SyncCheckKey are adopted (sent in the next synccheck/webwxsync, and
+ * saved with the session) only after its events were emitted and the durability barrier (`handlers.durable`)
+ * resolved, so WeChat is never told a batch was received before the layer above made it durable.
  */
 import { isOpenwxError } from '../errors.ts';
 import { LOGOUT_RETCODES, Ret } from '../wire/constants.ts';
@@ -11,7 +17,7 @@ import { parseSyncCheck } from '../wire/jsvars.ts';
 import { Path } from '../wire/paths.ts';
 import { formatSyncKey } from '../wire/synckey.ts';
 import type { SyncResponse } from '../wire/types.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff, backoffDelayMs } from './backoff.ts';
 import type { Timers } from './clock.ts';
 import type { Logger } from './logger.ts';
 import type { ClientOptions } from './options.ts';
@@ -22,14 +28,26 @@ import { baseRet, expectStatus, readJson } from './wx-response.ts';
 /** Guard against a server that sets ContinueFlag forever. */
 const MAX_CONTINUE_SYNCS = 20;
 
+type Where = 'synccheck' | 'webwxsync';
+
 export interface SyncHandlers {
-  /** A successful webwxsync (keys already updated): contacts, profile and messages. */
+  /** A successful webwxsync: contacts, profile and messages (its new SyncKey is not adopted yet). */
   onSync(resp: SyncResponse): Promise<void>;
+  /**
+   * The durability barrier: awaited after `onSync`, before the answer's keys are adopted (acknowledged). It rejects
+   * → called again after a backoff (`backoffBaseMs` doubling to `backoffMaxMs`); nothing is acknowledged meanwhile.
+   */
+  durable?(): Promise<void> | void;
+  /** The answer's keys were adopted: the session may be saved. */
+  onAcknowledged?(): void;
   /** The session is gone (1100/1101/1102, or too many unknown retcodes). The loop has ended. */
-  onLogout(retcode: number, where: 'synccheck' | 'webwxsync'): void;
+  onLogout(retcode: number, where: Where): void;
   /** A retcode/Ret the loop does not know (Mojo's unknown_retcode). */
-  onUnknownRetcode?(ret: number, where: 'synccheck' | 'webwxsync'): void;
+  onUnknownRetcode?(ret: number, where: Where): void;
 }
+
+/** How a webwxsync burst ended: answered (Ret 0), or with a Ret the loop does not know. */
+type SyncOutcome = 'ok' | 'unknown';
 
 export interface SyncLoopDeps {
   transport: Transport;
@@ -47,7 +65,10 @@ export class SyncLoop {
   readonly #backoff: Backoff;
   #ctrl: AbortController | null = null;
   #loop: Promise<void> | null = null;
-  #unknown = 0;
+  /** Unknown retcodes in a row (synccheck and webwxsync: one streak), and when the streak began. */
+  #streak = 0;
+  #streakStartedAt = 0;
+  readonly #streakBackoff: Backoff;
   #rateLimited = 0;
   /** Serialises webwxsync calls (the loop and `syncNow()`). */
   #syncing: Promise<void> = Promise.resolve();
@@ -58,6 +79,7 @@ export class SyncLoop {
   constructor(d: SyncLoopDeps) {
     this.#d = d;
     this.#backoff = new Backoff({ baseMs: d.options.backoffBaseMs, maxMs: d.options.backoffMaxMs });
+    this.#streakBackoff = new Backoff({ baseMs: d.options.unknownRetcodeBackoffBaseMs, maxMs: d.options.unknownRetcodeBackoffMaxMs });
   }
 
   get running(): boolean {
@@ -68,7 +90,8 @@ export class SyncLoop {
     if (this.#loop) return;
     const ctrl = new AbortController();
     this.#ctrl = ctrl;
-    this.#unknown = 0;
+    this.#streak = 0;
+    this.#streakBackoff.reset();
     this.#loop = this.#run(ctrl.signal)
       .catch((err) => {
         if (!ctrl.signal.aborted && !(err instanceof LoopEnded)) this.#d.logger.error({ err }, 'sync loop crashed');
@@ -88,9 +111,13 @@ export class SyncLoop {
   }
 
   /** One webwxsync now (after init, or when something asks for fresh data). */
-  syncNow(signal?: AbortSignal): Promise<void> {
-    const run = this.#syncing.then(() => this.#sync(signal ?? this.#ctrl?.signal ?? new AbortController().signal));
-    this.#syncing = run.catch(() => undefined);
+  async syncNow(signal?: AbortSignal): Promise<void> {
+    await this.#syncSerialised(signal ?? this.#ctrl?.signal ?? new AbortController().signal);
+  }
+
+  #syncSerialised(signal: AbortSignal): Promise<SyncOutcome> {
+    const run = this.#syncing.then(() => this.#sync(signal));
+    this.#syncing = run.then(() => undefined, () => undefined);
     return run;
   }
 
@@ -115,15 +142,20 @@ export class SyncLoop {
       }
       const { retcode, selector } = check;
       if (retcode === Ret.OK) {
-        this.#unknown = 0;
-        if (selector !== 0) {
+        if (selector === 0) this.#streakOver();
+        else {
+          let outcome: SyncOutcome;
           try {
-            await this.syncNow(signal);
+            outcome = await this.#syncSerialised(signal);
           } catch (err) {
             if (signal.aborted || err instanceof LoopEnded) return;
             const delay = this.#backoff.next();
             logger.warn({ err: (err as Error).message, retryInMs: delay }, 'webwxsync failed; backing off');
             await timers.sleep(delay, signal).catch(() => undefined);
+            continue;
+          }
+          if (outcome === 'unknown') {
+            await this.#streakPause(signal);
             continue;
           }
         }
@@ -136,15 +168,12 @@ export class SyncLoop {
         await this.#rateLimitPause(signal, 'synccheck');
         continue;
       } else {
-        this.#unknown++;
-        this.#d.handlers.onUnknownRetcode?.(retcode, 'synccheck');
-        logger.warn({ retcode, selector, count: this.#unknown }, 'unknown synccheck retcode');
-        if (this.#unknown >= options.unknownRetcodeLimit) {
+        if (this.#unknownRet(retcode, 'synccheck', { selector })) {
           this.#end();
           this.#d.handlers.onLogout(retcode, 'synccheck');
           return;
         }
-        await timers.sleep(this.#backoff.next(), signal).catch(() => undefined);
+        await this.#streakPause(signal);
         continue;
       }
       if (options.syncCheckIntervalMs > 0) await timers.sleep(options.syncCheckIntervalMs, signal).catch(() => undefined);
@@ -181,7 +210,7 @@ export class SyncLoop {
     return parseSyncCheck(await res.text());
   }
 
-  async #sync(signal: AbortSignal): Promise<void> {
+  async #sync(signal: AbortSignal): Promise<SyncOutcome> {
     const { transport, session, logger, handlers } = this.#d;
     for (let i = 0; i < MAX_CONTINUE_SYNCS; i++) {
       const res = await transport.request({
@@ -213,18 +242,85 @@ export class SyncLoop {
           await this.#rateLimitPause(signal, 'webwxsync');
           continue;
         }
-        handlers.onUnknownRetcode?.(ret, 'webwxsync');
-        logger.warn({ ret, errMsg: body.BaseResponse?.ErrMsg }, 'webwxsync answered an unknown Ret; skipped');
-        return;
+        if (this.#unknownRet(ret, 'webwxsync', { errMsg: body.BaseResponse?.ErrMsg })) {
+          this.#ctrl?.abort(new LoopEnded('unknown retcodes'));
+          this.#end();
+          handlers.onLogout(ret, 'webwxsync');
+          throw new LoopEnded('unknown retcodes');
+        }
+        return 'unknown';
       }
       this.#rateLimited = 0;
-      if (body.SyncKey && body.SyncKey.Count > 0) session.syncKey = body.SyncKey;
-      if (body.SyncCheckKey && body.SyncCheckKey.Count > 0) session.syncCheckKey = body.SyncCheckKey;
+      this.#streakOver();
       if (body.SKey) session.skey = body.SKey;
       await handlers.onSync(normaliseSync(body));
-      if (!body.ContinueFlag) return;
+      await this.#durable(signal);
+      // Only now is the batch acknowledged: the next synccheck/webwxsync and the saved session carry the new keys.
+      if (body.SyncKey && body.SyncKey.Count > 0) session.syncKey = body.SyncKey;
+      if (body.SyncCheckKey && body.SyncCheckKey.Count > 0) session.syncCheckKey = body.SyncCheckKey;
+      handlers.onAcknowledged?.();
+      if (!body.ContinueFlag) return 'ok';
     }
     logger.warn({ max: MAX_CONTINUE_SYNCS }, 'webwxsync kept ContinueFlag set; pausing the burst');
+    return 'ok';
+  }
+
+  /** Awaits the durability barrier; one that rejects is called again after a backoff until it resolves (or stop). */
+  async #durable(signal: AbortSignal): Promise<void> {
+    const { handlers, options, logger, timers } = this.#d;
+    if (!handlers.durable) return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const pending = handlers.durable();
+        if (pending) await pending;
+        if (attempt > 0) logger.info({ attempts: attempt + 1 }, 'durability barrier resolved; acknowledging the batch');
+        return;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const delay = backoffDelayMs(attempt, { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs });
+        logger.warn({ err: (err as Error).message, retryInMs: delay, attempt: attempt + 1 },
+          'durability barrier failed; the batch is not acknowledged to WeChat until it succeeds');
+        await timers.sleep(delay, signal);
+      }
+    }
+  }
+
+  /**
+   * Counts an unknown retcode into the current streak: one warning when the streak begins (debug lines after that).
+   * True when the streak reached `unknownRetcodeLimit`: the caller ends the loop with the logged-out handling.
+   */
+  #unknownRet(ret: number, where: Where, detail: Record<string, unknown>): boolean {
+    const { logger, options, handlers, timers } = this.#d;
+    this.#streak++;
+    handlers.onUnknownRetcode?.(ret, where);
+    if (this.#streak === 1) {
+      this.#streakStartedAt = timers.clock.now();
+      logger.warn({ ret, where, ...detail, limit: options.unknownRetcodeLimit, maxPauseMs: options.unknownRetcodeBackoffMaxMs },
+        `${where} answered a retcode openwx does not know (${ret}); backing off until it ends (one warning per streak)`);
+    } else {
+      logger.debug({ ret, where, ...detail, count: this.#streak }, 'unknown retcode again');
+    }
+    if (this.#streak < options.unknownRetcodeLimit) return false;
+    logger.warn({ ret, where, count: this.#streak, lastedMs: timers.clock.now() - this.#streakStartedAt },
+      `${this.#streak} unknown retcodes in a row (unknownRetcodeLimit); handled as a logout`);
+    this.#streak = 0;
+    this.#streakBackoff.reset();
+    return true;
+  }
+
+  /** The pause after an unknown retcode: exponential over the streak, capped, with jitter. */
+  async #streakPause(signal: AbortSignal): Promise<void> {
+    await this.#d.timers.sleep(this.#streakBackoff.next(), signal).catch(() => undefined);
+  }
+
+  /** A normal answer ends a streak of unknown retcodes (one info line). */
+  #streakOver(): void {
+    if (this.#streak === 0) return;
+    const { logger, timers } = this.#d;
+    logger.info({ unknownRetcodes: this.#streak, lastedMs: timers.clock.now() - this.#streakStartedAt },
+      'the unknown retcode streak ended; the receive loop is back to normal');
+    this.#streak = 0;
+    this.#streakBackoff.reset();
   }
 
   async #rateLimitPause(signal: AbortSignal, where: string): Promise<void> {

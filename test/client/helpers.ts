@@ -75,12 +75,13 @@ export interface Exchange {
 /**
  * An HTTP proxy in front of the sandbox that records every request: `request` sees each request with its whole body
  * before it is forwarded; `answer` sees it with the upstream answer before the answer is piped back (to record it,
- * or to arm a sandbox fault for the client's next request). Returns the server (listening on a free loopback port)
- * and its base URL, for `account({ ...sb, url })`.
+ * or to arm a sandbox fault for the client's next request); `answered`, when given, sees the whole upstream answer
+ * body before any of it is sent on to the client (the proxy then buffers every answer). Returns the server
+ * (listening on a free loopback port) and its base URL, for `account({ ...sb, url })`.
  */
 export async function recordingProxy(
   sb: Sandbox,
-  on: { request?(req: IncomingMessage, body: Buffer): void; answer?(x: Exchange): void },
+  on: { request?(req: IncomingMessage, body: Buffer): void; answer?(x: Exchange): void; answered?(x: Exchange, body: Buffer): void },
 ): Promise<{ server: Server; url: string }> {
   const target = new URL(sb.url);
   const server = createServer((req, res) => {
@@ -92,9 +93,23 @@ export async function recordingProxy(
       const body = Buffer.concat(chunks);
       on.request?.(req, body);
       const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-        on.answer?.({ req, body, upstream: r });
-        res.writeHead(r.statusCode!, r.headers);
-        r.pipe(res);
+        const x = { req, body, upstream: r };
+        on.answer?.(x);
+        const answered = on.answered;
+        if (!answered) {
+          res.writeHead(r.statusCode!, r.headers);
+          r.pipe(res);
+          return;
+        }
+        const parts: Buffer[] = [];
+        r.on('data', (c: Buffer) => parts.push(c));
+        r.on('error', () => res.destroy());
+        r.on('end', () => {
+          const whole = Buffer.concat(parts);
+          answered(x, whole);
+          res.writeHead(r.statusCode!, r.headers);
+          res.end(whole);
+        });
       });
       up.on('error', () => res.destroy());
       up.end(body);
