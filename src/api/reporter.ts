@@ -128,6 +128,7 @@ export class Reporter {
     };
     on('receive_message', (m) => this.#message(m, 'receive_message'));
     on('send_message', (m) => this.#message(m, 'send_message'));
+    this.#unsubscribe.push(c.addDurabilityBarrier(() => this.commitPending()));
     const o = this.#o.options;
     if (!o.postEvent) return; // Mojo: with post_event off no event is posted or queued
     for (const name of POSTABLE_EVENTS) {
@@ -210,9 +211,22 @@ export class Reporter {
     );
   }
 
+  /**
+   * The client's durability barrier (WxClient.addDurabilityBarrier, registered by `start()`): resolves once the
+   * report of every event emitted before the call is committed (history record + outbox row, one transaction), or
+   * dropped with its warning if it could not be built or stored. The sync loop awaits it before it acknowledges a
+   * webwxsync answer to WeChat, so a kill -9 cannot lose a message WeChat was told we received. It commits what is
+   * staged at once instead of at the next setImmediate: still one transaction per sync answer.
+   */
+  async commitPending(): Promise<void> {
+    await this.#chain;
+    if (this.#staged.length > 0) this.#commit();
+  }
+
   #commit(): void {
     const jobs = this.#staged;
     this.#staged = [];
+    if (jobs.length === 0) return; // committed early by commitPending
     const tx = this.#o.transaction;
     let after: ((() => void) | null)[] = [];
     const one = (job: (typeof jobs)[number], run: (f: () => (() => void) | null) => (() => void) | null) => {
