@@ -17,7 +17,7 @@ export { Weixin, type WeixinOptions, type LoadOptions, type Target } from './wei
 export { Account, type AccountDeps } from './client/account.ts';
 export { parseClientOptions, ClientOptionsSchema, type ClientOptions, type ClientOptionsInput } from './client/options.ts';
 export type {
-  WxClient, ClientEvents, ClientEventName, SendResult, MediaInput, UploadedMedia, Avatar, Query,
+  WxClient, ClientEvents, ClientEventName, SendResult, MediaInput, UploadedMedia, Avatar, Query, DurabilityBarrier,
 } from './client/interface.ts';
 export type { MediaRef } from './client/outbound.ts';
 export type {
