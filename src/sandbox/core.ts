@@ -17,6 +17,8 @@ export interface CoreOptions {
   qrExpiryMs: number;
   contactPageSize: number;
   maxSyncMessages: number;
+  /** Messages kept per session for media downloads once the client acknowledged them (queued ones are always kept). */
+  maxStoredMessages: number;
   loginForbidden: boolean;
   pageHost: string;
 }
@@ -152,7 +154,7 @@ export class SandboxCore {
       selfId: this.world.self.id,
       family: hostFamily(t.init.pageHost),
       desktop: t.init.desktop,
-      maxStoredMessages: 20000,
+      maxStoredMessages: this.opts.maxStoredMessages,
     });
     t.session = s;
     if (this.current?.alive) this.current.end('kicked');

@@ -51,6 +51,8 @@ export interface SandboxOptions {
   contactPageSize?: number;
   /** Events per webwxsync answer before ContinueFlag (default 100). */
   maxSyncMessages?: number;
+  /** Acknowledged messages kept per session for media downloads (default 20000); messages still queued are always kept. */
+  maxStoredMessages?: number;
   logger?: Logger;
 }
 
@@ -96,6 +98,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       qrExpiryMs: o.qrExpiryMs ?? 300000,
       contactPageSize: o.contactPageSize ?? 1000,
       maxSyncMessages: o.maxSyncMessages ?? 100,
+      maxStoredMessages: o.maxStoredMessages ?? 20000,
       loginForbidden: o.loginForbidden ?? spec.loginForbidden ?? false,
       pageHost: o.pageHost ?? spec.pageHost ?? DEFAULT_PAGE_HOST,
     },

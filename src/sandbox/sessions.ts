@@ -73,6 +73,8 @@ export class Session {
   private synced = false;
   private readonly base = { k1: 600000000 + randomInt(100000000), k2: 0, k3: 0 };
   readonly messages = new Map<string, StoredMessage>();
+  /** MsgIds of the message events not yet acknowledged: never evicted from `messages`. */
+  private readonly queuedMsgIds = new Set<string>();
   private readonly maxStored: number;
 
   constructor(init: SessionInit) {
@@ -90,15 +92,29 @@ export class Session {
     return `${randomInt(1, 9)}${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e9)).padStart(9, '0')}`;
   }
 
+  /**
+   * Keeps a message for webwxsync and media downloads. Beyond `maxStored`, the oldest messages the client has
+   * acknowledged are dropped; a message still queued for the client is never dropped (the store may then exceed the
+   * cap until the client catches up), so a client that fell behind still gets everything.
+   */
   storeMessage(m: StoredMessage): void {
-    const id = m.wire['MsgId'] as string;
-    this.messages.set(id, m);
-    if (this.messages.size > this.maxStored) this.messages.delete(this.messages.keys().next().value!);
+    this.messages.set(m.wire['MsgId'] as string, m);
+    this.#evict();
+  }
+
+  #evict(): void {
+    while (this.messages.size > this.maxStored) {
+      const oldest = this.messages.keys().next().value!;
+      if (this.queuedMsgIds.has(oldest)) return;
+      this.messages.delete(oldest);
+    }
   }
 
   pushMessage(m: StoredMessage): void {
+    const msgId = m.wire['MsgId'] as string;
+    if (this.alive) this.queuedMsgIds.add(msgId);
     this.storeMessage(m);
-    this.push({ seq: 0, kind: 'msg', msgId: m.wire['MsgId'] as string });
+    this.push({ seq: 0, kind: 'msg', msgId });
   }
 
   pushMod(worldId: string): void {
@@ -159,8 +175,15 @@ export class Session {
     if (pos <= this.acked) return;
     this.acked = pos;
     let i = 0;
-    while (i < this.events.length && this.events[i]!.seq <= pos) i++;
-    if (i > 0) this.events = this.events.slice(i);
+    while (i < this.events.length && this.events[i]!.seq <= pos) {
+      const e = this.events[i]!;
+      if (e.kind === 'msg') this.queuedMsgIds.delete(e.msgId);
+      i++;
+    }
+    if (i > 0) {
+      this.events = this.events.slice(i);
+      this.#evict();
+    }
   }
 
   /** The SyncKey for position `pos`; after the first sync it carries the extra keys real sessions show. */

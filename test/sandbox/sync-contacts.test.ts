@@ -179,3 +179,30 @@ test('unknown wire paths answer 404; garbage bodies get the endpoint failure ans
     await sb.close();
   }
 });
+
+test('messages still queued for the client are never dropped by the per-session store cap (only acknowledged ones are)', async () => {
+  // A client that fell behind (rate-limit pauses, a crash) by more than the store cap used to find the oldest queued
+  // messages evicted: webwxsync skipped them and its SyncKey moved past them (a soak lost 420 messages that way).
+  const sb = await sandbox({ maxStoredMessages: 30, maxSyncMessages: 10 });
+  try {
+    const { client } = await loggedIn(sb);
+    await drain(client);
+    const ids = sb.handle.inject({ type: 'image', from: '王芳', count: 75 }).msgIds;
+    const got: string[] = [];
+    for (let i = 0; i < 20 && got.length < ids.length; i++) {
+      const r = await client.sync();
+      got.push(...r.AddMsgList.map((m: any) => m.MsgId));
+      if (r.ContinueFlag === 0) break;
+    }
+    assert.deepEqual(got, ids, 'every queued message, in order');
+    const more = sb.handle.inject({ type: 'text', from: '王芳', content: 'after', count: 5 }).msgIds;
+    const r = await client.sync();
+    assert.deepEqual(r.AddMsgList.map((m: any) => m.MsgId), more);
+    // What the client acknowledged (it presented a later key) is evicted down to the cap again; the rest is kept.
+    const image = (id: string) => client.req('page', `${Path.getMsgImg}?&MsgID=${id}&skey=${encodeURIComponent(client.keys!.skey!)}`);
+    assert.equal((await image(ids[0]!)).body.length, 0, 'the oldest acknowledged image is gone (store bounded)');
+    assert.ok((await image(ids[74]!)).body.length > 0, 'the newest images are kept');
+  } finally {
+    await sb.close();
+  }
+});
