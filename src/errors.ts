@@ -80,6 +80,10 @@ export const ErrorDefs = {
   // --- operator surface
   OWX_ERR_NO_QRCODE: def('no login QR code is waiting to be scanned (state %s)', 404, -1),
   OWX_ERR_TOO_MANY_STREAMS: def('too many console event streams open (%s; the limit is %s)', 503, -1),
+  // --- API request guards (docs/security.md)
+  OWX_ERR_HOST_NOT_ALLOWED: def('host not allowed: %s', 403, -1),
+  OWX_ERR_CROSS_SITE: def('cross-site request refused: %s', 403, -1),
+  OWX_ERR_REQUEST_TIMEOUT: def('request timeout: %s', 408, -1),
 } as const satisfies Record<string, Def>;
 
 export type ErrorCode = keyof typeof ErrorDefs;

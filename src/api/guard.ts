@@ -1,11 +1,16 @@
 /**
- * The API's request guards (docs/security.md):
+ * The API's request guards (docs/security.md), all on every route (API, console, ops, docs, unknown routes) and
+ * all before any body is read:
  *
+ * - **Host names** (DNS rebinding) and **cross-site requests** (CSRF), whatever the token setting:
+ *   src/security/browser-requests.ts decides, HTTP 403 `OWX_ERR_HOST_NOT_ALLOWED` / `OWX_ERR_CROSS_SITE`.
  * - **Token.** With a token configured every request but the public pages carries it as
  *   `Authorization: Bearer <token>`, or — only with `accessTokenParam` on (Openwx-compatible clients) — as an
- *   `access_token` parameter (query, form, multipart or JSON body). Compared in constant time (SHA-256 digests of
- *   equal length). Missing or wrong credentials: HTTP 401 (RFC 6750) `{"code":-6,"status":"auth failure"}`, the
- *   same answer either way.
+ *   `access_token` parameter: in the query string, or in an urlencoded or JSON body of at most
+ *   `accessTokenBodyMaxBytes` declared by Content-Length (anything else is refused unread). Compared in constant
+ *   time (SHA-256 digests of equal length). Missing or wrong credentials: HTTP 401 (RFC 6750)
+ *   `{"code":-6,"status":"auth failure"}`, the same answer either way.
+ * - Every refusal (401, 403) closes the connection (`Connection: close`): what the client still sends is not read.
  * - **CORS** (off by default): with `corsOrigins` set, requests whose `Origin` is listed (or any, with `*`) get
  *   `Access-Control-Allow-Origin`, and preflights (`OPTIONS`) are answered 204 before auth (browsers send no
  *   credentials on a preflight).
@@ -15,13 +20,20 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { owxError } from '../errors.ts';
+import { owxError, type ErrorCode } from '../errors.ts';
+import { crossSiteRefusal, hostRefusal, hostRules } from '../security/browser-requests.ts';
 
 export interface GuardOptions {
   token?: string | undefined;
   accessTokenParam: boolean;
+  /** Largest urlencoded/JSON body an access_token is looked for in. */
+  accessTokenBodyMaxBytes: number;
   corsOrigins: readonly string[];
   jsonp: boolean;
+  /** The listen hosts (names among them are served). */
+  listenHosts: readonly string[];
+  /** Further Host names served (`name` or `name:port`). */
+  allowedHosts: readonly string[];
 }
 
 export const AUTH_FAILURE = { code: -6, status: 'auth failure' } as const;
@@ -41,7 +53,21 @@ function digest(s: string): Buffer {
 }
 
 function deny(reply: FastifyReply): FastifyReply {
-  return reply.code(401).header('www-authenticate', 'Bearer').send(AUTH_FAILURE);
+  return reply.code(401).header('www-authenticate', 'Bearer').header('connection', 'close').send(AUTH_FAILURE);
+}
+
+function refuse(reply: FastifyReply, code: ErrorCode, why: string): FastifyReply {
+  const e = owxError(code, [why]);
+  return reply.code(e.statusCode).header('connection', 'close').send({ code: e.apiCode, status: e.message });
+}
+
+/** Whether an access_token may be looked for in this body: urlencoded or JSON, with a declared small length. */
+function smallTokenBody(req: FastifyRequest, maxBytes: number): boolean {
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  if (!/^\s*(application\/x-www-form-urlencoded|application\/json)\s*(;|$)/.test(type)) return false;
+  if (req.headers['transfer-encoding'] !== undefined) return false;
+  const len = req.headers['content-length'];
+  return len !== undefined && /^\d+$/.test(len) && Number(len) <= maxBytes;
 }
 
 function queryValue(req: FastifyRequest, name: string): string | undefined {
@@ -53,6 +79,30 @@ function queryValue(req: FastifyRequest, name: string): string | undefined {
 
 /** Installs the guards: call after the hook that merges the parameters (`req.owx`). */
 export function registerGuards(app: FastifyInstance, o: GuardOptions): void {
+  const allowed = hostRules(o.allowedHosts);
+  const corsList = o.corsOrigins.map((x) => x.toLowerCase());
+  app.addHook('onRequest', async (req, reply) => {
+    const host = req.headers.host;
+    const badHost = hostRefusal(host, o.listenHosts, allowed);
+    if (badHost) return refuse(reply, 'OWX_ERR_HOST_NOT_ALLOWED', badHost);
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const crossSite = crossSiteRefusal(
+      {
+        method: req.method,
+        host,
+        origin: header('origin'),
+        secFetchSite: header('sec-fetch-site'),
+        secFetchMode: header('sec-fetch-mode'),
+        publicRoute: req.routeOptions.config?.public === true,
+      },
+      { corsOrigins: corsList },
+    );
+    if (crossSite) return refuse(reply, 'OWX_ERR_CROSS_SITE', crossSite);
+  });
+
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     return payload;
@@ -99,9 +149,9 @@ export function registerGuards(app: FastifyInstance, o: GuardOptions): void {
       if (o.accessTokenParam) {
         const q = queryValue(req, 'access_token');
         if (q !== undefined) return matches(q) ? undefined : deny(reply);
-        // It may be in the body: checked after parsing (only for routes that exist, with a body).
-        const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-        if (hasBody && req.routeOptions.url !== undefined) {
+        // It may be in the body: checked after parsing, only in a small urlencoded or JSON body of a route that
+        // exists. Any other body (multipart, large, no declared length) is refused here, before a byte of it is read.
+        if (req.routeOptions.url !== undefined && smallTokenBody(req, o.accessTokenBodyMaxBytes)) {
           req.owxAuthPending = true;
           return;
         }

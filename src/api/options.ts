@@ -127,6 +127,27 @@ export interface OpenwxOptions {
   accessTokenParam?: boolean;
   /** Origins allowed by CORS (`*` = any); absent or empty = no CORS headers (default). */
   corsOrigins?: readonly string[];
+  /**
+   * Host names (`name` = any port, `name:port`) served besides localhost, IP literals and the listen host: the
+   * names a reverse proxy or DNS gives this server (DNS rebinding guard, docs/security.md "Host names").
+   */
+  allowedHosts?: readonly string[];
+  /** A request's headers and body must have arrived within this (HTTP 408 and the connection closed). Default 120 s. */
+  requestTimeoutMs?: number;
+  /** Its headers within this (at most requestTimeoutMs). Default 20 s. */
+  headersTimeoutMs?: number;
+  /** How often the request and header timeouts are checked (Node's connectionsCheckingInterval). Default 5 s. */
+  timeoutCheckIntervalMs?: number;
+  /** Open connections at once; further ones are closed at once. Default 256. */
+  connectionsMax?: number;
+  /**
+   * With accessTokenParam, the largest urlencoded or JSON body an `access_token` is looked for in (declared by
+   * Content-Length). A request carrying the token neither in the Authorization header nor in the query string and
+   * with a larger, multipart or length-less body is refused (401) before any of it is read. Default 64 KiB.
+   */
+  accessTokenBodyMaxBytes?: number;
+  /** Deepest nesting of arrays/objects in a JSON body (HTTP 400 beyond). Default 64. */
+  jsonDepthMax?: number;
   /** Answer `datatype=jsonp` requests as `callback(json)` (Mojo's JSONP). Default false. */
   jsonp?: boolean;
   /** Serve `/metrics` without the token (health and the console page always are). Default false. */
@@ -171,9 +192,19 @@ export interface ResolvedOptions {
   accessTokenParam: boolean;
   corsOrigins: readonly string[];
   jsonp: boolean;
+  /** The configured listen hosts (names among them are accepted Host names). */
+  listenHosts: readonly string[];
+  allowedHosts: readonly string[];
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  timeoutCheckIntervalMs: number;
+  connectionsMax: number;
+  accessTokenBodyMaxBytes: number;
+  jsonDepthMax: number;
 }
 
 export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
+  const requestTimeoutMs = o.requestTimeoutMs ?? 120_000;
   return {
     postApi: o.post_api || undefined,
     postEvent: o.post_event ?? true,
@@ -206,6 +237,15 @@ export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
     accessTokenParam: o.accessTokenParam ?? false,
     corsOrigins: o.corsOrigins ?? [],
     jsonp: o.jsonp ?? false,
+    listenHosts: listenAddresses(o).map((a) => a.host),
+    allowedHosts: o.allowedHosts ?? [],
+    requestTimeoutMs,
+    // Node refuses a header timeout above the request timeout.
+    headersTimeoutMs: Math.min(o.headersTimeoutMs ?? 20_000, requestTimeoutMs),
+    timeoutCheckIntervalMs: o.timeoutCheckIntervalMs ?? 5_000,
+    connectionsMax: o.connectionsMax ?? 256,
+    accessTokenBodyMaxBytes: o.accessTokenBodyMaxBytes ?? 64 * 1024,
+    jsonDepthMax: o.jsonDepthMax ?? 64,
   };
 }
 

@@ -1,13 +1,15 @@
 /**
- * Builds the fastify app of the Openwx API for one client: body parsers (urlencoded, multipart, JSON), one hook
- * that merges every parameter source into strings, bearer-token auth, the route plugins, and the error mapping to
- * Openwx JSON (`{"code":…,"status":…}`): coded errors keep their registry status, other client errors (bad JSON,
- * unsupported content type, body too large) become 4xx JSON, unknown routes 404 `api not found`.
+ * Builds the fastify app of the Openwx API for one client: the request guards (Host, cross-site, token: all before
+ * any body is read), body parsers (urlencoded, multipart, JSON; UTF-8 and JSON depth checked), one hook that merges
+ * every parameter source into strings, the route plugins, and the error mapping to Openwx JSON
+ * (`{"code":…,"status":…}`): coded errors keep their registry status, other client errors (bad JSON, unsupported
+ * content type, body too large) become 4xx JSON, unknown routes 404 `api not found`. Connections are capped and a
+ * request must arrive whole within `requestTimeoutMs` (docs/security.md, "Request limits").
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { isOpenwxError, owxError } from '../errors.ts';
+import { formBodyRefusal, jsonBodyRefusal, percentEscapesRefusal } from '../security/body-checks.ts';
 import type { ApiContext, MergedParams, UploadedFile } from './context.ts';
 import { registerInfoRoutes } from './routes/info.ts';
 import { registerSearchRoutes } from './routes/search.ts';
@@ -27,13 +29,15 @@ export interface ServerOptions {
 }
 
 export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): Promise<FastifyInstance> {
+  const o = ctx.options;
   const app = Fastify({
     loggerInstance: ctx.logger.child({ module: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: ctx.options.bodyLimitBytes,
-    // The API is a single-account bot surface: one socket per poller is enough, and check_event holds requests
-    // for up to checkEventTimeoutMs, so the default request timeout must not cut it short.
-    requestTimeout: 0,
+    bodyLimit: o.bodyLimitBytes,
+    // Node's request timeout covers receiving a request (headers and body), not answering it: check_event's and
+    // consult's long waits and the console's event stream are not cut by it; a body dripped in is.
+    requestTimeout: o.requestTimeoutMs,
+    http: { headersTimeout: o.headersTimeoutMs, connectionsCheckingInterval: o.timeoutCheckIntervalMs },
     forceCloseConnections: true,
     // Requests fastify refuses before routing (a path that is not valid percent-encoded UTF-8, …) get Openwx JSON.
     frameworkErrors: (err, _req, reply) => {
@@ -42,35 +46,57 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
     },
     // Requests Node's HTTP parser rejects (bad request line, headers too large, bad chunking) still get JSON.
     clientErrorHandler: (err, socket) => {
-      if (!socket.writable) return socket.destroy();
+      // A request past its time whose answer has begun (its handler already replying) is just cut.
+      const started = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+      if (!socket.writable || started) return socket.destroy();
       const code = (err as { code?: string }).code;
-      const [status, text] = code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-      const body = JSON.stringify({ code: -1, status: `bad request: ${code === 'HPE_HEADER_OVERFLOW' ? 'headers too large' : 'malformed HTTP request'}` });
+      let status: number, text: string, body: string;
+      if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        const e = owxError('OWX_ERR_REQUEST_TIMEOUT', [`a request must arrive whole within ${o.requestTimeoutMs} ms (its headers within ${o.headersTimeoutMs} ms)`]);
+        [status, text, body] = [e.statusCode, 'Request Timeout', JSON.stringify({ code: e.apiCode, status: e.message })];
+      } else {
+        [status, text] = code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+        body = JSON.stringify({ code: -1, status: `bad request: ${code === 'HPE_HEADER_OVERFLOW' ? 'headers too large' : 'malformed HTTP request'}` });
+      }
       socket.end(
         `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     },
   });
+  // Beyond the cap Node closes a new connection at once (slow or idle clients cannot take every descriptor).
+  app.server.maxConnections = o.connectionsMax;
+  app.server.headersTimeout = o.headersTimeoutMs;
   trackRoutes(app);
-  await app.register(formbody);
-  await app.register(multipart, {
-    attachFieldsToBody: true,
-    limits: { fileSize: ctx.options.bodyLimitBytes, files: 4, fields: 200 },
-  });
 
   app.decorateRequest('owx', null as unknown as MergedParams);
-
+  // The parameters are merged before the guards' preHandler hooks look at them (a body-carried access_token).
   app.addHook('preHandler', async (req) => {
     req.owx = await mergeParams(req);
   });
 
-  // Token (Bearer, or access_token when allowed), CORS and JSONP switches, nosniff: src/api/guard.ts.
+  // Host names, cross-site requests, the token (all before any body is read), CORS and JSONP switches, nosniff:
+  // src/api/guard.ts. Its onRequest hooks are the first registered: they run before every other.
   registerGuards(app, {
     token: so.token,
-    accessTokenParam: ctx.options.accessTokenParam,
-    corsOrigins: ctx.options.corsOrigins,
-    jsonp: ctx.options.jsonp,
+    accessTokenParam: o.accessTokenParam,
+    accessTokenBodyMaxBytes: o.accessTokenBodyMaxBytes,
+    corsOrigins: o.corsOrigins,
+    jsonp: o.jsonp,
+    listenHosts: o.listenHosts,
+    allowedHosts: o.allowedHosts,
+  });
+
+  // Invalid UTF-8 in the query string's escapes: refused before the body is read.
+  app.addHook('onRequest', async (req) => {
+    const q = req.url.indexOf('?');
+    const why = q < 0 ? null : percentEscapesRefusal(req.url.slice(q + 1));
+    if (why) throw owxError('OWX_ERR_BAD_PARAM', [`query string: ${why}`]);
+  });
+  registerBodyParsers(app, o.jsonDepthMax);
+  await app.register(multipart, {
+    attachFieldsToBody: true,
+    limits: { fileSize: o.bodyLimitBytes, files: 4, fields: 200 },
   });
 
   app.setNotFoundHandler((_req, reply) => {
@@ -113,6 +139,34 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
   ];
   for (const p of plugins) await app.register(async (scope) => p(scope, ctx));
   return app;
+}
+
+/**
+ * urlencoded forms and JSON, read as bytes and checked before parsing: valid UTF-8 (also inside percent-escapes)
+ * and JSON at most `jsonDepthMax` deep (a 5,000-deep JSON overflowed the stack further on), else HTTP 400.
+ */
+function registerBodyParsers(app: FastifyInstance, jsonDepthMax: number): void {
+  const bad = (why: string) => Object.assign(new Error(why), { statusCode: 400 });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
+    const why = formBodyRefusal(body as Buffer);
+    if (why) return done(bad(why), undefined);
+    // Repeated keys become arrays (the last one is used); no prototype, so any key is just a key.
+    const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+    for (const [k, v] of new URLSearchParams((body as Buffer).toString('utf8'))) {
+      const prev = out[k];
+      if (prev === undefined) out[k] = v;
+      else if (Array.isArray(prev)) prev.push(v);
+      else out[k] = [prev, v];
+    }
+    done(null, out);
+  });
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const why = jsonBodyRefusal(body as Buffer, jsonDepthMax);
+    if (why) return done(bad(why), undefined);
+    json(req, (body as Buffer).toString('utf8'), done);
+  });
 }
 
 /**

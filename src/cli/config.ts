@@ -163,6 +163,21 @@ export const SettingsSchema = z
       .optional(),
     jsonp: bool().default(false),
     body_limit_bytes: int(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+    /** Host names served besides localhost, IP literals and the host setting: `name` or `name:port` (reverse proxies). */
+    allowed_hosts: z
+      .preprocess(
+        toList,
+        z.array(
+          z.string().refine((h) => /^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])(:\d{1,5})?$/i.test(h), { error: 'expected host names like proxy.example.com or proxy.example.com:8443' }),
+          { error: 'expected a list of host names' },
+        ),
+      )
+      .optional(),
+    /** A request's headers and body must arrive within this (HTTP 408); headers within headers_timeout_ms. */
+    request_timeout_ms: int(1_000, 3_600_000).default(120_000),
+    headers_timeout_ms: int(1_000, 3_600_000).default(20_000),
+    /** Open API connections at once; further ones are closed at once. */
+    connections_max: int(1, 1_000_000).default(256),
     /** After WeChat logs the session out: log in again, or stop. */
     relogin: z.enum(['relogin', 'stop'], { error: 'expected relogin or stop' }).default('relogin'),
   })
@@ -350,5 +365,9 @@ export function openwxOptionsOf(s: Settings): OpenwxOptions {
     corsOrigins: s.cors_origins ?? [],
     jsonp: s.jsonp,
     bodyLimitBytes: s.body_limit_bytes,
+    allowedHosts: s.allowed_hosts ?? [],
+    requestTimeoutMs: s.request_timeout_ms,
+    headersTimeoutMs: s.headers_timeout_ms,
+    connectionsMax: s.connections_max,
   };
 }

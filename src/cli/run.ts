@@ -60,6 +60,10 @@ const FLAG_SETTINGS: Record<string, string> = {
   corsOrigin: 'cors_origins',
   jsonp: 'jsonp',
   bodyLimitBytes: 'body_limit_bytes',
+  allowedHost: 'allowed_hosts',
+  requestTimeoutMs: 'request_timeout_ms',
+  headersTimeoutMs: 'headers_timeout_ms',
+  connectionsMax: 'connections_max',
   relogin: 'relogin',
 };
 
@@ -107,6 +111,10 @@ export function registerRunCommand(program: Command): void {
     .option('--cors-origin <origin>', 'allow this origin (or *) by CORS (repeatable; default: no CORS)', collect)
     .option('--jsonp', 'answer datatype=jsonp requests as callback(json) (default off)')
     .option('--body-limit-bytes <n>', 'largest request body (default 33554432)')
+    .option('--allowed-host <host>', 'also serve requests for this Host name (reverse proxy; name or name:port; repeatable)', collect)
+    .option('--request-timeout-ms <ms>', 'a request (headers and body) must arrive within this (default 120000)')
+    .option('--headers-timeout-ms <ms>', 'its headers within this (default 20000)')
+    .option('--connections-max <n>', 'open API connections at once (default 256)')
     .option('--relogin <policy>', 'after WeChat logs the session out: relogin (default) or stop')
     .addHelpText(
       'after',

@@ -27,11 +27,14 @@ const MEMBER_FIELDS: Record<keyof Member, true> = {
 };
 const MEMBER_KEYS = Object.keys(MEMBER_FIELDS) as (keyof Member)[];
 
-/** Mojo's _search: every given key must exist on the object and equal the value (compared as strings). */
+/**
+ * Mojo's _search: every given key must be an own field of the object and equal the value (compared as strings).
+ * Own fields only: `constructor`, `toString`, `__proto__`… are inherited, not attributes, and match nothing.
+ */
 export function matches(obj: object, q: Query): boolean {
   const o = obj as Record<string, unknown>;
   for (const [k, v] of Object.entries(q)) {
-    if (!(k in o) || k === 'member') return false;
+    if (!Object.hasOwn(o, k) || k === 'member') return false;
     if (String(o[k] ?? '') !== String(v)) return false;
   }
   return true;
@@ -72,7 +75,7 @@ export class SearchableMap<V extends object> extends Map<string, V> {
     if (!bucket) {
       bucket = new Map();
       for (const o of this.values()) {
-        if (!(k0 in o)) continue;
+        if (!Object.hasOwn(o, k0)) continue;
         const key = String((o as Record<string, unknown>)[k0] ?? '');
         const list = bucket.get(key);
         if (list) list.push(o);

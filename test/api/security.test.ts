@@ -49,7 +49,9 @@ test('token: Bearer only by default; access_token as a parameter only behind acc
     assert.equal((await callApi(b, 'no_such_route', {}, 'query', {})).status, 401, 'auth before routing');
 
     const c = compat.urls[0]!;
-    for (const via of ['query', 'form', 'json', 'multipart'] as const) {
+    // A multipart body is never searched for the token: it is refused before it is read (security-limits.test.ts).
+    assert.equal((await callApi(c, 'get_user_info', { access_token: TOKEN }, 'multipart')).status, 401);
+    for (const via of ['query', 'form', 'json'] as const) {
       const ok = await callApi(c, 'get_user_info', { access_token: TOKEN }, via);
       assert.equal(ok.status, 200, via);
       assert.equal(ok.json.name, '小明同学');
@@ -69,20 +71,28 @@ test('token: Bearer only by default; access_token as a parameter only behind acc
 });
 
 test('CORS and JSONP are off by default', async () => {
-  const r = await callApi(s.base, 'get_user_info', { datatype: 'jsonp', callback: 'cb' }, 'query', { origin: 'https://evil.example' });
+  const r = await callApi(s.base, 'get_user_info', { datatype: 'jsonp', callback: 'cb' });
   assert.equal(r.status, 200);
   assert.equal(r.headers['access-control-allow-origin'], undefined);
   assert.match(String(r.headers['content-type']), /^application\/json/);
   assert.equal(r.json.name, '小明同学');
   assert.equal(r.headers['x-content-type-options'], 'nosniff');
+  // A page of another origin is refused outright (security-browser.test.ts), without CORS headers.
+  const foreign = await callApi(s.base, 'get_user_info', {}, 'query', { origin: 'https://evil.example' });
+  assert.equal(foreign.status, 403);
+  assert.equal(foreign.headers['access-control-allow-origin'], undefined);
   const pre = await request(`${s.base}/openwx/get_user_info`, {
     method: 'OPTIONS',
     headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
   });
   const body = JSON.parse(await pre.body.text());
-  assert.equal(pre.statusCode, 404);
+  assert.equal(pre.statusCode, 403);
   assert.equal(pre.headers['access-control-allow-origin'], undefined);
   assert.equal(body.code, -1);
+  // Without an Origin (a script), OPTIONS is no route of the API.
+  const opt = await request(`${s.base}/openwx/get_user_info`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } });
+  assert.equal(opt.statusCode, 404);
+  assert.equal(JSON.parse(await opt.body.text()).code, -1);
 });
 
 test('CORS opt-in: listed origins only, preflight answered before auth', async () => {
@@ -112,6 +122,7 @@ test('CORS opt-in: listed origins only, preflight answered before auth', async (
     const denied = await callApi(b, 'get_user_info', {}, 'query', { origin: 'https://bot.example' });
     assert.equal(denied.status, 401, 'CORS does not bypass the token');
     const evil = await callApi(b, 'get_user_info', {}, 'query', { ...auth, origin: 'https://evil.example' });
+    assert.equal(evil.status, 403, 'an origin outside the list is refused, token or not');
     assert.equal(evil.headers['access-control-allow-origin'], undefined);
     const star = await callApi(any.urls[0]!, 'get_client_info', {}, 'query', { origin: 'https://x.example' });
     assert.equal(star.headers['access-control-allow-origin'], '*');
