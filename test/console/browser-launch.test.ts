@@ -66,6 +66,13 @@ test('findChromium: OPENWX_CHROMIUM first, then the system one, then the npm pac
     });
     assert.match(version, /^Chromium \d+\./);
   }
+  // And playwright-core drives it (CI has a system Chromium: this is where the package's one is driven there).
+  const b = await launchBrowser('browser-npm', { ...none, env: { OPENWX_CHROMIUM: 'npm', PATH: dir } });
+  t.after(() => b.close());
+  assert.equal(b.binary.source, 'npm');
+  await b.page.setContent('<p id="p">openwx 你好</p>');
+  assert.equal(await b.page.locator('#p').textContent(), 'openwx 你好');
+  assert.ok((await b.page.evaluate(() => (globalThis as any).document.getElementById('p').getBoundingClientRect().width)) > 0, 'text laid out');
 });
 
 test('a browser that never starts is killed after launchTimeoutMs and the launch says which one and why', async (t) => {
