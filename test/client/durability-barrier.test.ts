@@ -40,6 +40,7 @@ before(async () => {
 });
 after(async () => {
   await a.stop();
+  proxy.server.closeAllConnections();
   await new Promise((r) => proxy.server.close(r));
   await sb.close();
   tmp.cleanup();

@@ -69,6 +69,7 @@ async function setup(o: ClientOptionsInput) {
   assert.equal(clock.pending, 0, 'no timer of the account is pending before the streak');
   const close = async () => {
     await a.stop();
+    proxy.server.closeAllConnections();
     await new Promise((r) => proxy.server.close(r));
     await sb.close();
     tmp.cleanup();
