@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callApi } from '../helpers/stack.ts';
@@ -61,9 +61,9 @@ test('bridge options given before "sandbox" are refused with a hint, not silentl
   assert.equal(cmd.out(), '');
 });
 
-test('exit codes: stop_client → 0; a logout by WeChat with relogin=stop → 1', async () => {
+test('exit codes: stop_client → 0; SIGTERM → 0; a logout by WeChat with relogin=stop → 1', async () => {
   const sandbox = await startSandboxCommand();
-  const dirs = [tmp(), tmp()];
+  const dirs = [tmp(), tmp(), tmp()];
   try {
     // asked for: stop_client
     const a = await startBridge(sandbox.url, dirs[0]!);
@@ -73,6 +73,15 @@ test('exit codes: stop_client → 0; a logout by WeChat with relogin=stop → 1'
       assert.match(a.cmd.out(), /openwx: stopped \(stop_client\)/);
     } finally {
       a.cmd.kill();
+    }
+    // asked for: SIGTERM (systemctl stop)
+    const t = await startBridge(sandbox.url, dirs[2]!);
+    try {
+      t.cmd.child.kill('SIGTERM');
+      assert.equal(await t.cmd.exited, 0, t.cmd.err());
+      assert.match(t.cmd.out(), /openwx: stopped \(SIGTERM\)/);
+    } finally {
+      t.cmd.kill();
     }
     // not asked for: WeChat ends the session and the policy is to stop
     const b = await startBridge(sandbox.url, dirs[1]!, ['--relogin', 'stop']);
@@ -125,10 +134,12 @@ test('a bad secret setting is refused in one line that never prints its value (f
       { args: ['--post-api-secret', 'too-short-sec'], secret: 'too-short-sec', line: 'invalid setting post_api_secret: expected a string of at least 16 characters, got a value of 13 characters' },
       { args: [], env: { OPENWX_POST_API_SECRET: 'signing-secret-from-env\n' }, secret: 'signing-secret-from-env', line: 'invalid setting post_api_secret: expected no spaces or line breaks at either end, got a value of 24 characters' },
     ];
-    const file = join(dir, 'openwx.json');
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(file, JSON.stringify({ token: 'file-token-value\t' }));
-    cases.push({ args: ['--config', file], secret: 'file-token-value', line: 'invalid setting token: expected no spaces or line breaks at either end, got a value of 17 characters' });
+    const json = join(dir, 'openwx.json');
+    writeFileSync(json, JSON.stringify({ token: 'file-token-value\t' }));
+    cases.push({ args: ['--config', json], secret: 'file-token-value', line: 'invalid setting token: expected no spaces or line breaks at either end, got a value of 17 characters' });
+    const yaml = join(dir, 'openwx.yaml');
+    writeFileSync(yaml, 'post_api_secret: short-yaml-sec\n');
+    cases.push({ args: [], env: { OPENWX_CONFIG: yaml }, secret: 'short-yaml-sec', line: 'invalid setting post_api_secret: expected a string of at least 16 characters, got a value of 14 characters' });
     for (const c of cases) {
       const cmd = startCommand([...c.args, '--port', '0', '--data-dir', dir], cleanEnv(c.env));
       assert.equal(await cmd.exited, 2, cmd.err());
