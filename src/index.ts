@@ -28,4 +28,4 @@ export { OpenwxError, ErrorDefs, owxError, isOpenwxError, type ErrorCode } from 
 export { registerPlugin, getPlugin, pluginNames, type Plugin } from './plugins/registry.ts';
 export { ShowMsg, formatMessage, type ShowMsgData } from './plugins/show-msg.ts';
 export { startOpenwx, type OpenwxHandle, type StartOpenwxOptions, type OpenwxOptions } from './api/index.ts';
-export type { Delivery, Report, ReportMedia, DeliveredResponse } from './api/delivery.ts';
+export type { Delivery, Report, ReportMedia, DeliveredResponse } from './delivery/sink.ts';

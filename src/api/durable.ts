@@ -9,7 +9,8 @@ import { OutboxDelivery } from '../delivery/outbox-delivery.ts';
 import { openDatabase, type DB } from '../store/db.ts';
 import { MessageHistory } from '../store/history.ts';
 import { Outbox } from '../store/outbox.ts';
-import { MemoryDelivery, type Delivery } from './delivery.ts';
+import { MemoryDelivery } from '../delivery/memory-delivery.ts';
+import type { Delivery } from '../delivery/sink.ts';
 import type { ResolvedOptions } from './options.ts';
 
 export const DATABASE_FILE = 'openwx.db';

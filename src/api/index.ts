@@ -11,7 +11,7 @@ import { messagePostJson } from '../model/post-json.ts';
 import type { Message } from '../model/types.ts';
 import { EventQueue } from './check-event.ts';
 import type { ApiContext } from './context.ts';
-import type { Delivery } from './delivery.ts';
+import type { Delivery } from '../delivery/sink.ts';
 import { openDurableStore, type DurableStore } from './durable.ts';
 import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from './options.ts';
 import { Reporter, type MessageToJson, type PostJson } from './reporter.ts';

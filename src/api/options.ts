@@ -4,7 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
-import type { Delivery } from './delivery.ts';
+import type { Delivery } from '../delivery/sink.ts';
 
 export interface ListenAddress {
   host?: string;

@@ -24,7 +24,7 @@ import type { Message } from '../model/types.ts';
 import { isHttpUrl, resolveMediaPath } from '../security/media-path.ts';
 import type { MessageHistory } from '../store/history.ts';
 import type { EventQueue } from './check-event.ts';
-import type { DeliveredResponse, Delivery, Report, ReportMedia } from './delivery.ts';
+import type { DeliveredResponse, Delivery, Report, ReportMedia } from '../delivery/sink.ts';
 import { NOT_QUEUED_EVENTS, POSTABLE_EVENTS, type ResolvedOptions } from './options.ts';
 
 export type PostJson = Record<string, unknown>;

@@ -1,12 +1,12 @@
 /**
- * The durable post_api sink: the reporter's `Delivery` (src/api/delivery.ts) over the SQLite outbox
+ * The durable post_api sink: the reporter's `Delivery` (src/delivery/sink.ts) over the SQLite outbox
  * (src/store/outbox.ts) and one DeliveryWorker per account. `enqueue` is a single local insert (never blocks the
  * sync loop); the worker delivers in order, at least once, and dead-letters reports past the attempt/age limit.
  * It re-emits the worker's `delivered` / `failed` / `dead` events and exposes `depth` (metrics, get_client_info).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { DeliveredHandler, Delivery, Report } from '../api/delivery.ts';
+import type { DeliveredHandler, Delivery, Report } from './sink.ts';
 import type { DeadLetter, Outbox, OutboxRow } from '../store/outbox.ts';
 import { DeliveryWorker, type DeliveredResponse, type DeliveryWorkerOptions } from './worker.ts';
 

@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { WxClient } from '../client/interface.ts';
 import type { Message } from '../model/types.ts';
-import type { Delivery } from '../api/delivery.ts';
+import type { Delivery } from '../delivery/sink.ts';
 import { registerOpenApi } from '../api/openapi.ts';
 import type { RouteDoc } from '../api/route-table.ts';
 import { registerConsole } from '../console/plugin.ts';

@@ -15,7 +15,7 @@ import { verify } from '../../src/delivery/sign.ts';
 import { FILE_STEP_BYTES } from '../../src/delivery/media-body.ts';
 import type { OutboxRow } from '../../src/store/outbox.ts';
 import { mimeBase64 } from '../../src/model/post-json.ts';
-import type { Delivery, Report } from '../../src/api/delivery.ts';
+import type { Delivery, Report } from '../../src/delivery/sink.ts';
 import { Receiver, type Received } from '../helpers/receiver.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { nextEvent, waitFor } from '../helpers/wait-for.ts';

@@ -18,7 +18,7 @@ import { pino } from 'pino';
 import { openDatabase } from '../../src/store/db.ts';
 import { Outbox, type OutboxRow } from '../../src/store/outbox.ts';
 import { DeliveryWorker, type DeliveryWorkerOptions } from '../../src/delivery/worker.ts';
-import { MemoryDelivery } from '../../src/api/delivery.ts';
+import { MemoryDelivery } from '../../src/delivery/memory-delivery.ts';
 import { resolveOptions } from '../../src/api/options.ts';
 import { loadSettings, openwxOptionsOf } from '../../src/cli/config.ts';
 import { Receiver, type Received } from '../helpers/receiver.ts';

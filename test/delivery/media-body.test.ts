@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryDelivery } from '../../src/api/delivery.ts';
+import { MemoryDelivery } from '../../src/delivery/memory-delivery.ts';
 import { isOpenwxError } from '../../src/errors.ts';
 import { FILE_STEP_BYTES, readMediaData, readSteps, streamedBody, withMediaData } from '../../src/delivery/media-body.ts';
 import { reportRequest } from '../../src/delivery/post.ts';

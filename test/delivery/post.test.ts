@@ -3,7 +3,7 @@
 // answers through src/delivery/post.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryDelivery } from '../../src/api/delivery.ts';
+import { MemoryDelivery } from '../../src/delivery/memory-delivery.ts';
 import { reportHeaders } from '../../src/delivery/post.ts';
 import { verify } from '../../src/delivery/sign.ts';
 import { Receiver } from '../helpers/receiver.ts';

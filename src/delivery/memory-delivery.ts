@@ -1,62 +1,17 @@
 /**
- * The post_api delivery sink. The reporter hands it serialized reports in order; the sink POSTs them and gives
- * each 2xx answer back to the reporter (which reads `reply`/`media` from it). The default sink, whenever openwx
- * has a data folder, is the durable SQLite outbox (`OutboxDelivery`, src/delivery/outbox-delivery.ts).
- * `MemoryDelivery` here is the fallback without a data folder (library use): an in-memory FIFO, one request at a
- * time (so order is kept), bounded retries, bounded size. Reports are plain strings and reply handling needs
- * only (report, response), so both sinks behave the same towards the reporter. A media report's body is stored
- * without `media_data` and refers to its file (`media`); both sinks stream `media_data` into the POST body
- * (src/delivery/media-body.ts), so no sink holds the file or its base64 in memory.
+ * The in-memory post_api sink: the fallback `Delivery` (src/delivery/sink.ts) without a data folder (library use).
+ * The default sink, whenever openwx has a data folder, is the durable SQLite outbox (`OutboxDelivery`,
+ * src/delivery/outbox-delivery.ts). This one is an in-memory FIFO, one request at a time (so order is kept),
+ * bounded retries, bounded size. A media report's body is stored without `media_data` and refers to its file
+ * (`media`); like the outbox it streams `media_data` into the POST body (src/delivery/media-body.ts), so it never
+ * holds the file or its base64 in memory.
  */
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
 import type { Logger } from 'pino';
-import type { ReportMedia } from '../delivery/media-body.ts';
-import { postTarget, reportRequest, sendAttempt, type DeliveredResponse, type PostTarget } from '../delivery/post.ts';
-import { DEFAULT_POST_API_TIMEOUT_MS } from '../delivery/worker.ts';
-
-export type { ReportMedia };
-
-export interface Report {
-  /** `receive_message`, `send_message` or `event:<name>`. */
-  kind: string;
-  /**
-   * The JSON body. With `media` it is the report without `media_data`: the POST body is this JSON with
-   * `media_data` (the file's MIME base64) added as the last key.
-   */
-  body: string;
-  /** A media report's file (path, size at report time), read into `media_data` only when the report is POSTed. */
-  media?: ReportMedia | undefined;
-  /** Set by a durable sink: the `X-Openwx-Event-Id` of this report (stable across retries and restarts). */
-  eventId?: string;
-}
-
-export type { DeliveredResponse };
-
-export type DeliveredHandler = (report: Report, res: DeliveredResponse) => void;
-
-export interface Delivery {
-  /**
-   * true: the sink inserts `media_data` itself from `Report.media` when it sends a report (openwx's two sinks do).
-   * A sink without it (a host's own `Delivery`) gets the whole body with `media_data` in it, as before.
-   */
-  readonly mediaByReference?: boolean;
-  /** Queues one report; returns at once. Reports are delivered in the order they were enqueued. */
-  enqueue(report: Report): void;
-  /** Called with every 2xx answer. */
-  onDelivered(handler: DeliveredHandler): void;
-  /**
-   * Records that the answer to the report with this event id is acted on (its reply/media sent) and returns true,
-   * or false when an answer to it was acted on already (a report delivered again): then openwx does not reply
-   * again. A sink without it (a host's own) acts on every answer.
-   */
-  claimAnswer?(eventId: string): boolean;
-  /** Reports waiting (including the one in flight). */
-  readonly depth: number;
-  /** Resolves when everything queued so far was delivered or given up, or after `timeoutMs`. */
-  flush(timeoutMs: number): Promise<void>;
-  close(): Promise<void>;
-}
+import { postTarget, reportRequest, sendAttempt, type DeliveredResponse, type PostTarget } from './post.ts';
+import type { DeliveredHandler, Delivery, Report } from './sink.ts';
+import { DEFAULT_POST_API_TIMEOUT_MS } from './worker.ts';
 
 export interface MemoryDeliveryOptions {
   url: string;
