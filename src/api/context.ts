@@ -1,6 +1,8 @@
 /**
- * What every route plugin receives: the client seam, the resolved options, the check_event queue, and the route
- * helper that registers one Openwx route for GET and POST with its zod schema.
+ * What every route handler receives for its request: the account context (the client seam, that account's resolved
+ * options, its check_event queue, store handles and stop), resolved per request by the host's resolver (one account,
+ * or the account named by `client=` under the Controller). Nothing is bound to "the" client when a route is
+ * registered. Also the route helper that registers one Openwx route for GET and POST with its zod schema.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -28,6 +30,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     owx: MergedParams;
   }
+  interface FastifyInstance {
+    /** The account a request is for (set by the host when it builds the API server). */
+    owxAccount: AccountResolver;
+  }
 }
 
 export interface ApiContext {
@@ -39,10 +45,21 @@ export interface ApiContext {
   store: DurableStore;
   /** Runs stop_client's stop (client.stop + the host's exit hook), once. */
   stopClient: () => Promise<void>;
+  /** stop_client: schedules `stopClient` after the account's `stopDelayMs`, once (the timer is the account's). */
+  scheduleStop: () => void;
+  /** The latest login QR image while one waits to be scanned, else null. */
+  qrcode: () => Promise<Buffer | null>;
 }
+
+/**
+ * The account context of a request. Throws a coded error when there is none (Controller: `client` missing →
+ * `client not found`, unknown → `client not exists`).
+ */
+export type AccountResolver = (req: FastifyRequest) => ApiContext;
 
 export type RouteHandler<S extends z.ZodType> = (
   params: z.output<S>,
+  ctx: ApiContext,
   req: FastifyRequest,
   reply: FastifyReply,
 ) => Promise<unknown> | unknown;
@@ -55,9 +72,11 @@ export function route<S extends z.ZodType>(app: FastifyInstance, name: string, s
     // The OpenAPI document (openapi.ts) is generated from this: the route's name and its parameter schema.
     config: { openwx: { name, params: schema } },
     handler: async (req, reply) => {
+      // The account first: a Controller request without a known client= is answered that way whatever else it has.
+      const ctx = app.owxAccount(req);
       const parsed = schema.safeParse(req.owx.params);
       if (!parsed.success) throw owxError('OWX_ERR_BAD_PARAM', [describeIssues(parsed.error)]);
-      const out = await handler(parsed.data, req, reply);
+      const out = await handler(parsed.data, ctx, req, reply);
       if (reply.sent) return reply;
       return out;
     },

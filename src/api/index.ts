@@ -16,6 +16,7 @@ import { openDurableStore, type DurableStore } from './durable.ts';
 import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from './options.ts';
 import { Reporter, type MessageToJson, type PostJson } from './reporter.ts';
 import { buildApiServer } from './server.ts';
+import { QrWatch } from './qr-watch.ts';
 import { startOps } from '../ops/plugin.ts';
 import { LOG_REDACT_PATHS, REDACT_CENSOR } from '../security/redact.ts';
 
@@ -62,7 +63,8 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
   const delivery = store.delivery;
   const toJson = o.toJson ?? ((m: Message) => messagePostJson(m, client));
   // Console, health, metrics, OpenAPI (src/ops/plugin.ts); the API uses the client with its sends counted.
-  const ops = startOps(client, { ...o, toJson, delivery, version: options.version });
+  const qr = new QrWatch(client);
+  const ops = startOps(client, { ...o, toJson, delivery, qr, version: options.version });
   const reporter = new Reporter(ops.client, {
     options,
     events,
@@ -76,6 +78,7 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
   reporter.start();
 
   let stopping: Promise<void> | null = null;
+  let stopTimer: NodeJS.Timeout | null = null;
   const ctx: ApiContext = {
     client: ops.client,
     options,
@@ -89,11 +92,17 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
         await reporter.flush(5_000);
         await o.onStopClient?.();
       })()),
+    scheduleStop: () => {
+      stopTimer ??= setTimeout(() => {
+        ctx.stopClient().catch((err: unknown) => logger.error({ err }, 'stop_client failed'));
+      }, options.stopDelayMs);
+    },
+    qrcode: () => qr.image(),
   };
   let app: FastifyInstance | null = null;
   const urls: string[] = [];
   try {
-    app = await buildApiServer(ctx, { token: o.token });
+    app = await buildApiServer(options, logger, { token: o.token, resolve: () => ctx });
     await app.register(async (scope) => ops.register(scope));
     for (const p of o.plugins ?? []) await app.register(async (scope) => p(scope));
     for (const a of listenAddresses(o)) {
@@ -111,6 +120,7 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
     reporter.stop();
     events.close();
     ops.close();
+    qr.close();
     await app?.close().catch(() => undefined);
     await store.close();
     throw e;
@@ -129,10 +139,12 @@ export async function startOpenwx(client: WxClient, o: StartOpenwxOptions): Prom
       closing ??= (async () => {
         reporter.stop();
         events.close();
+        if (stopTimer) clearTimeout(stopTimer);
         await server.close();
         await reporter.flush(flushTimeoutMs);
         await store.close();
         ops.close();
+        qr.close();
       })();
       return closing;
     },

@@ -10,7 +10,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import multipart from '@fastify/multipart';
 import { isOpenwxError, owxError } from '../errors.ts';
 import { formBodyRefusal, jsonBodyRefusal, percentEscapesRefusal } from '../security/body-checks.ts';
-import type { ApiContext, MergedParams, UploadedFile } from './context.ts';
+import type { Logger } from 'pino';
+import type { AccountResolver, MergedParams, UploadedFile } from './context.ts';
+import type { ResolvedOptions } from './options.ts';
 import { registerInfoRoutes } from './routes/info.ts';
 import { registerSearchRoutes } from './routes/search.ts';
 import { registerSendRoutes } from './routes/send.ts';
@@ -18,20 +20,47 @@ import { registerConsultRoute } from './routes/consult.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerFriendRoutes } from './routes/friends.ts';
 import { registerMediaRoutes } from './routes/media.ts';
-import { registerClientRoutes } from './routes/client.ts';
+import { registerClientInfoRoute, registerStopClientRoute } from './routes/client.ts';
+import { registerQrcodeRoute } from './routes/qrcode.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerDeliveryRoutes } from './routes/delivery.ts';
 import { trackRoutes } from './route-table.ts';
 import { registerGuards } from './guard.ts';
 
+/** A fastify plugin adding routes; account routes find their account with `app.owxAccount(req)`. */
+export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
+
+/**
+ * The Openwx routes of one account, answered for the account each request resolves to. Adding a route: write it
+ * (with its schema in schemas.ts and its answers in responses.ts) in a file of routes/ listed here.
+ */
+export const ACCOUNT_ROUTES: readonly RoutePlugin[] = [
+  registerInfoRoutes,
+  registerSearchRoutes,
+  registerSendRoutes,
+  registerConsultRoute,
+  registerGroupRoutes,
+  registerFriendRoutes,
+  registerMediaRoutes,
+  registerClientInfoRoute,
+  registerStopClientRoute,
+  registerEventRoutes,
+  registerDeliveryRoutes,
+  registerQrcodeRoute,
+];
+
 export interface ServerOptions {
   token?: string | undefined;
+  /** The account context of each request (one account, or the one `client=` names under the Controller). */
+  resolve: AccountResolver;
+  /** The account routes served; default ACCOUNT_ROUTES (the Controller leaves out stop_client, which it shadows). */
+  accountRoutes?: readonly RoutePlugin[];
 }
 
-export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): Promise<FastifyInstance> {
-  const o = ctx.options;
+/** The API server: `o` holds the process-wide settings (limits, guards); account settings live in each context. */
+export async function buildApiServer(o: ResolvedOptions, logger: Logger, so: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: ctx.logger.child({ module: 'api' }) as FastifyBaseLogger,
+    loggerInstance: logger.child({ module: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimitBytes,
     // Node's request timeout covers receiving a request (headers and body), not answering it: check_event's and
@@ -68,6 +97,7 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
   app.server.maxConnections = o.connectionsMax;
   app.server.headersTimeout = o.headersTimeoutMs;
   trackRoutes(app);
+  app.decorate('owxAccount', so.resolve);
 
   app.decorateRequest('owx', null as unknown as MergedParams);
   // The parameters are merged before the guards' preHandler hooks look at them (a body-carried access_token).
@@ -125,19 +155,7 @@ export async function buildApiServer(ctx: ApiContext, so: ServerOptions = {}): P
     reply.code(500).send({ code: -1, status: `internal error: ${e.message ?? String(err)}` });
   });
 
-  const plugins = [
-    registerInfoRoutes,
-    registerSearchRoutes,
-    registerSendRoutes,
-    registerConsultRoute,
-    registerGroupRoutes,
-    registerFriendRoutes,
-    registerMediaRoutes,
-    registerClientRoutes,
-    registerEventRoutes,
-    registerDeliveryRoutes,
-  ];
-  for (const p of plugins) await app.register(async (scope) => p(scope, ctx));
+  for (const p of so.accountRoutes ?? ACCOUNT_ROUTES) await app.register(async (scope) => p(scope));
   return app;
 }
 

@@ -1,10 +1,11 @@
 /**
  * The web console served next to the Openwx API: the page (`/`) and its files (`/console/*`), the API docs page
- * (`/docs`), the console's data routes (`/console/api/overview`, `recent`, `stream` — server-sent events) and the
- * login QR for scripts (`/openwx/get_qrcode`). The pages are public (they ask for the token and keep it in the
+ * (`/docs`), the console's data routes (`/console/api/overview`, `recent`, `stream` — server-sent events); the
+ * login QR image is the API's `/openwx/get_qrcode`. The pages are public (they ask for the token and keep it in the
  * browser); every data route follows the API's token rule. Everything is served from this folder: no CDN.
  */
 import { readFile } from 'node:fs/promises';
+import type { QrWatch } from '../api/qr-watch.ts';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
@@ -71,6 +72,8 @@ const ConsoleMessages = component('ConsoleMessages', z.array(ConsoleMessage));
 
 export interface ConsoleOptions {
   client: WxClient;
+  /** The account's login QR (its stamp changes with each new QR). */
+  qr: QrWatch;
   /** Message → the JSON a post_api receiver would get (sender/receiver/group names filled in). */
   toJson: (m: Message) => Record<string, unknown>;
   /** post_api reports waiting, or null when post_api is off. */
@@ -88,15 +91,6 @@ export interface ConsoleOptions {
   streamMaxBufferedBytes?: number;
 }
 
-interface Qr {
-  seq: number;
-  data: Buffer;
-}
-
-function isPng(b: Buffer): boolean {
-  return b.length > 4 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
-}
-
 export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): Promise<void> {
   const { client } = o;
   const recentSize = o.recentSize ?? 100;
@@ -106,8 +100,6 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
   const recent: Record<string, unknown>[] = [];
   /** Open event streams → their keep-alive timer. */
   const streams = new Map<ServerResponse, NodeJS.Timeout>();
-  let qr: Qr | null = null;
-  let qrSeq = 0;
 
   const drop = (res: ServerResponse) => {
     const ping = streams.get(res);
@@ -146,10 +138,8 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     broadcast('message', j);
   };
   const onState = (_old: string, state: string) => broadcast('state', { state });
-  const onQr = (_path: string, base64: string) => {
-    qr = { seq: ++qrSeq, data: Buffer.from(base64, 'base64') };
-    broadcast('qrcode', { qrcode: String(qr.seq) });
-  };
+  // The QR watch was created before this listener: its stamp is already the new QR's.
+  const onQr = () => broadcast('qrcode', { qrcode: String(o.qr.seq) });
   const onContacts = () => broadcast('contacts', {});
   const contactEvents = ['new_friend', 'lose_friend', 'new_group', 'lose_group', 'update_friend', 'update_group'] as const;
   client.on('receive_message', onMessage);
@@ -198,7 +188,7 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
   app.get('/console/api/overview', { config: { doc: overviewDoc } }, async () => {
     const user = client.user();
     const start = client.startTime || Math.floor(Date.now() / 1000 - process.uptime());
-    const waiting = client.qrcodePath() !== null;
+    const waiting = o.qr.waiting;
     return {
       state: client.state,
       account: client.account,
@@ -207,7 +197,7 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       outbox: o.outboxDepth ? o.outboxDepth() : null,
       friends: client.friends().length,
       groups: client.groups().length,
-      qrcode: waiting ? String(qr?.seq ?? 0) : null,
+      qrcode: waiting ? String(o.qr.seq) : null,
     };
   });
 
@@ -243,27 +233,5 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     res.on('close', () => drop(res));
     if (req.raw.socket.destroyed) return drop(res); // the reader left before we held the stream
     send(res, `event: state\ndata: ${JSON.stringify({ state: client.state })}\n\n`);
-  });
-
-  const qrDoc: RouteDoc = {
-    summary: 'The login QR code image while one waits to be scanned (for scripts)',
-    description: 'JPEG as WeChat serves it (PNG when it was rendered locally). No QR waiting: HTTP 404 JSON code -1.',
-    tag: 'operations',
-    responses: {
-      200: { description: 'the QR image', raw: ['image/jpeg', 'image/png'] },
-      404: { description: 'no login QR code is waiting (code -1)', json: Failure },
-    },
-  };
-  app.route({
-    method: ['GET', 'POST'],
-    url: '/openwx/get_qrcode',
-    config: { doc: qrDoc },
-    handler: async (_req, reply) => {
-      const path = client.qrcodePath();
-      // The latest input_qrcode event has the bytes; the file is the fallback (a QR shown before we listened).
-      const data = path ? (qr?.data ?? (await readFile(path).catch(() => null))) : null;
-      if (!data) throw owxError('OWX_ERR_NO_QRCODE', [client.state]);
-      return reply.type(isPng(data) ? 'image/png' : 'image/jpeg').header('cache-control', 'no-cache').send(data);
-    },
   });
 }

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WxClient } from '../client/interface.ts';
 import type { Message } from '../model/types.ts';
 import type { Delivery } from '../delivery/sink.ts';
+import type { QrWatch } from '../api/qr-watch.ts';
 import { registerOpenApi } from '../api/openapi.ts';
 import type { RouteDoc } from '../api/route-table.ts';
 import { registerConsole } from '../console/plugin.ts';
@@ -23,6 +24,8 @@ export interface OpsOptions {
   toJson: (m: Message) => Record<string, unknown>;
   /** The post_api sink (null without post_api): its depth and delivery events. */
   delivery: Delivery | null;
+  /** The account's login QR (the console's QR stamp). */
+  qr: QrWatch;
   version: string;
   /** Share one registry between several APIs / accounts; default: a Metrics of this API, closed with it. */
   metrics?: Metrics | undefined;
@@ -53,7 +56,7 @@ export function startOps(client: WxClient, o: OpsOptions): Ops {
     metrics,
     sync,
     async register(app) {
-      await registerConsole(app, { client, toJson: o.toJson, outboxDepth: () => (delivery ? delivery.depth : null) });
+      await registerConsole(app, { client, qr: o.qr, toJson: o.toJson, outboxDepth: () => (delivery ? delivery.depth : null) });
       registerHealth(app, { sync, ...(o.readySyncMaxAgeMs !== undefined ? { readySyncMaxAgeMs: o.readySyncMaxAgeMs } : {}) });
       const metricsDoc: RouteDoc = {
         summary: 'Prometheus metrics (text exposition format)',

@@ -15,9 +15,9 @@ import { readMedia, sendTo } from './send.ts';
 
 export const CONSULT_DEFAULT_TIMEOUT_S = 30;
 
-export function registerConsultRoute(app: FastifyInstance, ctx: ApiContext): void {
-  const { client } = ctx;
-  route(app, 'consult', S.consult, async (p, req, reply) => {
+export function registerConsultRoute(app: FastifyInstance): void {
+  route(app, 'consult', S.consult, async (p, ctx, req, reply) => {
+    const { client } = ctx;
     const friend = findFriend(client, p);
     requireOnline(client);
     const media = await readMedia(p, req.owx.files, ctx.options.mediaDirs);

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { owxError } from '../../errors.ts';
-import { route, type ApiContext } from '../context.ts';
+import { route } from '../context.ts';
 import { S } from '../schemas.ts';
 
 export const DEAD_LETTERS_DEFAULT_LIMIT = 100;
@@ -18,8 +18,8 @@ function parseReport(body: string): unknown {
   }
 }
 
-export function registerDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  route(app, 'get_dead_letters', S.get_dead_letters, (p) => {
+export function registerDeliveryRoutes(app: FastifyInstance): void {
+  route(app, 'get_dead_letters', S.get_dead_letters, (p, ctx) => {
     const outbox = ctx.store.outbox;
     const rows = outbox ? outbox.deadLetters(p.limit ?? DEAD_LETTERS_DEFAULT_LIMIT) : [];
     return {
@@ -38,7 +38,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): v
     };
   });
 
-  route(app, 'replay_dead_letters', S.replay_dead_letters, (p) => {
+  route(app, 'replay_dead_letters', S.replay_dead_letters, (p, ctx) => {
     const outbox = ctx.store.outbox;
     const ids = p.event_id === undefined ? undefined : [...new Set(p.event_id.split(',').map((s) => s.trim()).filter(Boolean))];
     if (ids !== undefined && ids.length === 0) throw owxError('OWX_ERR_BAD_PARAM', ['event_id: must not be empty']);

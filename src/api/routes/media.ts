@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { owxError } from '../../errors.ts';
-import { requireOnline, route, type ApiContext } from '../context.ts';
+import { requireOnline, route } from '../context.ts';
 import { mediaFromParams, isMediaRef } from '../media-input.ts';
 import { failureReply } from '../outcome.ts';
 import { findFriend, findGroup, findMember, isGroupId } from '../resolve.ts';
@@ -20,8 +20,8 @@ export function sniffImageType(data: Buffer, fallback: string): string {
   return /^image\//.test(fallback) ? fallback : 'image/jpeg';
 }
 
-export function registerMediaRoutes(app: FastifyInstance, { client, options }: ApiContext): void {
-  route(app, 'get_avatar', S.get_avatar, async (p, _req, reply) => {
+export function registerMediaRoutes(app: FastifyInstance): void {
+  route(app, 'get_avatar', S.get_avatar, async (p, { client }, _req, reply) => {
     // Mojo's order: self, a group id, a member (group_id + id), else a friend by id/account/displayname/markname.
     const self = client.user();
     let id: string;
@@ -52,7 +52,7 @@ export function registerMediaRoutes(app: FastifyInstance, { client, options }: A
     return reply;
   });
 
-  route(app, 'upload_media', S.upload_media, async (p, req) => {
+  route(app, 'upload_media', S.upload_media, async (p, { client, options }, req) => {
     let media;
     try {
       media = await mediaFromParams({ ...p, media_id: undefined }, req.owx.files, options.mediaDirs);

@@ -4,18 +4,18 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { owxError } from '../../errors.ts';
-import { route, type ApiContext } from '../context.ts';
+import { route } from '../context.ts';
 import { searchQuery } from '../resolve.ts';
 import { S } from '../schemas.ts';
 
-export function registerSearchRoutes(app: FastifyInstance, { client }: ApiContext): void {
-  route(app, 'search_friend', S.search, (params) => {
+export function registerSearchRoutes(app: FastifyInstance): void {
+  route(app, 'search_friend', S.search, (params, { client }) => {
     const q = searchQuery(params);
     const found = q ? client.searchFriends(q) : [];
     if (found.length === 0) throw owxError('OWX_ERR_NOT_FOUND');
     return found;
   });
-  route(app, 'search_group', S.search, (params) => {
+  route(app, 'search_group', S.search, (params, { client }) => {
     const q = searchQuery(params);
     const found = q ? client.searchGroups(q) : [];
     if (found.length === 0) throw owxError('OWX_ERR_NOT_FOUND');

@@ -114,10 +114,9 @@ export function mediaIdOf(id: string, code: number | string): string {
   return /:\d+$/.test(id) ? id : `${id}:${code}`;
 }
 
-export function registerSendRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const { client } = ctx;
-
-  route(app, 'send_friend_message', S.send_friend_message, async (p, req) => {
+export function registerSendRoutes(app: FastifyInstance): void {
+  route(app, 'send_friend_message', S.send_friend_message, async (p, ctx, req) => {
+    const { client } = ctx;
     if (p.id === '@all') {
       requireOnline(client);
       return broadcast(ctx, p, req.owx.files);
@@ -127,13 +126,15 @@ export function registerSendRoutes(app: FastifyInstance, ctx: ApiContext): void 
     return handleSend(ctx, f.id, p, req.owx.files);
   });
 
-  route(app, 'send_group_message', S.send_group_message, async (p, req) => {
+  route(app, 'send_group_message', S.send_group_message, async (p, ctx, req) => {
+    const { client } = ctx;
     const g = findGroup(client, p);
     requireOnline(client);
     return handleSend(ctx, g.id, p, req.owx.files);
   });
 
-  route(app, 'revoke_message', S.revoke_message, async (p) => {
+  route(app, 'revoke_message', S.revoke_message, async (p, ctx) => {
+    const { client } = ctx;
     if (p.id === undefined || p.id === '') throw owxError('OWX_ERR_MSG_ID_NOT_FOUND', [], { details: { id: null } });
     const i = p.id.indexOf(':');
     const msgId = i > 0 ? p.id.slice(0, i) : i < 0 ? p.id : '';
