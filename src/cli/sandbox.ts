@@ -1,10 +1,11 @@
 /**
- * `openwx sandbox [--port 5030] [--host 127.0.0.1] [--world FILE] [--world-size F,G,M] [--auto-login MS]
+ * `openwx sandbox [--port 5030] [--host 127.0.0.1] [--world FILE] [--world-size F,G,M] [--users N] [--auto-login MS]
  *  [--chatter on|off] [--seed N] [--login-forbidden] [--page-host HOST] [--long-poll-ms MS]`
  * Prints exactly one line with the base URL when ready; stops cleanly on SIGINT/SIGTERM.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SandboxOptions } from '../sandbox/index.ts';
+import { MAX_USERS } from '../sandbox/world.ts';
 
 function int(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -34,6 +35,7 @@ interface Flags {
   host: string;
   world?: string;
   worldSize?: { friends: number; groups: number; members: number };
+  users?: number;
   autoLogin?: number;
   chatter: boolean;
   seed?: number;
@@ -49,8 +51,9 @@ export function registerSandboxCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (0 = any free port)', int('--port', 0, 65535), 5030)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--world <file>', 'world JSON file (format: docs/sandbox.md; GET /__sandbox/world dumps one)')
-    .option('--world-size <F,G,M>', 'generate F friends and G groups of M members (deterministic from --seed)', worldSize)
-    .option('--auto-login <ms>', 'scan and confirm each new QR code this many ms after it is first fetched', int('--auto-login', 0))
+    .option('--world-size <F,G,M>', 'generate F friends and G groups of M members for each user (deterministic from --seed)', worldSize)
+    .option('--users <n>', `host N independent WeChat users, each with its own world (1-${MAX_USERS}; with --world: the file's count)`, int('--users', 1, MAX_USERS))
+    .option('--auto-login <ms>', 'scan and confirm each new QR code this many ms after it is first fetched (as the next free user)', int('--auto-login', 0))
     .option('--chatter <on|off>', 'demo-world live traffic (a chatting group, a posting public account)', onOff, true)
     .option('--seed <n>', 'seed for --world-size and chatter', int('--seed', 0))
     .option('--login-forbidden', 'plain web login answers ret 1203 (UOS desktop mode still works)')
@@ -67,6 +70,7 @@ export function registerSandboxCommand(program: Command): void {
       const opts: SandboxOptions = { port: f.port, host: f.host, chatter: f.chatter };
       if (f.world) opts.world = f.world;
       if (f.worldSize) opts.worldSize = f.worldSize;
+      if (f.users !== undefined) opts.users = f.users;
       if (f.autoLogin !== undefined) opts.autoLoginMs = f.autoLogin;
       if (f.seed !== undefined) opts.seed = f.seed;
       if (f.loginForbidden) opts.loginForbidden = true;

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { SysText } from '../wire/msgcontent.ts';
-import { ControlError, type SandboxCore } from './core.ts';
+import { ControlError } from './control-error.ts';
+import type { SandboxUser } from './user.ts';
 import { createGroup, friendAdded, friendRemoved, groupChanged, groupRemoved, memberId, newPersonId, personChanged } from './world-events.ts';
 import type { Group, PersonSpec } from './world.ts';
 
@@ -54,25 +55,25 @@ export interface ContactOpResult {
   UserName: string | null;
 }
 
-function friend(core: SandboxCore, key: string): PersonSpec {
-  const p = core.person(core.online(), key);
-  if (!p || !core.world.isFriend(p)) throw new ControlError(`unknown friend "${key}"`);
+function friend(u: SandboxUser, key: string): PersonSpec {
+  const p = u.person(u.online(), key);
+  if (!p || !u.world.isFriend(p)) throw new ControlError(`unknown friend "${key}"`);
   return p;
 }
 
-function group(core: SandboxCore, key: string): Group {
-  const g = core.group(core.online(), key);
+function group(u: SandboxUser, key: string): Group {
+  const g = u.group(u.online(), key);
   if (!g) throw new ControlError(`unknown group "${key}"`);
   return g;
 }
 
-function result(core: SandboxCore, id: string, isGroup: boolean): ContactOpResult {
-  const s = core.online();
+function result(u: SandboxUser, id: string, isGroup: boolean): ContactOpResult {
+  const s = u.online();
   return { ok: true, id, UserName: s ? (isGroup ? s.ids.group(id) : s.ids.user(id)) : null };
 }
 
-export function applyContactOp(core: SandboxCore, op: ContactOp): ContactOpResult {
-  const w = core.world;
+export function applyContactOp(u: SandboxUser, op: ContactOp): ContactOpResult {
+  const w = u.world;
   switch (op.op) {
     case 'add_friend': {
       const existing = op.id ? w.people.get(op.id) : undefined;
@@ -89,17 +90,17 @@ export function applyContactOp(core: SandboxCore, op: ContactOp): ContactOpResul
       if (op.sex !== undefined) p.sex = op.sex;
       if (op.signature !== undefined) p.signature = op.signature;
       if (op.behavior !== undefined) p.behavior = op.behavior;
-      friendAdded(core, p);
-      return result(core, p.id, false);
+      friendAdded(u, p);
+      return result(u, p.id, false);
     }
     case 'remove_friend': {
-      const p = friend(core, op.friend);
-      const r = result(core, p.id, false);
-      friendRemoved(core, p);
+      const p = friend(u, op.friend);
+      const r = result(u, p.id, false);
+      friendRemoved(u, p);
       return r;
     }
     case 'update_friend': {
-      const p = friend(core, op.friend);
+      const p = friend(u, op.friend);
       if (op.nickName !== undefined) {
         p.nickName = op.nickName;
         delete p.pinyin;
@@ -110,58 +111,58 @@ export function applyContactOp(core: SandboxCore, op: ContactOp): ContactOpResul
       }
       if (op.signature !== undefined) p.signature = op.signature;
       if (op.sex !== undefined) p.sex = op.sex;
-      personChanged(core, p);
-      return result(core, p.id, false);
+      personChanged(u, p);
+      return result(u, p.id, false);
     }
     case 'add_group': {
-      const members = [...new Set([w.self.id, ...op.members.map((m) => memberId(core, m))])];
-      const owner = op.owner ? memberId(core, op.owner) : members.find((m) => m !== w.self.id) ?? w.self.id;
+      const members = [...new Set([w.self.id, ...op.members.map((m) => memberId(u, m))])];
+      const owner = op.owner ? memberId(u, op.owner) : members.find((m) => m !== w.self.id) ?? w.self.id;
       if (!members.includes(owner)) throw new ControlError('owner must be one of the members');
       const inviter = w.displayName(owner);
       const others = members.filter((m) => m !== w.self.id && m !== owner).map((m) => w.displayName(m));
       const tip = owner === w.self.id ? SysText.youInvited(others) : SysText.invited(inviter, ['你', ...others]);
-      const g = createGroup(core, { topic: op.topic ?? '', owner, members, saved: op.saved ?? false }, tip);
-      return result(core, g.spec.id, true);
+      const g = createGroup(u, { topic: op.topic ?? '', owner, members, saved: op.saved ?? false }, tip);
+      return result(u, g.spec.id, true);
     }
     case 'remove_group': {
-      const g = group(core, op.group);
-      const r = result(core, g.spec.id, true);
-      groupRemoved(core, g);
+      const g = group(u, op.group);
+      const r = result(u, g.spec.id, true);
+      groupRemoved(u, g);
       return r;
     }
     case 'add_member': {
-      const g = group(core, op.group);
+      const g = group(u, op.group);
       let id: string;
       try {
-        id = memberId(core, op.member);
+        id = memberId(u, op.member);
       } catch {
         id = w.addPerson({ id: newPersonId(), nickName: op.member, friend: false, sex: 0 }).id;
       }
       if (g.memberSet.has(id)) throw new ControlError(`"${op.member}" is already a member of "${op.group}"`);
       w.addMember(g, id);
-      groupChanged(core, g, SysText.invited(w.displayName(g.spec.owner), [w.displayName(id)]));
-      return result(core, g.spec.id, true);
+      groupChanged(u, g, SysText.invited(w.displayName(g.spec.owner), [w.displayName(id)]));
+      return result(u, g.spec.id, true);
     }
     case 'remove_member': {
-      const g = group(core, op.group);
-      const id = memberId(core, op.member);
+      const g = group(u, op.group);
+      const id = memberId(u, op.member);
       if (!g.memberSet.has(id)) throw new ControlError(`"${op.member}" is not a member of "${op.group}"`);
       if (id === w.self.id) {
         w.removeMember(g, id);
-        const s = core.online();
+        const s = u.online();
         s?.pushDel(s.ids.group(g.spec.id));
       } else {
         w.removeMember(g, id);
-        groupChanged(core, g);
+        groupChanged(u, g);
       }
-      return result(core, g.spec.id, true);
+      return result(u, g.spec.id, true);
     }
     case 'rename_group': {
-      const g = group(core, op.group);
+      const g = group(u, op.group);
       g.spec.topic = op.topic;
       delete g.spec.topicPinyin;
-      groupChanged(core, g, SysText.renamed(w.displayName(g.spec.owner), op.topic));
-      return result(core, g.spec.id, true);
+      groupChanged(u, g, SysText.renamed(w.displayName(g.spec.owner), op.topic));
+      return result(u, g.spec.id, true);
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The control API (JSON, under /__sandbox/): state, scan, confirm, messages, sent, contacts, logout, faults, world.
- * Bad input → HTTP 400 `{"error": "..."}` naming the problem; never a 500.
+ * The control API (JSON, under /__sandbox/): state, users, scan, confirm, messages, sent, contacts, logout, faults,
+ * world. Every call takes `user` (body field, or `?user=`), optional while the sandbox has one user.
+ * Bad input → HTTP 400 `{"error": "..."}` naming the problem (+ `users` when the user is missing or unknown); never a 500.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ControlError } from './core.ts';
@@ -26,9 +27,34 @@ function run(reply: FastifyReply, fn: () => unknown): FastifyReply {
     const out = fn();
     return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(out));
   } catch (e) {
-    if (e instanceof ControlError) return reply.code(400).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: e.message }));
+    if (e instanceof ControlError) {
+      return reply.code(400).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: e.message, ...e.extra }));
+    }
     throw e;
   }
+}
+
+/** The body as an object (a JSON object is required when a body is given). */
+function objectBody(req: FastifyRequest): Record<string, unknown> {
+  const b = parseBody(req);
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw new ControlError('body: a JSON object');
+  return b as Record<string, unknown>;
+}
+
+/**
+ * `user` from the query (`?user=`) merged into the body's (both may be given when they agree): every control call
+ * takes it, GET calls in the query.
+ */
+function withUser(req: FastifyRequest, body: Record<string, unknown> = {}): Record<string, unknown> {
+  const q = (req.query as Record<string, unknown> | undefined)?.['user'];
+  if (q === undefined) return body;
+  if (typeof q !== 'string') throw new ControlError('user: give it once in the query');
+  if (body['user'] !== undefined && String(body['user']) !== q) throw new ControlError(`user: the query says "${q}", the body "${String(body['user'])}"`);
+  return { ...body, user: q };
+}
+
+function queryUser(req: FastifyRequest): string | undefined {
+  return withUser(req)['user'] as string | undefined;
 }
 
 export function registerControlRoutes(root: FastifyInstance, h: SandboxHandle): void {
@@ -43,15 +69,27 @@ export function registerControlRoutes(root: FastifyInstance, h: SandboxHandle): 
 
 function routes(app: FastifyInstance, h: SandboxHandle): void {
   const P = '/__sandbox';
-  app.get(`${P}/state`, (_req, reply) => run(reply, () => h.state()));
-  app.get(`${P}/sent`, (_req, reply) => run(reply, () => h.sent()));
-  app.get(`${P}/world`, (_req, reply) => run(reply, () => h.world()));
-  app.post(`${P}/scan`, (req, reply) => run(reply, () => (parseBody(req), h.scan())));
-  app.post(`${P}/confirm`, (req, reply) => run(reply, () => (parseBody(req), h.confirm())));
-  app.post(`${P}/logout`, (req, reply) => run(reply, () => (parseBody(req), h.logout())));
-  app.post(`${P}/messages`, (req, reply) => run(reply, () => h.inject(parseBody(req) as never)));
-  app.post(`${P}/contacts`, (req, reply) => run(reply, () => h.contacts(parseBody(req) as never)));
-  app.post(`${P}/faults`, (req, reply) => run(reply, () => h.fault(parseBody(req) as never)));
+  app.get(`${P}/state`, (req, reply) => run(reply, () => h.state(queryUser(req))));
+  app.get(`${P}/users`, (_req, reply) => run(reply, () => h.users()));
+  app.get(`${P}/sent`, (req, reply) => run(reply, () => h.sent(queryUser(req))));
+  // Without `user` and with several users: every world, in the multi-user world file form.
+  app.get(`${P}/world`, (req, reply) =>
+    run(reply, () => {
+      const user = queryUser(req);
+      return user === undefined && h.users().users.length > 1 ? { users: h.worlds() } : h.world(user);
+    }),
+  );
+  app.post(`${P}/scan`, (req, reply) => run(reply, () => h.scan(withUser(req, objectBody(req)) as never)));
+  app.post(`${P}/confirm`, (req, reply) => run(reply, () => h.confirm(withUser(req, objectBody(req)) as never)));
+  app.post(`${P}/logout`, (req, reply) =>
+    run(reply, () => {
+      const b = withUser(req, objectBody(req));
+      return h.logout(b['user'] === undefined ? undefined : String(b['user']));
+    }),
+  );
+  app.post(`${P}/messages`, (req, reply) => run(reply, () => h.inject(withUser(req, objectBody(req)) as never)));
+  app.post(`${P}/contacts`, (req, reply) => run(reply, () => h.contacts(withUser(req, objectBody(req)) as never)));
+  app.post(`${P}/faults`, (req, reply) => run(reply, () => h.fault(withUser(req, objectBody(req)) as never)));
   app.all(`${P}/*`, (req, reply) =>
     reply.code(404).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: `no control endpoint ${req.method} ${req.url.split('?')[0]}` })),
   );

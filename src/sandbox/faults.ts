@@ -32,6 +32,10 @@ export class Faults {
     return f;
   }
 
+  get empty(): boolean {
+    return this.queue.size === 0;
+  }
+
   pending(): FaultSpec[] {
     return [...this.queue.values()].flat();
   }

@@ -1,6 +1,8 @@
 /**
  * The typed in-process handle to the control operations (what `Sandbox` exposes and what the HTTP control API at
- * /__sandbox/ calls). Input is validated with the same zod schemas on both paths.
+ * /__sandbox/ calls). Input is validated with the same zod schemas on both paths. Every operation is for one user
+ * (`user`: its id, NickName, uin or a UserName it had), optional while the sandbox has one user; faults without
+ * `user` are global.
  */
 import { z } from 'zod';
 import { ControlError, type SandboxCore, type SentRecord } from './core.ts';
@@ -48,6 +50,19 @@ export const KNOWN_ENDPOINTS = [
   'webwxcheckupload', 'webwxgetmedia',
 ] as const;
 
+export const ticketSchema = z.object({
+  uuid: z.string().min(1).optional(),
+});
+
+/** `user` of a request object: a string (a NickName, id, UserName) or a number (a uin). */
+function userOf(o: unknown): string | undefined {
+  const v = o && typeof o === 'object' ? (o as { user?: unknown }).user : undefined;
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  if (typeof v !== 'string') throw new ControlError('user: a NickName, id, uin or UserName of a sandbox user');
+  return v;
+}
+
 /** Throws ControlError with a message naming the first problem. */
 export function validate<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
@@ -56,45 +71,98 @@ export function validate<T>(schema: z.ZodType<T>, input: unknown): T {
   throw new ControlError(`${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`);
 }
 
+/** One user as GET /__sandbox/users lists it. */
+export interface UserSummary {
+  /** The world's self id (`wxid_…`): a stable name for `user`. */
+  id: string;
+  NickName: string;
+  uin: number;
+  /** A live web session exists. */
+  online: boolean;
+  /** online; scanned = a QR was scanned/confirmed as this user and its client has not logged in yet; offline. */
+  login: 'online' | 'scanned' | 'offline';
+  /** The live session's UserName for the user itself (null when offline). */
+  UserName: string | null;
+  /** The last session's UserName (null before the first login). */
+  lastUserName: string | null;
+  /** The uuid of the QR scanned/confirmed as this user, waiting for its client (null when none). */
+  uuid: string | null;
+  loggedInBefore: boolean;
+  /** Sends recorded for GET /__sandbox/sent?user=. */
+  sent: number;
+  /** Whether its world was built yet (generated worlds are built on first use). */
+  worldBuilt: boolean;
+}
+
+export interface SandboxUsers {
+  users: UserSummary[];
+  /** QR codes not expired and not redeemed yet: `user` is null until one is scanned or confirmed as a user. */
+  qrCodes: { uuid: string; state: 'waiting' | 'scanned' | 'confirmed'; user: string | null }[];
+}
+
+/** The user a control call is for: its id, NickName, uin or a UserName it had; optional while there is one user. */
+export interface UserRef {
+  user?: string;
+}
+
 export class SandboxHandle {
   constructor(private readonly core: SandboxCore) {}
 
-  state(): SandboxState {
-    return this.core.state() as unknown as SandboxState;
+  /** One user's state (`user` optional while there is one user). */
+  state(user?: string): SandboxState {
+    return this.core.resolveUser(user).state() as unknown as SandboxState;
   }
 
-  /** Scans the newest QR code (the login poll answers 201). */
-  scan(): { uuid: string } {
-    return { uuid: this.core.scan().uuid };
+  /** Every user with its login state, and the QR codes waiting. */
+  users(): SandboxUsers {
+    const qrCodes: SandboxUsers['qrCodes'] = [];
+    for (const t of this.core.tickets.values()) {
+      if (t.expired || t.session) continue;
+      qrCodes.push({ uuid: t.uuid, state: t.state, user: t.user?.identity.id ?? null });
+    }
+    return { users: this.core.users.map((u) => u.summary() as unknown as UserSummary), qrCodes };
   }
 
-  /** Confirms the newest QR code (the login poll answers 200 with redirect_uri); scans it first if needed. */
-  confirm(): { uuid: string } {
-    return { uuid: this.core.confirm().uuid };
+  /** Scans a QR code (the login poll answers 201): `uuid`'s, else the newest; as `user` (optional while there is one). */
+  scan(o: { uuid?: string } & UserRef = {}): { uuid: string; user: string } {
+    const t = this.core.scan({ ...validate(ticketSchema, o), user: userOf(o) });
+    return { uuid: t.uuid, user: t.user!.identity.id };
   }
 
-  inject(req: InjectRequest): { msgIds: string[] } {
+  /** Confirms a QR code (the login poll answers 200 with redirect_uri); scans it first if needed. */
+  confirm(o: { uuid?: string } & UserRef = {}): { uuid: string; user: string } {
+    const t = this.core.confirm({ ...validate(ticketSchema, o), user: userOf(o) });
+    return { uuid: t.uuid, user: t.user!.identity.id };
+  }
+
+  inject(req: InjectRequest & UserRef): { msgIds: string[] } {
+    const u = this.core.resolveUser(userOf(req));
     const r = validate(injectSchema, req);
-    return { msgIds: injectMessages(this.core, r) };
+    return { msgIds: injectMessages(u, r) };
   }
 
-  sent(): SentRecord[] {
-    return this.core.sent.map((r) => ({ ...r }));
+  sent(user?: string): SentRecord[] {
+    return this.core.resolveUser(user).sent.map((r) => ({ ...r }));
   }
 
-  contacts(op: ContactOp): ContactOpResult {
-    return applyContactOp(this.core, validate(contactOpSchema, op));
+  contacts(op: ContactOp & UserRef): ContactOpResult {
+    const u = this.core.resolveUser(userOf(op));
+    return applyContactOp(u, validate(contactOpSchema, op));
   }
 
-  /** The server drops the session (the next synccheck answers retcode 1101). */
-  logout(): { ok: true } {
-    const s = this.core.online();
-    if (!s) throw new ControlError('no session is online');
+  /** The server drops the user's session (the next synccheck answers retcode 1101). */
+  logout(user?: string): { ok: true } {
+    const u = this.core.resolveUser(user);
+    const s = u.online();
+    if (!s) throw new ControlError(this.core.users.length > 1 ? `no session is online for user ${u.label}` : 'no session is online');
     this.core.endSession(s, 'control');
     return { ok: true };
   }
 
-  fault(f: FaultSpec): { ok: true; pending: FaultSpec[] } {
+  /** A fault for `user`'s requests only, or (without `user`) for the next matching request of any user. */
+  fault(f: FaultSpec & UserRef): { ok: true; pending: FaultSpec[] } {
+    const key = userOf(f);
+    const u = key === undefined ? null : this.core.resolveUser(key);
     const v = validate(faultSchema, f);
     if (!(KNOWN_ENDPOINTS as readonly string[]).includes(v.endpoint)) {
       throw new ControlError(`endpoint: unknown endpoint "${v.endpoint}" (one of ${KNOWN_ENDPOINTS.join(', ')})`);
@@ -102,24 +170,31 @@ export class SandboxHandle {
     if (v.status === undefined && v.ret === undefined && v.delayMs === undefined && v.body === undefined) {
       throw new ControlError('give at least one of status, ret, delayMs, body');
     }
-    this.core.faults.add(v);
-    return { ok: true, pending: this.core.faults.pending() };
+    const faults = u ? u.faults : this.core.faults;
+    faults.add(v);
+    return { ok: true, pending: faults.pending() };
   }
 
-  /** synccheck long polls currently held by the online session (lets tests inject while a poll waits). */
-  waitingPolls(): number {
-    return this.core.online()?.waiting ?? 0;
+  /** synccheck long polls currently held by the user's online session (lets tests inject while a poll waits). */
+  waitingPolls(user?: string): number {
+    return this.core.resolveUser(user).online()?.waiting ?? 0;
   }
 
-  world(): WorldSpec {
-    return this.core.world.toSpec();
+  /** One user's world (`user` optional while there is one user). */
+  world(user?: string): WorldSpec {
+    return this.core.resolveUser(user).world.toSpec();
   }
 
-  /** Resolves when `pred(state)` holds (checked on every login/online change and on a short deadline poll). */
-  async waitForState(pred: (s: SandboxState) => boolean, timeoutMs = 10000): Promise<SandboxState> {
+  /** Every user's world, in order (the multi-user world file is `{"users": worlds()}`). */
+  worlds(): WorldSpec[] {
+    return this.core.users.map((u) => u.world.toSpec());
+  }
+
+  /** Resolves when `pred(state)` holds for the user (checked on every login/online change and on a short deadline poll). */
+  async waitForState(pred: (s: SandboxState) => boolean, timeoutMs = 10000, user?: string): Promise<SandboxState> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const st = this.state();
+      const st = this.state(user);
       if (pred(st)) return st;
       if (Date.now() > deadline) throw new Error(`sandbox state not reached within ${timeoutMs} ms (now ${JSON.stringify(st)})`);
       await new Promise<void>((resolve) => {

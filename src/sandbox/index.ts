@@ -4,6 +4,7 @@
  *
  *   const sb = await startSandbox({ port: 0, chatter: false, longPollMs: 500 });
  *   // point a client at sb.url; drive it with sb.handle.confirm(), sb.handle.inject({...}), …
+ *   // several users: startSandbox({ users: 3 }); sb.handle.confirm({ user: '小红同学' }), inject({ user, … })
  *   await sb.close();
  */
 import { readFile } from 'node:fs/promises';
@@ -13,13 +14,14 @@ import { DEFAULT_PAGE_HOST } from '../wire/hosts.ts';
 import { SandboxCore } from './core.ts';
 import { SandboxHandle } from './handle.ts';
 import { buildServer } from './server.ts';
-import { parseWorld, World, WorldError, type WorldSpec } from './world.ts';
-import { demoWorld, generateWorld, type WorldSize } from './world-gen.ts';
+import { MAX_USERS, parseWorlds, World, WorldError, type MultiWorldSpec, type WorldSpec } from './world.ts';
+import { demoWorld, generatedSelf, generateWorld, type WorldSize } from './world-gen.ts';
+import type { UserIdentity } from './user.ts';
 import { startChatter } from './chatter.ts';
 
-export type { WorldSpec } from './world.ts';
-export type { SandboxState } from './handle.ts';
-export type { SentRecord } from './core.ts';
+export type { WorldSpec, MultiWorldSpec } from './world.ts';
+export type { SandboxState, SandboxUsers, UserSummary } from './handle.ts';
+export type { SentRecord } from './user.ts';
 export type { InjectRequest } from './messages.ts';
 export type { ContactOp, ContactOpResult } from './contact-ops.ts';
 export type { FaultSpec } from './faults.ts';
@@ -31,9 +33,12 @@ export interface SandboxOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** A world file path or a world object; default: the built-in demo world (or generated with worldSize). */
-  world?: string | WorldSpec;
+  /** A world file path or a world object (single- or multi-user form); default: the built-in demo world (or generated with worldSize). */
+  world?: string | WorldSpec | MultiWorldSpec;
+  /** Generated world of each user (built on the user's first use). */
   worldSize?: WorldSize;
+  /** Number of independent WeChat users (default 1; with `world`: must match the file's, when given). */
+  users?: number;
   seed?: number;
   /** Scan and confirm each new QR code this many ms after it is first fetched. */
   autoLoginMs?: number;
@@ -41,9 +46,9 @@ export interface SandboxOptions {
   chatter?: boolean;
   /** Long-poll hold time of synccheck and the login poll (default 25000, like the real server). */
   longPollMs?: number;
-  /** webwxnewloginpage answers ret 1203 for plain web logins (overrides the world's setting when given). */
+  /** webwxnewloginpage answers ret 1203 for plain web logins (overrides every world's setting when given). */
   loginForbidden?: boolean;
-  /** Page host real-name clients are redirected to (default: the world's, else wx.qq.com). */
+  /** Page host real-name clients are redirected to (default: the (first) world file's, else wx.qq.com). */
   pageHost?: string;
   /** QR code lifetime (default 300000). */
   qrExpiryMs?: number;
@@ -65,7 +70,7 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-async function loadWorld(o: SandboxOptions): Promise<WorldSpec> {
+async function readWorlds(o: SandboxOptions): Promise<WorldSpec[] | null> {
   if (typeof o.world === 'string') {
     let text: string;
     try {
@@ -79,19 +84,60 @@ async function loadWorld(o: SandboxOptions): Promise<WorldSpec> {
     } catch (e) {
       throw new WorldError(`world file ${o.world} is not JSON: ${(e as Error).message}`);
     }
-    return parseWorld(json);
+    return parseWorlds(json);
   }
-  if (o.world) return parseWorld(structuredClone(o.world));
-  if (o.worldSize) return generateWorld(o.worldSize, o.seed ?? 1);
-  return demoWorld(o.seed ?? 1);
+  if (o.world) return parseWorlds(structuredClone(o.world));
+  return null;
+}
+
+/**
+ * The users' identities and worlds: a world file's (one per entry), else `users` generated worlds (built on first use)
+ * or demo worlds. User k (0-based) of a generated sandbox is generated from seed + k; ids and uins are kept unique.
+ */
+async function loadUsers(o: SandboxOptions): Promise<{ users: { identity: UserIdentity; world: World | (() => WorldSpec) }[]; first: WorldSpec | null }> {
+  const count = o.users ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_USERS) throw new WorldError(`users must be a whole number from 1 to ${MAX_USERS} (got ${count})`);
+  const specs = await readWorlds(o);
+  if (specs) {
+    if (o.users !== undefined && o.users !== specs.length) {
+      throw new WorldError(`${o.users} users asked for, but the world ${typeof o.world === 'string' ? `file ${o.world} ` : ''}has ${specs.length} (a world file lists its users: {"users": [...]})`);
+    }
+    const users = specs.map((spec) => ({ identity: identityOf(spec), world: new World(spec) }));
+    return { users, first: specs[0]! };
+  }
+  const seed = o.seed ?? 1;
+  if (!o.worldSize) {
+    const users = Array.from({ length: count }, (_, k) => {
+      const spec = demoWorld(seed, k);
+      return { identity: identityOf(spec), world: new World(spec) };
+    });
+    return { users, first: null };
+  }
+  const size = o.worldSize;
+  const ids = new Set<string>();
+  const uins = new Set<number>();
+  const users = Array.from({ length: count }, (_, k) => {
+    const drawn = generatedSelf(seed + k);
+    let { id, uin } = drawn;
+    for (let n = k + 1; ids.has(id); n++) id = `${drawn.id}_${n}`;
+    while (uins.has(uin)) uin = uin >= 2999999999 ? 1000000000 : uin + 1;
+    ids.add(id);
+    uins.add(uin);
+    const nickName = count > 1 ? `${drawn.nickName}${k + 1}` : drawn.nickName;
+    const identity = { id, uin, nickName };
+    return { identity, world: () => generateWorld(size, seed + k, identity) };
+  });
+  return { users, first: null };
+}
+
+function identityOf(spec: WorldSpec): UserIdentity {
+  return { id: spec.self.id, uin: spec.self.uin, nickName: spec.self.nickName };
 }
 
 export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const logger = o.logger ?? pino({ level: process.env['OPENWX_LOG_LEVEL'] ?? 'silent' });
-  const spec = await loadWorld(o);
-  const world = new World(spec);
+  const { users, first } = await loadUsers(o);
   const core = new SandboxCore(
-    world,
     {
       longPollMs: o.longPollMs ?? 25000,
       autoLoginMs: o.autoLoginMs ?? null,
@@ -99,14 +145,15 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       contactPageSize: o.contactPageSize ?? 1000,
       maxSyncMessages: o.maxSyncMessages ?? 100,
       maxStoredMessages: o.maxStoredMessages ?? 20000,
-      loginForbidden: o.loginForbidden ?? spec.loginForbidden ?? false,
-      pageHost: o.pageHost ?? spec.pageHost ?? DEFAULT_PAGE_HOST,
+      loginForbidden: o.loginForbidden ?? null,
+      pageHost: o.pageHost ?? first?.pageHost ?? DEFAULT_PAGE_HOST,
     },
     logger.child({ component: 'sandbox' }),
   );
+  for (const u of users) core.addUser(u.identity, u.world);
   const handle = new SandboxHandle(core);
   const app = await buildServer(core, handle, logger.child({ component: 'sandbox-http' }));
-  if (o.chatter !== false) startChatter(core);
+  if (o.chatter !== false) for (const u of core.users) startChatter(u);
   const host = o.host ?? '127.0.0.1';
   await app.listen({ port: o.port ?? 5030, host });
   const addr = app.server.address();

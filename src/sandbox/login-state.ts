@@ -3,6 +3,7 @@
  * wait on a ticket's change; the ticket remembers what it last reported so a poll answers each change once.
  */
 import { Session } from './sessions.ts';
+import type { SandboxUser } from './user.ts';
 
 export type TicketState = 'waiting' | 'scanned' | 'confirmed';
 
@@ -28,6 +29,8 @@ export class LoginTicket {
   firstFetchedAt: number | null = null;
   /** The session created when the ticket was redeemed at webwxnewloginpage (redeeming again returns it). */
   session: Session | null = null;
+  /** The user the QR was scanned or confirmed as (a push login's: from the start); null while nobody scanned it. */
+  user: SandboxUser | null = null;
   private readonly waiters = new Set<() => void>();
 
   constructor(readonly init: TicketInit) {

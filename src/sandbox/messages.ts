@@ -1,5 +1,5 @@
 /**
- * Injecting inbound messages into the online session (control API `POST /__sandbox/messages`, chatter, echo,
+ * Injecting inbound messages into a user's online session (control API `POST /__sandbox/messages`, chatter, echo,
  * world events): resolves who sends to whom, builds the entry (inject.ts), stores its media and queues it for
  * the next webwxsync (waking synccheck). Group messages carry the `@sender:<br/>` prefix; messages the user sent
  * from the phone (`from` = self) carry none.
@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { MsgType } from '../wire/constants.ts';
 import { joinGroupContent } from '../wire/content.ts';
-import { ControlError, type SandboxCore } from './core.ts';
+import { ControlError } from './control-error.ts';
+import type { SandboxUser } from './user.ts';
 import { Session } from './sessions.ts';
 import { wireMessage } from './shapes.ts';
 import type { Group, PersonSpec } from './world.ts';
@@ -38,25 +39,25 @@ interface Route {
   chatId: string;
 }
 
-function resolve(core: SandboxCore, s: Session, r: InjectRequest): Route {
-  const w = core.world;
-  if (r.from !== undefined && core.isSelf(s, r.from)) {
+function resolve(u: SandboxUser, s: Session, r: InjectRequest): Route {
+  const w = u.world;
+  if (r.from !== undefined && u.isSelf(s, r.from)) {
     const target = r.group ?? r.to ?? 'filehelper';
-    const g = core.group(s, target);
+    const g = u.group(s, target);
     if (g) return { from: s.selfName, to: s.ids.group(g.spec.id), prefix: null, senderId: w.self.id, group: g, chatId: g.spec.id };
-    const p = core.person(s, target);
+    const p = u.person(s, target);
     if (!p) throw new ControlError(`unknown recipient "${target}" (not a friend or group NickName/UserName)`);
     return { from: s.selfName, to: s.ids.user(p.id), prefix: null, senderId: w.self.id, group: null, chatId: p.id };
   }
   if (r.group !== undefined) {
-    const g = core.group(s, r.group);
+    const g = u.group(s, r.group);
     if (!g) throw new ControlError(`unknown group "${r.group}"`);
     const gName = s.ids.group(g.spec.id);
     if (r.from === undefined) {
       if (r.type !== 'system') throw new ControlError('"from" is required (it may be omitted only for system messages)');
       return { from: gName, to: s.selfName, prefix: null, senderId: null, group: g, chatId: g.spec.id };
     }
-    const p = core.person(s, r.from);
+    const p = u.person(s, r.from);
     if (!p || !g.memberSet.has(p.id)) throw new ControlError(`"${r.from}" is not a member of group "${r.group}"`);
     return { from: gName, to: s.selfName, prefix: r.type === 'system' ? null : s.ids.user(p.id), senderId: p.id, group: g, chatId: g.spec.id };
   }
@@ -64,18 +65,18 @@ function resolve(core: SandboxCore, s: Session, r: InjectRequest): Route {
     if (r.type !== 'system') throw new ControlError('"from" is required (it may be omitted only for system messages)');
     return { from: 'weixin', to: s.selfName, prefix: null, senderId: null, group: null, chatId: 'weixin' };
   }
-  const p = core.person(s, r.from);
+  const p = u.person(s, r.from);
   if (!p) throw new ControlError(`unknown sender "${r.from}" (not a NickName, RemarkName or UserName of a contact)`);
   return { from: s.ids.user(p.id), to: s.selfName, prefix: null, senderId: p.id, group: null, chatId: p.id };
 }
 
 /** Queues a built message on the session; returns its MsgId. */
-export function deliver(core: SandboxCore, s: Session, route: Pick<Route, 'from' | 'to' | 'prefix'>, built: B.BuiltMessage, msgId = Session.newMsgId()): string {
+export function deliver(u: SandboxUser, s: Session, route: Pick<Route, 'from' | 'to' | 'prefix'>, built: B.BuiltMessage, msgId = Session.newMsgId()): string {
   const f = { ...built.fields };
   if (route.prefix !== null && typeof f.Content === 'string') f.Content = joinGroupContent(route.prefix, f.Content);
   const wire = wireMessage({ ...f, MsgId: msgId, FromUserName: route.from, ToUserName: route.to });
   if (built.fileMedia) {
-    core.uploads.set(built.fileMedia.mediaId, {
+    u.uploads.set(built.fileMedia.mediaId, {
       mediaId: built.fileMedia.mediaId,
       bytes: built.fileMedia.bytes,
       fileName: built.fileMedia.fileName,
@@ -88,8 +89,8 @@ export function deliver(core: SandboxCore, s: Session, route: Pick<Route, 'from'
 }
 
 /** A system tip (MsgType 10000) in a chat: `chat` is a wire UserName of a friend or group. */
-export function pushSystemTip(core: SandboxCore, s: Session, chat: string, text: string): string {
-  return deliver(core, s, { from: chat, to: s.selfName, prefix: null }, B.buildSystem(text));
+export function pushSystemTip(u: SandboxUser, s: Session, chat: string, text: string): string {
+  return deliver(u, s, { from: chat, to: s.selfName, prefix: null }, B.buildSystem(text));
 }
 
 function findRevokeTarget(s: Session, route: Route, msgId: string | undefined): string {
@@ -108,17 +109,18 @@ function findRevokeTarget(s: Session, route: Route, msgId: string | undefined): 
   throw new ControlError('nothing to revoke: that sender has no message in this session (give "msgId")');
 }
 
-export function injectMessages(core: SandboxCore, r: InjectRequest): string[] {
-  const s = core.requireOnline();
+export function injectMessages(u: SandboxUser, r: InjectRequest): string[] {
+  const s = u.requireOnline();
+  const core = u.core;
   const count = r.count ?? 1;
   const ids: string[] = [];
   if (r.type === 'friend_request') {
     if (!r.from) throw new ControlError('"from" (the requester\'s NickName) is required for friend_request');
-    for (let i = 0; i < count; i++) ids.push(friendRequest(core, s, r.from, r.content ?? `我是${r.from}`));
+    for (let i = 0; i < count; i++) ids.push(friendRequest(u, s, r.from, r.content ?? `我是${r.from}`));
     return ids;
   }
-  const route = resolve(core, s, r);
-  const senderNick = route.senderId ? core.world.displayName(route.senderId) : '';
+  const route = resolve(u, s, r);
+  const senderNick = route.senderId ? u.world.displayName(route.senderId) : '';
   for (let i = 0; i < count; i++) {
     const msgId = Session.newMsgId();
     const ctx: B.BuildContext = { msgId, content: r.content, title: r.title, url: r.url, fileName: r.fileName, media: core.media, senderNick };
@@ -155,31 +157,31 @@ export function injectMessages(core: SandboxCore, r: InjectRequest): string[] {
         built = B.buildLocation(ctx);
         break;
       case 'card': {
-        const key = r.content ?? [...core.world.people.values()].find((p) => core.world.isFriend(p) && p.kind !== 'special')?.nickName ?? '';
-        const p = core.person(s, key);
+        const key = r.content ?? [...u.world.people.values()].find((p) => u.world.isFriend(p) && p.kind !== 'special')?.nickName ?? '';
+        const p = u.person(s, key);
         if (!p) throw new ControlError(`card: unknown person "${key}" (content = the NickName on the card)`);
         built = B.buildCard(p, s.ids.user(p.id));
         break;
       }
       case 'revoke': {
         const target = findRevokeTarget(s, route, r.msgId ?? (r.content && /^\d+$/.test(r.content) ? r.content : undefined));
-        const nick = route.senderId === core.world.self.id ? null : senderNick;
+        const nick = route.senderId === u.world.self.id ? null : senderNick;
         built = B.buildRevoke(route.group ? route.group.spec.id : route.chatId, target, nick);
         break;
       }
     }
-    ids.push(deliver(core, s, route, built, msgId));
+    ids.push(deliver(u, s, route, built, msgId));
   }
   return ids;
 }
 
-function friendRequest(core: SandboxCore, s: Session, from: string, text: string): string {
-  let p: PersonSpec | undefined = core.person(s, from);
-  if (p && core.world.isFriend(p)) throw new ControlError(`"${from}" is already a friend`);
+function friendRequest(u: SandboxUser, s: Session, from: string, text: string): string {
+  let p: PersonSpec | undefined = u.person(s, from);
+  if (p && u.world.isFriend(p)) throw new ControlError(`"${from}" is already a friend`);
   if (!p) {
-    p = core.world.addPerson({ id: `wxid_${randomBytes(7).toString('hex')}`, nickName: from, friend: false, sex: 0 });
+    p = u.world.addPerson({ id: `wxid_${randomBytes(7).toString('hex')}`, nickName: from, friend: false, sex: 0 });
   }
   const ticket = `v2_${randomBytes(32).toString('hex')}@stranger`;
-  core.friendTickets.set(ticket, p.id);
-  return deliver(core, s, { from: 'fmessage', to: s.selfName, prefix: null }, B.buildFriendRequest(p, s.ids.user(p.id), text, ticket));
+  u.friendTickets.set(ticket, p.id);
+  return deliver(u, s, { from: 'fmessage', to: s.selfName, prefix: null }, B.buildFriendRequest(p, s.ids.user(p.id), text, ticket));
 }

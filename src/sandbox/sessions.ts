@@ -1,5 +1,5 @@
 /**
- * One web login session of the account: credentials (uin/sid/skey/pass_ticket/cookie tickets), the per-login id
+ * One web login session of a user: credentials (uin/sid/skey/pass_ticket/cookie tickets), the per-login id
  * map, and the event queue webwxsync drains. SyncKey Key 1 carries the position of the last delivered event, so a
  * client that re-sends an old SyncKey gets the undelivered events again and a resumed client continues where it
  * acknowledged (nothing accepted is lost). Event-driven: waiters (synccheck long polls) are woken on every push.
@@ -8,6 +8,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { SyncKey } from '../wire/types.ts';
 import type { HostFamily } from '../wire/hosts.ts';
 import { IdMap } from './idmap.ts';
+import type { SandboxUser } from './user.ts';
 
 export type SessionEvent =
   | { seq: number; kind: 'msg'; msgId: string }
@@ -42,6 +43,8 @@ function newSid(): string {
 }
 
 export interface SessionInit {
+  /** The sandbox user this session logged in (its world, sent log, uploads). */
+  user: SandboxUser;
   uin: number;
   selfId: string;
   family: HostFamily;
@@ -50,6 +53,7 @@ export interface SessionInit {
 }
 
 export class Session {
+  readonly user: SandboxUser;
   readonly uin: number;
   readonly sid = newSid();
   skey = newSkey();
@@ -78,6 +82,7 @@ export class Session {
   private readonly maxStored: number;
 
   constructor(init: SessionInit) {
+    this.user = init.user;
     this.uin = init.uin;
     this.selfName = this.ids.user(init.selfId);
     this.family = init.family;

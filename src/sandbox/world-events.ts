@@ -1,17 +1,18 @@
 /**
- * World changes and what the online client is told about them: ModContactList / DelContactList entries through the
+ * World changes and what the user's online client is told about them: ModContactList / DelContactList entries through the
  * next webwxsync, plus the system tips (MsgType 10000) the real server posts with them. Used by the wire chatroom /
  * oplog / verifyuser routes and by the control API's contact operations.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { SysText } from '../wire/msgcontent.ts';
-import { ControlError, type SandboxCore } from './core.ts';
+import { ControlError } from './control-error.ts';
+import type { SandboxUser } from './user.ts';
 import { pushSystemTip } from './messages.ts';
 import type { Group, GroupSpec, PersonSpec } from './world.ts';
 
-export function newRoomId(core: SandboxCore): string {
+export function newRoomId(u: SandboxUser): string {
   let id = `${randomInt(1000000000, 9999999999)}@chatroom`;
-  while (core.world.groups.has(id)) id = `${randomInt(1000000000, 9999999999)}@chatroom`;
+  while (u.world.groups.has(id)) id = `${randomInt(1000000000, 9999999999)}@chatroom`;
   return id;
 }
 
@@ -20,50 +21,50 @@ export function newPersonId(): string {
 }
 
 /** A person became a friend (request accepted, control add_friend). */
-export function friendAdded(core: SandboxCore, p: PersonSpec): void {
+export function friendAdded(u: SandboxUser, p: PersonSpec): void {
   p.friend = true;
-  const s = core.online();
+  const s = u.online();
   if (!s) return;
   s.pushMod(p.id);
-  pushSystemTip(core, s, s.ids.user(p.id), SysText.friendAdded(p.nickName));
+  pushSystemTip(u, s, s.ids.user(p.id), SysText.friendAdded(p.nickName));
 }
 
-export function friendRemoved(core: SandboxCore, p: PersonSpec): void {
-  const s = core.online();
+export function friendRemoved(u: SandboxUser, p: PersonSpec): void {
+  const s = u.online();
   const wire = s?.ids.user(p.id);
-  core.world.removePerson(p.id);
+  u.world.removePerson(p.id);
   if (s && wire) s.pushDel(wire);
 }
 
-export function personChanged(core: SandboxCore, p: PersonSpec): void {
-  core.online()?.pushMod(p.id);
+export function personChanged(u: SandboxUser, p: PersonSpec): void {
+  u.online()?.pushMod(p.id);
 }
 
-export function groupChanged(core: SandboxCore, g: Group, tip?: string): void {
-  const s = core.online();
+export function groupChanged(u: SandboxUser, g: Group, tip?: string): void {
+  const s = u.online();
   if (!s) return;
   s.pushMod(g.spec.id);
-  if (tip) pushSystemTip(core, s, s.ids.group(g.spec.id), tip);
+  if (tip) pushSystemTip(u, s, s.ids.group(g.spec.id), tip);
 }
 
-export function groupRemoved(core: SandboxCore, g: Group): void {
-  const s = core.online();
+export function groupRemoved(u: SandboxUser, g: Group): void {
+  const s = u.online();
   const wire = s?.ids.group(g.spec.id);
-  core.world.removeGroup(g.spec.id);
+  u.world.removeGroup(g.spec.id);
   if (s && wire) s.pushDel(wire);
 }
 
-export function createGroup(core: SandboxCore, spec: Omit<GroupSpec, 'id'> & { id?: string }, tip?: string): Group {
-  const g = core.world.addGroup({ ...spec, id: spec.id ?? newRoomId(core) });
-  groupChanged(core, g, tip);
+export function createGroup(u: SandboxUser, spec: Omit<GroupSpec, 'id'> & { id?: string }, tip?: string): Group {
+  const g = u.world.addGroup({ ...spec, id: spec.id ?? newRoomId(u) });
+  groupChanged(u, g, tip);
   return g;
 }
 
 /** Resolves a member key (wire UserName, world id, RemarkName or NickName); self included. */
-export function memberId(core: SandboxCore, key: string): string {
-  const s = core.online();
-  if (core.isSelf(s, key)) return core.world.self.id;
-  const p = core.person(s, key);
+export function memberId(u: SandboxUser, key: string): string {
+  const s = u.online();
+  if (u.isSelf(s, key)) return u.world.self.id;
+  const p = u.person(s, key);
   if (!p) throw new ControlError(`unknown person "${key}"`);
   return p.id;
 }

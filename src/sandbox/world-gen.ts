@@ -1,7 +1,8 @@
 /**
- * World construction: the built-in demo world, and deterministic generated worlds (`--world-size F,G,M`).
+ * World construction: the built-in demo world, and deterministic generated worlds (`--world-size F,G,M`), for one
+ * user or several (each user its own world; user k's self differs: id, uin, NickName).
  */
-import { WORLD_FORMAT, type GroupSpec, type PersonSpec, type WorldSpec } from './world.ts';
+import { WORLD_FORMAT, type GroupSpec, type PersonSpec, type SelfSpec, type WorldSpec } from './world.ts';
 import { createRng, type Rng } from './rng.ts';
 import { groupTopic, personName, PROVINCES, signature } from './names.ts';
 
@@ -31,8 +32,28 @@ function roomId(rng: Rng): string {
 
 const FILEHELPER: PersonSpec = { id: 'filehelper', nickName: '文件传输助手', pinyin: 'wen jian chuan shu zhu shou', kind: 'special' };
 
-/** The small built-in world: about ten friends, three groups, one chatting group and one posting public account. */
-export function demoWorld(seed = 1): WorldSpec {
+/** The demo users' names: user 1 is 小明同学 (the single-user demo's), then these, then 小明同学<k>. */
+const DEMO_USERS: readonly [string, string][] = [
+  ['小明同学', 'xiao ming tong xue'], ['小红同学', 'xiao hong tong xue'], ['小刚同学', 'xiao gang tong xue'],
+  ['小丽同学', 'xiao li tong xue'], ['小华同学', 'xiao hua tong xue'], ['小芳同学', 'xiao fang tong xue'],
+  ['小强同学', 'xiao qiang tong xue'], ['小美同学', 'xiao mei tong xue'], ['小军同学', 'xiao jun tong xue'],
+  ['小雪同学', 'xiao xue tong xue'],
+];
+
+const DEMO_SELF_ID = 'wxid_sandbox_self';
+const DEMO_UIN = 2663483803;
+
+/** The demo world's self for user `k` (0-based): user 0 is the single-user demo's 小明同学. */
+export function demoSelf(k = 0): SelfSpec {
+  const [nickName, pinyin] = DEMO_USERS[k] ?? [`小明同学${k + 1}`, 'xiao ming tong xue'];
+  return { id: k === 0 ? DEMO_SELF_ID : `${DEMO_SELF_ID}${k + 1}`, uin: DEMO_UIN + k, nickName, pinyin, sex: 1 as const, signature: '写代码的' };
+}
+
+/**
+ * The small built-in world: about ten friends, three groups, one chatting group and one posting public account.
+ * `user` (0-based) gives user k of a multi-user demo the same friends and groups with its own self.
+ */
+export function demoWorld(seed = 1, user = 0): WorldSpec {
   const p = (
     id: string,
     nickName: string,
@@ -57,7 +78,7 @@ export function demoWorld(seed = 1): WorldSpec {
     p('wxid_hejie3721', '何杰', 'he jie', { friend: false, sex: 1 }),
     p('wxid_linyue_a', '林悦', 'lin yue', { friend: false, sex: 2, acceptsFriendRequests: true }),
   ];
-  const self = { id: 'wxid_sandbox_self', uin: 2663483803, nickName: '小明同学', pinyin: 'xiao ming tong xue', sex: 1 as const, signature: '写代码的' };
+  const self = demoSelf(user);
   const groups: GroupSpec[] = [
     {
       id: '2332413729@chatroom',
@@ -97,8 +118,25 @@ export function demoWorld(seed = 1): WorldSpec {
   };
 }
 
+/** What a multi-user sandbox changes in a generated self (kept unique across its users). */
+export interface SelfOverride {
+  id?: string;
+  uin?: number;
+  nickName?: string;
+}
+
+function drawSelf(rng: Rng, unique: (make: () => string) => string): SelfSpec {
+  return { id: unique(() => wxid(rng)), uin: 1000000000 + rng.int(2000000000), nickName: '测试账号', pinyin: 'ce shi zhang hao', sex: 1 as const };
+}
+
+/** The self `generateWorld(size, seed)` gives (its first draws), without generating the rest. */
+export function generatedSelf(seed = 1): SelfSpec {
+  const rng = createRng(seed);
+  return drawSelf(rng, (make) => make());
+}
+
 /** A deterministic world of `friends` friends and `groups` groups of `members` members each. */
-export function generateWorld(size: WorldSize, seed = 1): WorldSpec {
+export function generateWorld(size: WorldSize, seed = 1, override: SelfOverride = {}): WorldSpec {
   const rng = createRng(seed);
   const ids = new Set<string>();
   const unique = (make: () => string): string => {
@@ -107,7 +145,8 @@ export function generateWorld(size: WorldSize, seed = 1): WorldSpec {
     ids.add(id);
     return id;
   };
-  const self = { id: unique(() => wxid(rng)), uin: 1000000000 + rng.int(2000000000), nickName: '测试账号', pinyin: 'ce shi zhang hao', sex: 1 as const };
+  const self = { ...drawSelf(rng, unique), ...override };
+  ids.add(self.id);
   const people: PersonSpec[] = [FILEHELPER];
   const friends: string[] = [];
   for (let i = 0; i < size.friends; i++) {

@@ -86,14 +86,50 @@ export interface Group {
 
 export class WorldError extends Error {}
 
-/** Parses and checks a world (references between people and groups included). */
-export function parseWorld(input: unknown): WorldSpec {
+/** Users one sandbox hosts at most (`--users`, a multi-user world file). */
+export const MAX_USERS = 1000;
+
+/** A multi-user world file: one world per user, each in the single-user format. */
+export interface MultiWorldSpec {
+  users: WorldSpec[];
+}
+
+function parseAt(input: unknown, prefix: string): WorldSpec {
   const r = worldSchema.safeParse(input);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new WorldError(`invalid world: ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const where = [...(prefix ? [prefix] : []), ...i.path.map(String)].join('.') || '(root)';
+    throw new WorldError(`invalid world: ${where}: ${i.message}`);
   }
   return r.data;
+}
+
+/** Parses and checks a single-user world (the references between people and groups are checked by `World`). */
+export function parseWorld(input: unknown): WorldSpec {
+  return parseAt(input, '');
+}
+
+/**
+ * Parses a world file of either form: a single-user world, or `{"users": [<world>, …]}` (one world per user; their
+ * self ids and uins must differ).
+ */
+export function parseWorlds(input: unknown): WorldSpec[] {
+  if (!input || typeof input !== 'object' || Array.isArray(input) || !('users' in input)) return [parseWorld(input)];
+  const list = (input as { users: unknown }).users;
+  if (!Array.isArray(list) || list.length === 0) throw new WorldError('invalid world: users: a non-empty array of worlds (one per user)');
+  if (list.length > MAX_USERS) throw new WorldError(`invalid world: users: at most ${MAX_USERS} users (got ${list.length})`);
+  const specs = list.map((w, i) => parseAt(w, `users.${i}`));
+  const ids = new Map<string, number>();
+  const uins = new Map<number, number>();
+  specs.forEach((w, i) => {
+    const sameId = ids.get(w.self.id);
+    if (sameId !== undefined) throw new WorldError(`invalid world: users.${i}.self.id: "${w.self.id}" is also users.${sameId}'s self id (each user needs its own)`);
+    const sameUin = uins.get(w.self.uin);
+    if (sameUin !== undefined) throw new WorldError(`invalid world: users.${i}.self.uin: ${w.self.uin} is also users.${sameUin}'s uin (each user needs its own)`);
+    ids.set(w.self.id, i);
+    uins.set(w.self.uin, i);
+  });
+  return specs;
 }
 
 /** The world with indexes; every mutation goes through here. */

@@ -32,8 +32,8 @@ export function registerChatroomRoutes(app: FastifyInstance, core: SandboxCore):
     const out: string[] = [];
     for (const n of list) {
       const id = s.ids.worldId(n);
-      const p = id ? core.world.people.get(id) : undefined;
-      if (!p || !core.world.isFriend(p)) return null;
+      const p = id ? s.user.world.people.get(id) : undefined;
+      if (!p || !s.user.world.isFriend(p)) return null;
       out.push(p.id);
     }
     return out;
@@ -50,13 +50,14 @@ export function registerChatroomRoutes(app: FastifyInstance, core: SandboxCore):
       const a = session(req, body);
       if (!a.ok) return fail(a.ret);
       const s = a.session;
+      const u = s.user;
       const list = Array.isArray(body?.['MemberList']) ? (body['MemberList'] as { UserName?: unknown }[]) : [];
       const ids = friendIds(s, list.map((m) => (typeof m?.UserName === 'string' ? m.UserName : '')));
       if (!ids || ids.length < 2) return fail(Ret.PARAM_ERROR);
       const topic = typeof body?.['Topic'] === 'string' ? body['Topic'] : '';
-      const self = core.world.self.id;
-      const g = createGroup(core, { topic, owner: self, members: [self, ...ids], saved: false }, SysText.youInvited(ids.map((id) => core.world.displayName(id))));
-      const view = new WireView(core.world, s);
+      const self = u.world.self.id;
+      const g = createGroup(u, { topic, owner: self, members: [self, ...ids], saved: false }, SysText.youInvited(ids.map((id) => u.world.displayName(id))));
+      const view = new WireView(u.world, s);
       return sendServerJson(
         reply,
         {
@@ -85,11 +86,12 @@ export function registerChatroomRoutes(app: FastifyInstance, core: SandboxCore):
       const a = session(req, body);
       if (!a.ok) return fail(a.ret);
       const s = a.session;
+      const u = s.user;
       const gid = s.ids.worldId(typeof body?.['ChatRoomName'] === 'string' ? body['ChatRoomName'] : '');
-      const g = gid ? core.world.groups.get(gid) : undefined;
-      const self = core.world.self.id;
+      const g = gid ? u.world.groups.get(gid) : undefined;
+      const self = u.world.self.id;
       if (!g || !g.memberSet.has(self)) return fail(Ret.PARAM_ERROR);
-      const view = new WireView(core.world, s);
+      const view = new WireView(u.world, s);
       const done = (members: string[]) =>
         sendServerJson(reply, { BaseResponse: OK, MemberCount: members.length, MemberList: members.map((id) => view.member(id, g)) }, STYLE.updateChatroom);
       const fun = qparam(req, 'fun') ?? '';
@@ -99,16 +101,16 @@ export function registerChatroomRoutes(app: FastifyInstance, core: SandboxCore):
           const ids = friendIds(s, names(body?.[fun === 'addmember' ? 'AddMemberList' : 'InviteMemberList']));
           if (!ids || ids.length === 0) return fail(Ret.PARAM_ERROR);
           const fresh = ids.filter((id) => !g.memberSet.has(id));
-          for (const id of fresh) core.world.addMember(g, id);
-          groupChanged(core, g, fresh.length ? SysText.youInvited(fresh.map((id) => core.world.displayName(id))) : undefined);
+          for (const id of fresh) u.world.addMember(g, id);
+          groupChanged(u, g, fresh.length ? SysText.youInvited(fresh.map((id) => u.world.displayName(id))) : undefined);
           return done(fresh);
         }
         case 'delmember': {
           if (g.spec.owner !== self) return fail(Ret.PARAM_ERROR);
           const ids = names(body?.['DelMemberList']).map((n) => s.ids.worldId(n));
           if (ids.length === 0 || ids.some((id) => !id || !g.memberSet.has(id) || id === self)) return fail(Ret.PARAM_ERROR);
-          for (const id of ids as string[]) core.world.removeMember(g, id);
-          groupChanged(core, g, SysText.youRemoved((ids as string[]).map((id) => core.world.displayName(id)).join('、')));
+          for (const id of ids as string[]) u.world.removeMember(g, id);
+          groupChanged(u, g, SysText.youRemoved((ids as string[]).map((id) => u.world.displayName(id)).join('、')));
           return done([]);
         }
         case 'modtopic': {
@@ -116,11 +118,11 @@ export function registerChatroomRoutes(app: FastifyInstance, core: SandboxCore):
           if (typeof topic !== 'string') return fail(Ret.PARAM_ERROR);
           g.spec.topic = topic;
           delete g.spec.topicPinyin;
-          groupChanged(core, g, SysText.youRenamed(topic));
+          groupChanged(u, g, SysText.youRenamed(topic));
           return done([]);
         }
         case 'quitchatroom': {
-          core.world.removeMember(g, self);
+          u.world.removeMember(g, self);
           s.pushDel(s.ids.group(g.spec.id));
           return done([]);
         }
@@ -141,25 +143,26 @@ export function registerChatroomRoutes(app: FastifyInstance, core: SandboxCore):
       const a = session(req, body);
       if (!a.ok) return fail(a.ret);
       const s = a.session;
+      const u = s.user;
       const id = s.ids.worldId(typeof body?.['UserName'] === 'string' ? body['UserName'] : '');
-      const p = id ? core.world.people.get(id) : undefined;
-      const g = id ? core.world.groups.get(id) : undefined;
+      const p = id ? u.world.people.get(id) : undefined;
+      const g = id ? u.world.groups.get(id) : undefined;
       const cmd = Number(body?.['CmdId']);
       if (cmd === OplogCmd.MODREMARKNAME) {
-        if (!p || !core.world.isFriend(p) || typeof body?.['RemarkName'] !== 'string') return fail(Ret.PARAM_ERROR);
+        if (!p || !u.world.isFriend(p) || typeof body?.['RemarkName'] !== 'string') return fail(Ret.PARAM_ERROR);
         const remark = body['RemarkName'] as string;
         if (remark) p.remarkName = remark;
         else delete p.remarkName;
         delete p.remarkPinyin;
-        personChanged(core, p);
+        personChanged(u, p);
       } else if (cmd === OplogCmd.TOPCONTACT) {
         const on = Number(body?.['OP']) === 1;
-        if (p && core.world.isFriend(p)) {
+        if (p && u.world.isFriend(p)) {
           p.pinned = on;
-          personChanged(core, p);
+          personChanged(u, p);
         } else if (g) {
           g.spec.pinned = on;
-          groupChanged(core, g);
+          groupChanged(u, g);
         } else return fail(Ret.PARAM_ERROR);
       } else return fail(Ret.PARAM_ERROR);
       return sendServerJson(reply, { BaseResponse: OK }, STYLE.small);
@@ -177,26 +180,27 @@ export function registerChatroomRoutes(app: FastifyInstance, core: SandboxCore):
       const a = session(req, body);
       if (!a.ok) return fail(a.ret);
       const s = a.session;
+      const u = s.user;
       const op = Number(body?.['Opcode']);
       const list = Array.isArray(body?.['VerifyUserList']) ? (body['VerifyUserList'] as { Value?: unknown; VerifyUserTicket?: unknown }[]) : [];
       if (list.length === 0) return fail(Ret.PARAM_ERROR);
       const people = [];
       for (const item of list) {
         const id = s.ids.worldId(typeof item?.Value === 'string' ? item.Value : '');
-        const p = id ? core.world.people.get(id) : undefined;
+        const p = id ? u.world.people.get(id) : undefined;
         if (!p) return fail(Ret.PARAM_ERROR);
         if (op === VerifyOpcode.VERIFY_OK) {
           const ticket = typeof item.VerifyUserTicket === 'string' ? item.VerifyUserTicket : '';
-          if (core.friendTickets.get(ticket) !== p.id) return fail(Ret.PARAM_ERROR);
+          if (u.friendTickets.get(ticket) !== p.id) return fail(Ret.PARAM_ERROR);
         } else if (op !== VerifyOpcode.SEND_REQUEST && op !== VerifyOpcode.ADD_CONTACT) return fail(Ret.PARAM_ERROR);
         people.push(p);
       }
       for (const p of people) {
         if (op === VerifyOpcode.VERIFY_OK) {
-          for (const [t, pid] of core.friendTickets) if (pid === p.id) core.friendTickets.delete(t);
-          if (!core.world.isFriend(p)) friendAdded(core, p);
-        } else if (!core.world.isFriend(p) && p.acceptsFriendRequests !== false) {
-          core.later(0, () => friendAdded(core, p));
+          for (const [t, pid] of u.friendTickets) if (pid === p.id) u.friendTickets.delete(t);
+          if (!u.world.isFriend(p)) friendAdded(u, p);
+        } else if (!u.world.isFriend(p) && p.acceptsFriendRequests !== false) {
+          core.later(0, () => friendAdded(u, p));
         }
       }
       return sendServerJson(reply, { BaseResponse: OK }, STYLE.small);

@@ -7,6 +7,7 @@ import { BATCH_CONTACT_MAX, MsgType, Ret, StatusNotifyCode } from '../../wire/co
 import { Path } from '../../wire/paths.ts';
 import { buildStatusNotifyContent } from '../../wire/notifymsg.ts';
 import type { SandboxCore } from '../core.ts';
+import type { SandboxUser } from '../user.ts';
 import { authenticate, authenticateJson } from '../auth.ts';
 import { jsonBody, qparam, sendServerJson } from '../http-util.ts';
 import { ENVELOPE, WireView, wireMessage } from '../shapes.ts';
@@ -16,22 +17,22 @@ import { jsonFault, wireRoute } from './common.ts';
 import type { Group } from '../world.ts';
 
 /** Recent chats of a fresh login: filehelper, a few friends, unsaved groups first, then saved ones (bounded). */
-function recentChats(core: SandboxCore): { people: string[]; groups: Group[] } {
-  const people = ['filehelper'].filter((id) => core.world.people.has(id));
-  for (const p of core.world.people.values()) {
+function recentChats(u: SandboxUser): { people: string[]; groups: Group[] } {
+  const people = ['filehelper'].filter((id) => u.world.people.has(id));
+  for (const p of u.world.people.values()) {
     if (people.length >= 6) break;
-    if (core.world.isFriend(p) && p.kind !== 'special' && p.kind !== 'public') people.push(p.id);
+    if (u.world.isFriend(p) && p.kind !== 'special' && p.kind !== 'public') people.push(p.id);
   }
-  const groups = [...core.world.groups.values()];
+  const groups = [...u.world.groups.values()];
   const unsaved = groups.filter((g) => g.spec.saved === false);
   const saved = groups.filter((g) => g.spec.saved !== false).slice(0, Math.max(3, 60 - unsaved.length));
   return { people, groups: [...unsaved, ...saved] };
 }
 
-function mpSubscribeList(core: SandboxCore, view: WireView): Record<string, unknown>[] {
+function mpSubscribeList(u: SandboxUser, view: WireView): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  for (const p of core.world.people.values()) {
-    if (p.kind !== 'public' || !core.world.isFriend(p) || out.length >= 3) continue;
+  for (const p of u.world.people.values()) {
+    if (p.kind !== 'public' || !u.world.isFriend(p) || out.length >= 3) continue;
     out.push({
       UserName: view.session.ids.user(p.id),
       MPArticleCount: 1,
@@ -51,8 +52,8 @@ function mpSubscribeList(core: SandboxCore, view: WireView): Record<string, unkn
 }
 
 /** The StatusNotifyCode 4 (sync conversations) message the real server sends after init. */
-function syncConvMessage(core: SandboxCore, s: Session): Record<string, unknown> {
-  const recent = recentChats(core);
+function syncConvMessage(u: SandboxUser, s: Session): Record<string, unknown> {
+  const recent = recentChats(u);
   const wxids = [...recent.people, ...recent.groups.map((g) => g.spec.id)];
   const names = [...recent.people.map((id) => s.ids.user(id)), ...recent.groups.map((g) => s.ids.group(g.spec.id))];
   const content = buildStatusNotifyContent({
@@ -81,14 +82,15 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
       const a = authenticateJson(core, req, body);
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxinit']!(a.ret), STYLE.init);
       const s = a.session;
-      const view = new WireView(core.world, s);
-      const recent = recentChats(core);
+      const u = s.user;
+      const view = new WireView(u.world, s);
+      const recent = recentChats(u);
       const contacts = [
-        ...recent.people.map((id) => view.contact(core.world.people.get(id)!)),
+        ...recent.people.map((id) => view.contact(u.world.people.get(id)!)),
         ...recent.groups.map((g) => view.group(g, 'init')),
       ];
       const chatSet = ['filehelper', 'weixin', ...contacts.map((c) => c['UserName'] as string)];
-      const mp = mpSubscribeList(core, view);
+      const mp = mpSubscribeList(u, view);
       const out = {
         BaseResponse: { Ret: 0, ErrMsg: '' },
         Count: contacts.length,
@@ -107,7 +109,7 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
       };
       if (!s.initialized) {
         s.initialized = true;
-        s.pushMessage({ wire: syncConvMessage(core, s) });
+        s.pushMessage({ wire: syncConvMessage(u, s) });
       }
       return sendServerJson(reply, out, STYLE.init);
     },
@@ -137,7 +139,8 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
     handler: (req, reply) => {
       const a = authenticate(core, req);
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxgetcontact']!(a.ret), STYLE.getContact);
-      const view = new WireView(core.world, a.session);
+      const u = a.session.user;
+      const view = new WireView(u.world, a.session);
       const seqRaw = qparam(req, 'seq') ?? '0';
       const start = /^\d+$/.test(seqRaw) ? Number(seqRaw) : NaN;
       if (!Number.isFinite(start)) return sendServerJson(reply, ENVELOPE['webwxgetcontact']!(Ret.PARAM_ERROR), STYLE.getContact);
@@ -155,12 +158,12 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
         return true;
       };
       let more = true;
-      for (const p of core.world.people.values()) {
-        if (!core.world.isFriend(p)) continue;
+      for (const p of u.world.people.values()) {
+        if (!u.world.isFriend(p)) continue;
         if (!(more = take(() => view.contact(p)))) break;
       }
       if (more) {
-        for (const g of core.world.groups.values()) {
+        for (const g of u.world.groups.values()) {
           if (g.spec.saved === false) continue;
           if (!(more = take(() => view.group(g, 'getcontact')))) break;
         }
@@ -184,22 +187,23 @@ export function registerContactRoutes(app: FastifyInstance, core: SandboxCore): 
       // More than 50: the real server answers the first 50 (WeixinBot#191: "Count max 50; over 50 only 50 are returned").
       const items = list.slice(0, BATCH_CONTACT_MAX);
       const s = a.session;
-      const view = new WireView(core.world, s);
+      const u = s.user;
+      const view = new WireView(u.world, s);
       const out: Record<string, unknown>[] = [];
       for (const it of items as { UserName?: unknown; EncryChatRoomId?: unknown; ChatRoomId?: unknown }[]) {
         const name = typeof it?.UserName === 'string' ? it.UserName : '';
         const id = s.ids.worldId(name);
         if (!id) continue;
-        const g = core.world.groups.get(id);
+        const g = u.world.groups.get(id);
         if (g) {
           out.push(view.group(g, 'batch'));
           continue;
         }
-        if (!core.world.people.has(id)) continue;
+        if (!u.world.people.has(id)) continue;
         const room = typeof it.EncryChatRoomId === 'string' && it.EncryChatRoomId ? it.EncryChatRoomId : '';
         const roomId = room ? s.ids.worldId(room) : undefined;
-        const rg = roomId ? core.world.groups.get(roomId) : undefined;
-        out.push(rg ? view.memberContact(id, rg) : view.contact(core.world.people.get(id)!));
+        const rg = roomId ? u.world.groups.get(roomId) : undefined;
+        out.push(rg ? view.memberContact(id, rg) : view.contact(u.world.people.get(id)!));
       }
       return sendServerJson(reply, { BaseResponse: { Ret: 0, ErrMsg: '' }, Count: out.length, ContactList: out }, STYLE.batchGetContact);
     },

@@ -35,7 +35,7 @@ function pollAnswer(core: SandboxCore, t: LoginTicket, loginIcon: boolean): stri
   if (t.state === 'scanned' && t.reported !== 'scanned') {
     t.reported = 'scanned';
     if (!loginIcon) return encodeLoginPoll({ code: LoginCode.SCANNED });
-    const avatar = solidJpeg(96, 96, colourFor(core.world.self.id)).toString('base64');
+    const avatar = solidJpeg(96, 96, colourFor(t.user?.identity.id ?? '')).toString('base64');
     return encodeLoginPoll({ code: LoginCode.SCANNED, userAvatar: `data:img/jpg;base64,${avatar}` });
   }
   return encodeLoginPoll({ code: LoginCode.WAITING });
@@ -126,7 +126,10 @@ export function registerLoginRoutes(app: FastifyInstance, core: SandboxCore): vo
       if (!t || t.ticket !== q['ticket'] || t.state !== 'confirmed' || (t.session && !t.session.alive)) {
         return reply.code(status).send(encodeLoginPage({ ret: Ret.TICKET_ERROR, message: 'ticket error' }));
       }
-      const forbidden = core.opts.loginForbidden && !(desktop && core.world.options.desktopBypassesLoginForbidden !== false);
+      // The user the QR was confirmed as: its world says whether it may log in (unless the sandbox option overrides).
+      const u = t.user!;
+      const barred = core.opts.loginForbidden ?? u.world.options.loginForbidden ?? false;
+      const forbidden = barred && !(desktop && u.world.options.desktopBypassesLoginForbidden !== false);
       if (forbidden) return reply.code(status).send(encodeLoginPage({ ret: Ret.LOGIN_FORBIDDEN, message: FORBIDDEN_MESSAGE }));
       const s = core.redeem(t);
       const session = [
@@ -156,12 +159,14 @@ export function registerLoginRoutes(app: FastifyInstance, core: SandboxCore): vo
     handler: (req, reply) => {
       const q = query(req);
       reply.header('content-type', 'text/plain');
-      if (q['uin'] !== String(core.world.self.uin) || !core.everLoggedIn) {
+      // A push login is for the user whose uin it names, once that user has logged in before.
+      const u = core.userByUin(q['uin'] ?? '');
+      if (!u || !u.everLoggedIn) {
         return reply.code(200).send(JSON.stringify({ ret: '1', msg: 'param error' }));
       }
       const o = originOf(req);
       const target = o.realName ? { redirectOrigin: `${o.proto}://${o.hostname}`, pageHost: o.hostname } : redirectTarget(core, o);
-      const t = core.newTicket({ ...target, lang: q['lang'] || 'zh_CN', desktop: q['mod'] === 'desktop', pushLogin: true });
+      const t = core.newTicket({ ...target, lang: q['lang'] || 'zh_CN', desktop: q['mod'] === 'desktop', pushLogin: true }, u);
       return reply.code(200).send(JSON.stringify({ ret: '0', msg: 'all ok', uuid: t.uuid }));
     },
   });

@@ -106,12 +106,12 @@ export function registerMediaRoutes(app: FastifyInstance, core: SandboxCore): vo
       const name = qparam(req, 'username') ?? '';
       const id = s.ids.worldId(name);
       if (!id && name !== s.selfName) return notFound(reply);
-      return sendBytes(reply, 'image/jpeg', core.avatars.get(id ?? core.world.self.id));
+      return sendBytes(reply, 'image/jpeg', core.avatars.get(id ?? s.user.identity.id));
     });
   }
 
-  mediaRoute('webwxgetmedia', Path.getMedia, (req, reply) => {
-    const up = core.uploads.get(qparam(req, 'mediaid') ?? '');
+  mediaRoute('webwxgetmedia', Path.getMedia, (req, reply, s) => {
+    const up = s.user.uploads.get(qparam(req, 'mediaid') ?? '');
     if (!up) return notFound(reply);
     reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(up.fileName)}`);
     return sendRange(req, reply, 'application/octet-stream', up.bytes);

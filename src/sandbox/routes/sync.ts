@@ -63,7 +63,7 @@ export function registerSyncRoutes(app: FastifyInstance, core: SandboxCore): voi
       const a = authenticateJson(core, req, body, { missingCookieRet: Ret.PARAM_ERROR });
       if (!a.ok) return sendServerJson(reply, ENVELOPE['webwxsync']!(a.ret), STYLE.sync);
       const s = a.session;
-      const view = new WireView(core.world, s);
+      const view = new WireView(s.user.world, s);
       const pos = s.positionOf(body?.['SyncKey'] as SyncKey | undefined) ?? s.ackedPosition;
       s.ack(pos);
       const events = s.pendingAfter(pos).slice(0, core.opts.maxSyncMessages);

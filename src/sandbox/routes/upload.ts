@@ -104,7 +104,7 @@ export function registerUploadRoutes(app: FastifyInstance, core: SandboxCore): v
       if (Number.isFinite(total) && total > 0 && total !== bytes.length) return fail(Ret.PARAM_ERROR);
       const mediaId = newMediaId();
       const mediaType = fields['mediatype'] ?? 'doc';
-      core.uploads.set(mediaId, { mediaId, bytes, fileName: name, mime: fields['type'] ?? 'application/octet-stream', mediaType });
+      s.user.uploads.set(mediaId, { mediaId, bytes, fileName: name, mime: fields['type'] ?? 'application/octet-stream', mediaType });
       const size = mediaType === 'pic' ? jpegSize(bytes) : null;
       const scale = size ? 100 / Math.max(size.width, size.height, 1) : 0;
       return sendServerJson(
