@@ -19,6 +19,7 @@
  * leaves the item without `media_data`.
  */
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../client/clock.ts';
 import { withMediaData, type ReportMedia } from '../delivery/media-body.ts';
 
 /** Bytes of media files one poll materialises as `media_data` (at least one item is always handed out). */
@@ -31,7 +32,7 @@ interface Entry<T> {
 
 interface Waiter<T> {
   resolve: (items: T[] | PromiseLike<T[]>) => void;
-  timer: NodeJS.Timeout;
+  timer: unknown;
   cleanup: () => void;
 }
 
@@ -46,13 +47,16 @@ export class EventQueue<T = unknown> {
   /** Settles when the media of the last poll that had some was read. */
   #reading: Promise<unknown> = Promise.resolve();
   #log: Logger | undefined;
+  readonly #clock: Clock;
 
-  constructor(maxSize = 20, timeoutMs = 30_000, o: { mediaBytesPerPoll?: number; logger?: Logger } = {}) {
+  /** `clock`: the poll timeouts' timers (default the system clock; tests can drive it). */
+  constructor(maxSize = 20, timeoutMs = 30_000, o: { mediaBytesPerPoll?: number; logger?: Logger; clock?: Clock | undefined } = {}) {
     if (!Number.isInteger(maxSize) || maxSize < 1) throw new RangeError(`check_event queue size must be >= 1, got ${maxSize}`);
     this.maxSize = maxSize;
     this.timeoutMs = timeoutMs;
     this.mediaBytesPerPoll = o.mediaBytesPerPoll ?? CHECK_EVENT_MEDIA_BYTES_PER_POLL;
     this.#log = o.logger;
+    this.#clock = o.clock ?? systemClock;
   }
 
   get size(): number {
@@ -93,9 +97,9 @@ export class EventQueue<T = unknown> {
       const onAbort = () => finish();
       const w: Waiter<T> = {
         resolve,
-        timer: setTimeout(() => finish(), timeoutMs),
+        timer: this.#clock.setTimeout(() => finish(), timeoutMs),
         cleanup: () => {
-          clearTimeout(w.timer);
+          this.#clock.clearTimeout(w.timer);
           signal?.removeEventListener('abort', onAbort);
         },
       };

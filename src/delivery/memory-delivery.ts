@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../client/clock.ts';
 import { postTarget, reportRequest, sendAttempt, type DeliveredResponse, type PostTarget } from './post.ts';
 import type { DeliveredHandler, Delivery, Report } from './sink.ts';
 import { DEFAULT_POST_API_TIMEOUT_MS } from './worker.ts';
@@ -27,11 +28,14 @@ export interface MemoryDeliveryOptions {
   /** Signs each POST like the outbox does (`X-Openwx-Timestamp`, `X-Openwx-Signature`). */
   secret?: string;
   logger?: Logger;
+  /** Retry delays, flush deadlines, attempt deadlines and signature timestamps; default the system clock. */
+  clock?: Clock;
 }
 
 export class MemoryDelivery implements Delivery {
   readonly mediaByReference = true;
-  readonly #o: Required<Omit<MemoryDeliveryOptions, 'logger' | 'secret'>> & { logger?: Logger | undefined; secret?: string | undefined };
+  readonly #o: Required<Omit<MemoryDeliveryOptions, 'logger' | 'secret' | 'clock'>> & { logger?: Logger | undefined; secret?: string | undefined };
+  readonly #clock: Clock;
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
   readonly #target: PostTarget;
   readonly #stop = new AbortController();
@@ -40,7 +44,7 @@ export class MemoryDelivery implements Delivery {
   #busy = false;
   #closed = false;
   #idle: (() => void)[] = [];
-  #retryTimer: NodeJS.Timeout | null = null;
+  #retryTimer: unknown = null;
   #wake: (() => void) | null = null;
   #dropped = 0;
 
@@ -55,6 +59,7 @@ export class MemoryDelivery implements Delivery {
       ...o,
     };
     this.#target = postTarget(this.#o.url);
+    this.#clock = o.clock ?? systemClock;
   }
 
   get depth(): number {
@@ -87,10 +92,10 @@ export class MemoryDelivery implements Delivery {
   flush(timeoutMs: number): Promise<void> {
     if (this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(done, timeoutMs);
+      const t = this.#clock.setTimeout(done, timeoutMs);
       const self = this;
       function done() {
-        clearTimeout(t);
+        self.#clock.clearTimeout(t);
         const i = self.#idle.indexOf(done);
         if (i >= 0) self.#idle.splice(i, 1);
         resolve();
@@ -102,7 +107,7 @@ export class MemoryDelivery implements Delivery {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stop.abort();
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#retryTimer !== null) this.#clock.clearTimeout(this.#retryTimer);
     this.#wake?.();
     this.#queue = [];
     for (const f of this.#idle.splice(0)) f();
@@ -152,7 +157,7 @@ export class MemoryDelivery implements Delivery {
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.#wake = resolve;
-      this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = this.#clock.setTimeout(() => {
         this.#retryTimer = null;
         this.#wake = null;
         resolve();
@@ -163,7 +168,7 @@ export class MemoryDelivery implements Delivery {
   async #post(report: Report, attempt: number): Promise<DeliveredResponse> {
     const req = await reportRequest({
       account: this.#o.account, eventId: report.eventId ?? '', attempt, userAgent: this.#o.userAgent, secret: this.#o.secret,
-      authorization: this.#target.authorization, body: report.body, media: report.media, logger: this.#o.logger,
+      authorization: this.#target.authorization, body: report.body, media: report.media, logger: this.#o.logger, clock: this.#clock,
     });
     return sendAttempt(req, {
       url: this.#target.url,
@@ -171,6 +176,7 @@ export class MemoryDelivery implements Delivery {
       timeoutMs: this.#o.timeoutMs,
       maxResponseBytes: this.#o.maxResponseBytes,
       stop: this.#stop.signal,
+      clock: this.#clock,
     });
   }
 }

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../client/clock.ts';
 import type { DeliveredHandler, Delivery, Report } from './sink.ts';
 import type { DeadLetter, Outbox, OutboxRow } from '../store/outbox.ts';
 import { DeliveryWorker, type DeliveredResponse, type DeliveryWorkerOptions } from './worker.ts';
@@ -25,6 +26,7 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
   readonly #outbox: Outbox;
   readonly #worker: DeliveryWorker;
   readonly #log: Logger | undefined;
+  readonly #clock: Clock;
   #handlers: DeliveredHandler[] = [];
   #closed = false;
   #waiters = new Set<() => void>();
@@ -34,6 +36,7 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
     this.account = o.account;
     this.#outbox = outbox;
     this.#log = o.logger;
+    this.#clock = o.clock ?? systemClock;
     this.#worker = new DeliveryWorker(outbox, o);
     this.#worker.on('delivered', (row, res) => {
       const report: Report = { kind: row.kind, body: row.body, eventId: row.eventId, ...(row.media ? { media: row.media } : {}) };
@@ -73,19 +76,19 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
 
   /** Moves dead letters (all, or those event ids) back to the outbox; returns how many. */
   replay(eventIds?: string[]): number {
-    const n = this.#outbox.replay(this.account, eventIds);
+    const n = this.#outbox.replay(this.account, eventIds, this.#clock.now());
     if (n > 0) this.#worker.wake();
     return n;
   }
 
   /** Records that this report's answer is acted on; false if it was already (a report that came again). */
   claimAnswer(eventId: string): boolean {
-    return this.#outbox.claimAnswer(this.account, eventId);
+    return this.#outbox.claimAnswer(this.account, eventId, this.#clock.now());
   }
 
   /** Forgets acted-on answers older than `maxAgeMs`; returns how many. */
   purgeAnswered(maxAgeMs: number): number {
-    return this.#outbox.purgeAnswered(Date.now() - maxAgeMs);
+    return this.#outbox.purgeAnswered(this.#clock.now() - maxAgeMs);
   }
 
   onDelivered(handler: DeliveredHandler): void {
@@ -97,7 +100,7 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
       this.#log?.warn({ kind: report.kind }, 'post_api report after close: not stored');
       return;
     }
-    report.eventId = this.#outbox.enqueue(this.account, report.kind, report.body, Date.now(), report.media ?? null);
+    report.eventId = this.#outbox.enqueue(this.account, report.kind, report.body, this.#clock.now(), report.media ?? null);
     this.#worker.wake();
   }
 
@@ -106,11 +109,11 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
     if (this.depth === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(t);
+        this.#clock.clearTimeout(t);
         this.#waiters.delete(done);
         resolve();
       };
-      const t = setTimeout(done, timeoutMs);
+      const t = this.#clock.setTimeout(done, timeoutMs);
       this.#waiters.add(done);
     });
   }

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
+import { systemClock, type Clock } from '../client/clock.ts';
 import { parseRetryAfter } from './failure.ts';
 import { streamedBody, type ReportMedia } from './media-body.ts';
 import { sign, signChunks } from './sign.ts';
@@ -56,9 +57,11 @@ export interface ReportHeadersInput {
   /** The `Authorization` header (Basic auth from the post_api URL's credentials). */
   authorization?: string | undefined;
   body: string;
+  /** The signature's timestamp comes from it; default the system clock. */
+  clock?: Clock | undefined;
 }
 
-function baseHeaders(i: Omit<ReportHeadersInput, 'body' | 'secret'>): Record<string, string> {
+function baseHeaders(i: Omit<ReportHeadersInput, 'body' | 'secret' | 'clock'>): Record<string, string> {
   const h: Record<string, string> = {
     'content-type': 'application/json',
     'x-openwx-event-id': i.eventId,
@@ -70,13 +73,13 @@ function baseHeaders(i: Omit<ReportHeadersInput, 'body' | 'secret'>): Record<str
   return h;
 }
 
-const unixSeconds = () => String(Math.floor(Date.now() / 1000));
+const unixSeconds = (clock: Clock = systemClock) => String(Math.floor(clock.now() / 1000));
 
 /** The headers of a report whose body is the given text. */
 export function reportHeaders(i: ReportHeadersInput): Record<string, string> {
   const headers = baseHeaders(i);
   if (i.secret) {
-    const ts = unixSeconds();
+    const ts = unixSeconds(i.clock);
     headers['x-openwx-timestamp'] = ts;
     headers['x-openwx-signature'] = sign(i.secret, ts, i.body);
   }
@@ -106,7 +109,7 @@ export async function reportRequest(i: ReportRequestInput): Promise<ReportReques
   const headers = baseHeaders(i);
   headers['content-length'] = String(streamed.length);
   if (i.secret) {
-    const ts = unixSeconds();
+    const ts = unixSeconds(i.clock);
     try {
       headers['x-openwx-signature'] = await signChunks(i.secret, ts, streamed.chunks());
     } catch (err) {
@@ -121,7 +124,7 @@ export async function reportRequest(i: ReportRequestInput): Promise<ReportReques
 }
 
 /** Reads the first `maxBytes` of the answer; the rest is not read (the stream is closed quietly). */
-export async function readAnswer(res: Dispatcher.ResponseData, maxBytes: number): Promise<DeliveredResponse> {
+export async function readAnswer(res: Dispatcher.ResponseData, maxBytes: number, clock: Clock = systemClock): Promise<DeliveredResponse> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of res.body) {
@@ -139,7 +142,7 @@ export async function readAnswer(res: Dispatcher.ResponseData, maxBytes: number)
     status: res.statusCode,
     contentType: Array.isArray(ct) ? ct.join(',') : (ct ?? ''),
     body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-    ...(res.statusCode >= 300 ? { retryAfterMs: parseRetryAfter(res.headers['retry-after']) } : {}),
+    ...(res.statusCode >= 300 ? { retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()) } : {}),
   };
 }
 
@@ -154,6 +157,8 @@ export interface AttemptOptions {
   stop: AbortSignal;
   /** undici options for a pipelined connection (the outbox worker's). */
   pipelined?: boolean;
+  /** The deadline's timer; default the system clock. */
+  clock?: Clock | undefined;
 }
 
 /** Thrown (as the abort reason) when an attempt ran out of post_api_timeout_ms. */
@@ -175,7 +180,8 @@ export async function sendAttempt(req: ReportRequest, o: AttemptOptions): Promis
   const onStop = () => ac.abort(o.stop.reason);
   if (o.stop.aborted) onStop();
   else o.stop.addEventListener('abort', onStop, { once: true });
-  const timer = setTimeout(() => ac.abort(new AttemptTimeoutError(o.timeoutMs)), o.timeoutMs);
+  const clock = o.clock ?? systemClock;
+  const timer = clock.setTimeout(() => ac.abort(new AttemptTimeoutError(o.timeoutMs)), o.timeoutMs);
   try {
     const res = await request(o.url, {
       method: 'POST',
@@ -191,13 +197,13 @@ export async function sendAttempt(req: ReportRequest, o: AttemptOptions): Promis
       signal: ac.signal,
     });
     try {
-      return await readAnswer(res, o.maxResponseBytes);
+      return await readAnswer(res, o.maxResponseBytes, clock);
     } catch (err) {
       // The body stream was destroyed by the abort: report the deadline, not the stream's own error.
       throw ac.signal.aborted && ac.signal.reason instanceof Error ? ac.signal.reason : err;
     }
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     o.stop.removeEventListener('abort', onStop);
   }
 }

@@ -34,6 +34,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { Client } from 'undici';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../client/clock.ts';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
 import { classifyError, classifyStatus, isReportFailure, type FailureClass } from './failure.ts';
 import { postTarget, reportHeaders, reportRequest, sendAttempt, type DeliveredResponse, type ReportRequest } from './post.ts';
@@ -67,6 +68,8 @@ export interface DeliveryWorkerOptions {
   readBatch?: number;
   userAgent?: string;
   logger?: Logger;
+  /** Backoff and hold timers, attempt deadlines, row timestamps and signature timestamps; default the system clock. */
+  clock?: Clock;
 }
 
 export type { DeliveredResponse };
@@ -103,7 +106,8 @@ export const DEFAULT_POST_API_REJECTED_MAX_ATTEMPTS = 3;
 
 export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   readonly #outbox: Outbox;
-  readonly #o: Required<Omit<DeliveryWorkerOptions, 'secret' | 'logger'>> & Pick<DeliveryWorkerOptions, 'secret' | 'logger'>;
+  readonly #o: Required<Omit<DeliveryWorkerOptions, 'secret' | 'logger' | 'clock'>> & Pick<DeliveryWorkerOptions, 'secret' | 'logger'>;
+  readonly #clock: Clock;
   readonly #client: Client;
   /** The second connection: retries of reports that failed on their own (refused, no answer), one at a time. */
   readonly #side: Client;
@@ -114,7 +118,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: unknown = null;
   #abort = new AbortController();
   /** The window: pending rows in `seq` order. */
   #queue: Entry[] = [];
@@ -149,6 +153,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       ...opts,
     };
     this.#o.concurrency = Math.max(1, Math.floor(this.#o.concurrency));
+    this.#clock = opts.clock ?? systemClock;
     const target = postTarget(this.#o.url);
     this.#url = target.url;
     this.#authorization = target.authorization;
@@ -182,7 +187,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   async stop(): Promise<void> {
     this.#running = false;
     this.#abort.abort();
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#signal();
     await this.#loop;
     await Promise.all([this.#client.close(), this.#side.close()]);
@@ -198,14 +203,14 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
       if (ms !== null) {
-        this.#timer = setTimeout(() => {
+        this.#timer = this.#clock.setTimeout(() => {
           this.#timer = null;
           if (this.#wake === resolve) this.#wake = null;
           resolve();
         }, ms);
       }
     }).finally(() => {
-      if (this.#timer) clearTimeout(this.#timer);
+      if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
       this.#timer = null;
     });
   }
@@ -234,7 +239,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       this.emit('idle');
       return null;
     }
-    const now = Date.now();
+    const now = this.#clock.now();
     let wakeAt = Infinity;
     const main: Entry[] = [];
     let side: Entry | null = null;
@@ -348,7 +353,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     } catch (dbErr) {
       // Recording the failure failed (database): retry the row later, from memory.
       if (!side) this.#limit = 1;
-      e.row.nextAt = Date.now() + this.#o.backoffBaseMs;
+      e.row.nextAt = this.#clock.now() + this.#o.backoffBaseMs;
       this.#o.logger?.error({ err: dbErr }, 'post_api delivery: could not record an attempt; retrying');
     }
     this.#signal();
@@ -359,7 +364,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     const before = { ...row };
     const attempts = row.attempts; // counted when it started
     const rejections = row.rejections + (cls === 'rejected' ? 1 : 0);
-    const now = Date.now();
+    const now = this.#clock.now();
     if (!side) this.#limit = 1;
     if (
       attempts >= this.#o.maxAttempts ||
@@ -398,7 +403,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #post(row: OutboxRow, side: boolean): Promise<DeliveredResponse> {
     const input = {
       account: row.account, eventId: row.eventId, attempt: row.attempts, userAgent: this.#o.userAgent, secret: this.#o.secret,
-      authorization: this.#authorization, body: row.body, media: row.media, logger: this.#o.logger,
+      authorization: this.#authorization, body: row.body, media: row.media, logger: this.#o.logger, clock: this.#clock,
     };
     // A retry on its own: nothing to keep in line with.
     if (side) return reportRequest(input).then((req) => this.#send(req, true));
@@ -426,6 +431,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       maxResponseBytes: this.#o.maxResponseBytes,
       stop: this.#abort.signal,
       pipelined: !side,
+      clock: this.#clock,
     });
   }
 }
