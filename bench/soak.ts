@@ -581,7 +581,20 @@ await sandbox.ask('clear-faults');
 mark('drain');
 await receiver.setMode('ok');
 const drainStart = now();
-while (receiver.delivered < injected && now() - drainStart < opts.drainS * 1000) await new Promise((r) => setTimeout(r, 500));
+// Until everything arrived, or openwx has nothing left (sandbox queue and outbox empty) and delivered nothing for
+// 30 s (what is missing then will never come), or the drain time is up.
+let settledSince = 0;
+while (receiver.delivered < injected && now() - drainStart < opts.drainS * 1000) {
+  await new Promise((r) => setTimeout(r, 1_000));
+  const idle = now() - Math.max(lastDeliveredAt, drainStart) >= 30_000;
+  const empty = idle && (await outboxDepth()) === '0' && (await sandbox.ask<{ pending?: number }>('diag')).pending === 0;
+  if (!empty) settledSince = 0;
+  else if (settledSince === 0) settledSince = now();
+  else if (now() - settledSince >= 5_000) {
+    log(`drain: the sandbox queue and the outbox are empty and nothing arrived for 30 s: ${injected - receiver.delivered} will not come`);
+    break;
+  }
+}
 // late duplicates (reports in flight) arrive within a few seconds
 await new Promise((r) => setTimeout(r, 5_000));
 const drainMs = now() - drainStart;
