@@ -80,6 +80,12 @@ export const ErrorDefs = {
   // --- operator surface
   OWX_ERR_NO_QRCODE: def('no login QR code is waiting to be scanned (state %s)', 404, -1),
   OWX_ERR_TOO_MANY_STREAMS: def('too many console event streams open (%s; the limit is %s)', 503, -1),
+  // --- Controller (Mojo-Weixin's Controller-API answers, HTTP 200 in-band)
+  OWX_ERR_CLIENT_NOT_FOUND: def('client not found', 200, 1),
+  OWX_ERR_CLIENT_NOT_EXISTS: def('client not exists', 200, 1),
+  OWX_ERR_MAX_CLIENTS: def('max clients exceed', 200, 5),
+  OWX_ERR_CLIENT_NAME: def('invalid client name %s: %s', 200, 1),
+  OWX_ERR_CLIENT_SETTING: def('%s', 200, 1),
   // --- API request guards (docs/security.md)
   OWX_ERR_HOST_NOT_ALLOWED: def('host not allowed: %s', 403, -1),
   OWX_ERR_CROSS_SITE: def('cross-site request refused: %s', 403, -1),

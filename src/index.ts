@@ -6,13 +6,6 @@
  *   client.on('receive_message', (msg) => { if (msg.content === 'ping') void client.sendMessage(msg.sender_id!, 'pong'); });
  *   await client.run();
  */
-import { registerPlugin } from './plugins/registry.ts';
-import { ShowMsg } from './plugins/show-msg.ts';
-
-registerPlugin('ShowMsg', ShowMsg as never, 100);
-// Registers the named plugin 'Openwx' (the HTTP API, post_api, check_event).
-import './api/plugin.ts';
-
 export { Weixin, type WeixinOptions, type LoadOptions, type Target } from './weixin.ts';
 export { Account, type AccountDeps } from './client/account.ts';
 export { parseClientOptions, ClientOptionsSchema, type ClientOptions, type ClientOptionsInput } from './client/options.ts';
@@ -25,7 +18,8 @@ export type {
 } from './model/types.ts';
 export { STATES } from './model/types.ts';
 export { OpenwxError, ErrorDefs, owxError, isOpenwxError, type ErrorCode } from './errors.ts';
-export { registerPlugin, getPlugin, pluginNames, type Plugin } from './plugins/registry.ts';
+export { PluginRegistry, type Plugin, type PluginEntry } from './plugins/registry.ts';
+export { builtinPlugins } from './plugins/builtin.ts';
 export { ShowMsg, formatMessage, type ShowMsgData } from './plugins/show-msg.ts';
-export { startOpenwx, type OpenwxHandle, type StartOpenwxOptions, type OpenwxOptions } from './api/index.ts';
+export { startOpenwx, startController, Host, type OpenwxHandle, type StartOpenwxOptions, type OpenwxOptions, type HostOptions, type AccountFactory } from './host/index.ts';
 export type { Delivery, Report, ReportMedia, DeliveredResponse } from './delivery/sink.ts';

@@ -1,7 +1,8 @@
 /**
  * `Weixin`: the library face of an Account, shaped like Mojo::Weixin. `new Weixin(options)`, `.load(plugin, data)`,
  * `.run()`, `.stop()`, typed events, `.searchFriend/.searchGroup`, `.sendMessage`, `.sendMedia` and the operations.
- * A plugin is a function `(client, data)`; named plugins ("ShowMsg", "Openwx", …) come from the registry.
+ * A plugin is a function `(client, data)`; named plugins ("ShowMsg", "Openwx", …) come from the client's registry
+ * (`plugins`: its own copy of the built-in ones unless the host gives its registry).
  */
 import { pino } from 'pino';
 import { owxError } from './errors.ts';
@@ -11,11 +12,14 @@ import type { MediaInput, Query, SendResult } from './client/interface.ts';
 import type { ClientOptionsInput } from './client/options.ts';
 import type { MediaRef } from './client/outbound.ts';
 import type { Friend, Group, Member } from './model/types.ts';
-import { getPlugin, type Plugin } from './plugins/registry.ts';
+import { builtinPlugins } from './plugins/builtin.ts';
+import type { Plugin, PluginRegistry } from './plugins/registry.ts';
 
 export interface WeixinOptions extends ClientOptionsInput, AccountDeps {
   /** Level of the default logger when no `logger` is given (trace … silent); default OPENWX_LOG_LEVEL or info. */
   logLevel?: string;
+  /** The named plugins `load(name)` finds; default a new registry of the built-in ones (ShowMsg, Openwx). */
+  plugins?: PluginRegistry;
 }
 
 export interface LoadOptions {
@@ -37,13 +41,16 @@ interface Loaded {
 }
 
 export class Weixin extends Account {
+  /** Named plugins for `load(name)`: add your own with `plugins.register(name, fn, priority)`. */
+  readonly plugins: PluginRegistry;
   readonly #plugins: Loaded[] = [];
   #seq = 0;
 
   constructor(options: WeixinOptions = {}) {
-    const { logger, output, clock, logLevel, ...clientOptions } = options;
+    const { logger, output, clock, logLevel, plugins, ...clientOptions } = options;
     const log = logger ?? (logLevel ? pino({ level: logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }) : undefined);
     super(clientOptions, { ...(log ? { logger: log } : {}), ...(output !== undefined ? { output } : {}), ...(clock ? { clock } : {}) });
+    this.plugins = plugins ?? builtinPlugins();
     this.addLoadingHook(() => this.#callPlugins());
   }
 
@@ -53,7 +60,7 @@ export class Weixin extends Account {
     let name: string;
     let priority = opts.priority ?? 0;
     if (typeof plugin === 'string') {
-      const entry = getPlugin(plugin);
+      const entry = this.plugins.get(plugin);
       if (!entry) throw owxError('OWX_ERR_CONFIG', [`unknown plugin "${plugin}"`]);
       fn = entry.fn;
       name = plugin;

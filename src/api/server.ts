@@ -49,6 +49,9 @@ export const ACCOUNT_ROUTES: readonly RoutePlugin[] = [
   registerQrcodeRoute,
 ];
 
+/** The account's stop_client (the Controller serves its own instead). */
+export const STOP_CLIENT_ROUTE: RoutePlugin = registerStopClientRoute;
+
 export interface ServerOptions {
   token?: string | undefined;
   /** The account context of each request (one account, or the one `client=` names under the Controller). */

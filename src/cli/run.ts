@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { LOG_REDACT_PATHS, printableUrl, REDACT_CENSOR } from '../security/redact.ts';
 import { isLoopback } from '../api/options.ts';
-import { startOpenwx, type OpenwxHandle } from '../api/index.ts';
+import { startOpenwx, type OpenwxHandle } from '../host/index.ts';
 import { clientOptionsOf, loadSettings, openwxOptionsOf, SettingsError, type Settings } from './config.ts';
 import { Weixin } from '../index.ts';
 // The sandbox and pino-pretty are imported only when used (--sandbox, a terminal): ~2 MiB of heap otherwise.

@@ -29,8 +29,22 @@ export const ReadyState = component(
     .describe('readiness'),
 );
 
+export const AccountsReadyState = component(
+  'AccountsReadyState',
+  z
+    .strictObject({
+      ready: z.boolean().describe('every account is ready'),
+      not_ready: z.array(z.string()).describe('the accounts that are not ready'),
+      accounts: z.array(z.looseObject({ client: z.string() }).describe('one account: its name and its readiness (as ReadyState)')),
+    })
+    .describe('readiness of every account (Controller)'),
+);
+
 export interface HealthOptions {
-  sync: SyncWatch;
+  /** One account's sync watch (the single-account command). */
+  sync?: SyncWatch;
+  /** Several accounts (the Controller): name → sync watch, read at each request. */
+  accounts?: () => Iterable<[string, SyncWatch]>;
   /** A successful sync must be at most this old (default 60 s). */
   readySyncMaxAgeMs?: number;
 }
@@ -56,8 +70,27 @@ export function registerHealth(app: FastifyInstance, o: HealthOptions): void {
       503: { description: 'not ready; `reason` says why', json: ReadyState },
     },
   };
+  if (o.accounts) {
+    const list = o.accounts;
+    const doc: RouteDoc = {
+      ...readyDoc,
+      summary: `Readiness of every account: logged in and a successful sync within the last ${Math.round(maxAge / 1000)} s`,
+      responses: {
+        200: { description: 'every account ready', json: AccountsReadyState },
+        503: { description: '`not_ready` lists the accounts that are not; each says why', json: AccountsReadyState },
+      },
+    };
+    app.get('/readyz', { config: { public: true, doc } }, async (_req, reply) => {
+      const accounts = [...list()].map(([client, w]) => ({ client, ...w.readiness(maxAge) }));
+      const notReady = accounts.filter((a) => !a.ready).map((a) => a.client);
+      return reply.code(notReady.length ? 503 : 200).send({ ready: notReady.length === 0, not_ready: notReady, accounts });
+    });
+    return;
+  }
+  const sync = o.sync;
+  if (!sync) throw new TypeError('registerHealth: sync or accounts is required');
   app.get('/readyz', { config: { public: true, doc: readyDoc } }, async (_req, reply) => {
-    const r = o.sync.readiness(maxAge);
+    const r = sync.readiness(maxAge);
     return reply.code(r.ready ? 200 : 503).send(r);
   });
 }

@@ -1,11 +1,12 @@
 /**
  * Named plugins for `Weixin#load(name, data)` (Mojo's `$client->load("ShowMsg")`). A plugin is a function receiving
- * the client and its data. Other parts of openwx add theirs with `registerPlugin` (the API adds "Openwx") without
- * editing the library entry. The registry holds code (name → function), never per-account state.
+ * the client and its data. A registry is an object owned by whoever hosts clients (each Weixin has one; the
+ * Controller gives its accounts the host's): no module state, no registration as an import side effect. It holds
+ * code (name → function), never per-account state.
  */
-import type { Weixin } from '../weixin.ts';
+import type { WxClient } from '../client/interface.ts';
 
-export type Plugin<D = any> = (client: Weixin, data: D) => void | Promise<void>;
+export type Plugin<D = any, C extends WxClient = any> = (client: C, data: D) => void | Promise<void>;
 
 export interface PluginEntry {
   fn: Plugin;
@@ -13,17 +14,23 @@ export interface PluginEntry {
   priority: number;
 }
 
-const plugins = new Map<string, PluginEntry>();
+const PLUGIN_NAME = /^[A-Za-z][\w-]*$/;
 
-export function registerPlugin(name: string, fn: Plugin, priority = 0): void {
-  if (!/^[A-Za-z][\w-]*$/.test(name)) throw new TypeError(`bad plugin name: ${name}`);
-  plugins.set(name, { fn, priority });
-}
+export class PluginRegistry {
+  readonly #plugins = new Map<string, PluginEntry>();
 
-export function getPlugin(name: string): PluginEntry | undefined {
-  return plugins.get(name);
-}
+  /** Adds (or replaces) a named plugin. Chainable. */
+  register(name: string, fn: Plugin, priority = 0): this {
+    if (!PLUGIN_NAME.test(name)) throw new TypeError(`bad plugin name: ${name}`);
+    this.#plugins.set(name, { fn, priority });
+    return this;
+  }
 
-export function pluginNames(): string[] {
-  return [...plugins.keys()].sort();
+  get(name: string): PluginEntry | undefined {
+    return this.#plugins.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#plugins.keys()].sort();
+  }
 }

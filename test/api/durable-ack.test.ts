@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Account } from '../../src/client/account.ts';
 import type { Clock } from '../../src/client/clock.ts';
-import { startOpenwx } from '../../src/api/index.ts';
+import { startOpenwx } from '../../src/host/index.ts';
 import { DATABASE_FILE } from '../../src/api/durable.ts';
 import type { Message } from '../../src/model/types.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';

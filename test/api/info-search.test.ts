@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, callApi, type Stack, type Via } from '../helpers/stack.ts';
-import { checkAuthSetting, startOpenwx } from '../../src/api/index.ts';
+import { checkAuthSetting, startOpenwx } from '../../src/host/index.ts';
 import { isOpenwxError } from '../../src/errors.ts';
 
 let s: Stack;

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { request } from 'undici';
-import { startOpenwx, type OpenwxHandle } from '../../src/api/index.ts';
+import { startOpenwx, type OpenwxHandle } from '../../src/host/index.ts';
 import { startStack, silent, type Stack } from '../helpers/stack.ts';
 
 const TOKEN = 'browser-token-0123456789';

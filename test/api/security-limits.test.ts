@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { startOpenwx, type OpenwxHandle, type StartOpenwxOptions } from '../../src/api/index.ts';
+import { startOpenwx, type OpenwxHandle, type StartOpenwxOptions } from '../../src/host/index.ts';
 import { startStack, silent, type Stack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 

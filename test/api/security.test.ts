@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { startOpenwx, type OpenwxHandle } from '../../src/api/index.ts';
+import { startOpenwx, type OpenwxHandle } from '../../src/host/index.ts';
 import { startStack, callApi, silent, type Stack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isLoopback } from '../../src/api/options.ts';
-import { checkAuthSetting } from '../../src/api/index.ts';
+import { checkAuthSetting } from '../../src/host/index.ts';
 
 test('loopback: 127.0.0.0/8, ::1 and ::ffff:127.x.x.x in any spelling, and the name localhost', () => {
   for (const host of ['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '0:0:0:0:0:0:0:1', '::0:1', '::ffff:127.0.0.1', '::FFFF:127.1.2.3', '::ffff:7f00:1', '::1%lo', 'localhost', 'LOCALHOST']) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { Weixin, registerPlugin, isOpenwxError } from '../../src/index.ts';
+import { Weixin, isOpenwxError } from '../../src/index.ts';
 import { sandbox, silent, tempDir, testWorld } from './helpers.ts';
 import { nextEvent, waitFor } from '../helpers/wait-for.ts';
 
@@ -22,9 +22,9 @@ test('Weixin: plugins by priority, ShowMsg lines, searchFriend, sendMessage to a
   const term = sink();
   const shown = sink();
   const order: string[] = [];
-  registerPlugin('TestLow', () => void order.push('low'), 1);
   try {
     const c = new Weixin({ wechatOrigin: sb.url, dataDir: tmp.dir, sendIntervalMs: 0, logger: silent, output: term.out });
+    c.plugins.register('TestLow', () => void order.push('low'), 1);
     c.load('TestLow');
     c.load('ShowMsg', { output: shown.out });
     c.load((client, data: { tag: string }) => {

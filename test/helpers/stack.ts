@@ -11,7 +11,7 @@ import { request, FormData } from 'undici';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 import { Account } from '../../src/client/account.ts';
 import type { ClientOptionsInput } from '../../src/client/options.ts';
-import { startOpenwx, type OpenwxHandle, type StartOpenwxOptions } from '../../src/api/index.ts';
+import { startOpenwx, type OpenwxHandle, type StartOpenwxOptions } from '../../src/host/index.ts';
 import { Receiver } from './receiver.ts';
 import { waitFor } from './wait-for.ts';
 

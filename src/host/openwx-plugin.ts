@@ -5,7 +5,6 @@
  * The handle is closed (reports flushed) when the client stops.
  */
 import type { Weixin } from '../weixin.ts';
-import { registerPlugin } from '../plugins/registry.ts';
 import { startOpenwx, type OpenwxHandle, type StartOpenwxOptions } from './index.ts';
 
 export interface OpenwxPluginData extends Partial<StartOpenwxOptions> {
@@ -30,5 +29,3 @@ export async function openwxPlugin(client: Weixin, data: OpenwxPluginData = {}):
   });
   onStart?.(handle);
 }
-
-registerPlugin('Openwx', openwxPlugin as never, 98);

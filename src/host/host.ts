@@ -1,0 +1,281 @@
+/**
+ * The process: one fastify server, one shared SQLite database (`<data_dir>/openwx.db`, rows keyed by account), one
+ * metrics registry and N accounts. The API server asks the host, per request, which account it is for:
+ *
+ * - **single** (the `openwx` command, `load('Openwx')`, startOpenwx): one account; every request is for it (a
+ *   `client=` parameter is ignored, as Mojo's single client ignores it). Serves the console too.
+ * - **controller** (`openwx controller`): the account `client=` names (Mojo's Controller-API); the Controller's own
+ *   routes (start_client, stop_client, check_client: src/host/controller-routes.ts) start, stop and list accounts
+ *   made by the `AccountFactory` the command gives; the list is kept in the database, so a restarted controller
+ *   starts them again (each resumes its saved session).
+ *
+ * Account names are unique in a host and, under the Controller, safe for files and URLs (src/host/names.ts).
+ */
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { WxClient } from '../client/interface.ts';
+import { isOpenwxError, owxError } from '../errors.ts';
+import { openDatabase, type DB } from '../store/db.ts';
+import type { ApiContext } from '../api/context.ts';
+import { DATABASE_FILE } from '../api/durable.ts';
+import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from '../api/options.ts';
+import { ACCOUNT_ROUTES, buildApiServer, STOP_CLIENT_ROUTE } from '../api/server.ts';
+import { registerConsole } from '../console/plugin.ts';
+import { Metrics } from '../ops/metrics.ts';
+import { registerOps } from '../ops/plugin.ts';
+import { LOG_REDACT_PATHS, REDACT_CENSOR } from '../security/redact.ts';
+import { HostedAccount, type AccountSetup } from './account.ts';
+import { AccountList } from './account-list.ts';
+import { registerControllerRoutes } from './controller-routes.ts';
+import { checkClientName } from './names.ts';
+
+export const DEFAULT_MAX_CLIENTS = 100;
+
+/** Controller: how an account is made from its name and its per-account settings. */
+export interface AccountFactory {
+  /**
+   * Checks the per-account settings of start_client (request parameters) or of the persisted list, as strings.
+   * Throws an Error whose message is the one-line settings error.
+   */
+  check(raw: Record<string, string>): void;
+  /** The client and its account settings; the client's files go under `<data_dir>/accounts/NAME/`. */
+  create(name: string, raw: Record<string, string>): AccountSetup;
+}
+
+export interface HostOptions extends OpenwxOptions {
+  mode: 'single' | 'controller';
+  logger?: Logger | undefined;
+  /** Share a metrics registry; default one of this host, closed with it. */
+  metrics?: Metrics | undefined;
+  /** Extra fastify plugins served next to the API, inside the same guards (tests, library hosts). */
+  serverPlugins?: ((app: FastifyInstance) => Promise<void> | void)[] | undefined;
+  /** `/readyz`: a successful sync must be at most this old. Default 60 s. */
+  readySyncMaxAgeMs?: number | undefined;
+  /** Single: the one account (required). */
+  account?: AccountSetup | undefined;
+  /** Controller: most accounts at once (start_client beyond → code 5). Default 100. */
+  maxClients?: number | undefined;
+  /** Controller: makes accounts (required). */
+  accounts?: AccountFactory | undefined;
+  /** Controller: the accounts to start at launch besides the persisted ones (settings file `clients:`). */
+  initialClients?: { client: string; settings: Record<string, string> }[] | undefined;
+}
+
+/** Refuses a listen address beyond loopback without a token, unless explicitly allowed. */
+export function checkAuthSetting(o: OpenwxOptions): void {
+  const open = listenAddresses(o).filter((a) => !isLoopback(a.host));
+  if (open.length && !o.token && !o.insecureNoAuth) {
+    throw owxError('OWX_ERR_CONFIG', [
+      `host ${open[0]!.host} is reachable from other machines: set a token (--token) or --insecure-no-auth`,
+    ]);
+  }
+}
+
+export class Host {
+  readonly mode: 'single' | 'controller';
+  readonly metrics: Metrics;
+  readonly db: DB | null;
+  readonly logger: Logger;
+  readonly maxClients: number;
+  readonly version: string;
+  app!: FastifyInstance;
+  readonly urls: string[] = [];
+  readonly #o: HostOptions;
+  readonly #ownMetrics: boolean;
+  readonly #accounts = new Map<string, HostedAccount>();
+  /** Accounts being started or stopped: a second start/stop of one name waits for the first. */
+  readonly #busy = new Map<string, Promise<unknown>>();
+  readonly #list: AccountList | null;
+  #closing: Promise<void> | null = null;
+
+  private constructor(o: HostOptions) {
+    this.#o = o;
+    this.mode = o.mode;
+    this.maxClients = o.maxClients ?? DEFAULT_MAX_CLIENTS;
+    // The API's logs are redacted whatever logger the host was given (token, post_api secret, cookies, session keys).
+    this.logger = (o.logger ?? pino({ level: 'silent' })).child({}, { redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } });
+    this.#ownMetrics = !o.metrics;
+    this.version = resolveOptions(o).version;
+    this.metrics = o.metrics ?? new Metrics({ version: this.version });
+    this.db = o.dataDir ? openDatabase(join(o.dataDir, DATABASE_FILE)) : null;
+    this.#list = o.mode === 'controller' && this.db ? new AccountList(this.db) : null;
+  }
+
+  /** Builds the server, adds the single account (or restores the Controller's), then listens. */
+  static async start(o: HostOptions): Promise<Host> {
+    checkAuthSetting(o);
+    if (o.mode === 'single' && !o.account) throw new TypeError('Host: single mode needs its account');
+    if (o.mode === 'controller' && !o.accounts) throw new TypeError('Host: controller mode needs an account factory');
+    const host = new Host(o);
+    try {
+      await host.#serve();
+      if (o.mode === 'controller') await host.#restore();
+    } catch (e) {
+      await host.close(0).catch(() => undefined);
+      throw e;
+    }
+    return host;
+  }
+
+  async #serve(): Promise<void> {
+    const o = this.#o;
+    const processOptions = resolveOptions(o);
+    let single: HostedAccount | null = null;
+    if (o.mode === 'single') single = this.#add(o.account!);
+    const resolve = single ? () => single.ctx : (req: FastifyRequest) => this.#resolve(req);
+    const app = await buildApiServer(processOptions, this.logger, {
+      token: o.token,
+      resolve,
+      // Under the Controller /openwx/stop_client is its own route (it shadows the account's, as in Mojo).
+      accountRoutes: single ? ACCOUNT_ROUTES : ACCOUNT_ROUTES.filter((r) => r !== STOP_CLIENT_ROUTE),
+    });
+    this.app = app;
+    await app.register(async (scope) => {
+      if (single) {
+        await registerConsole(scope, {
+          client: single.client,
+          qr: single.qr,
+          toJson: single.toJson,
+          outboxDepth: () => (single.delivery ? single.delivery.depth : null),
+        });
+      } else {
+        registerControllerRoutes(scope, this);
+      }
+      registerOps(scope, {
+        metrics: this.metrics,
+        version: processOptions.version,
+        metricsPublic: o.metricsPublic,
+        readySyncMaxAgeMs: o.readySyncMaxAgeMs,
+        ...(single ? { sync: single.sync } : { accounts: () => [...this.#accounts].map(([n, a]): [string, typeof a.sync] => [n, a.sync]) }),
+      });
+    });
+    for (const p of o.serverPlugins ?? []) await app.register(async (scope) => p(scope));
+    for (const a of listenAddresses(o)) {
+      // fastify listens on one address per instance.
+      if (this.urls.length > 0) throw owxError('OWX_ERR_CONFIG', ['listen: only one address is supported']);
+      await app.listen({ host: a.host, port: a.port });
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : a.port;
+      this.urls.push(`http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${port}`);
+    }
+  }
+
+  #resolve(req: FastifyRequest): ApiContext {
+    const name = req.owx?.params['client'];
+    if (name === undefined || name === '') throw owxError('OWX_ERR_CLIENT_NOT_FOUND');
+    const a = this.#accounts.get(name);
+    if (!a) throw owxError('OWX_ERR_CLIENT_NOT_EXISTS');
+    return a.ctx;
+  }
+
+  #add(setup: AccountSetup): HostedAccount {
+    const name = setup.client.account;
+    if (this.#accounts.has(name)) throw owxError('OWX_ERR_CONFIG', [`account ${name} is already hosted`]);
+    const a = new HostedAccount(setup, { db: this.db, metrics: this.metrics, logger: this.logger, version: this.version });
+    this.#accounts.set(name, a);
+    return a;
+  }
+
+  /** The hosted accounts, in the order they were added. */
+  accounts(): HostedAccount[] {
+    return [...this.#accounts.values()];
+  }
+
+  account(name: string): HostedAccount | undefined {
+    return this.#accounts.get(name);
+  }
+
+  /**
+   * Controller start_client: adds and runs account `name` with these per-account settings (strings, as the
+   * request gave them). Answers Mojo's codes: already present → code 0 `client already exists`.
+   */
+  async startClient(name: string, raw: Record<string, string>, persist = true): Promise<{ existed: boolean }> {
+    checkClientName(name);
+    const pending = this.#busy.get(name);
+    if (pending) await pending.catch(() => undefined);
+    if (this.#closing) throw owxError('OWX_ERR_STOPPED');
+    if (this.#accounts.has(name)) return { existed: true };
+    if (this.#accounts.size >= this.maxClients) throw owxError('OWX_ERR_MAX_CLIENTS');
+    const factory = this.#o.accounts!;
+    try {
+      factory.check(raw);
+    } catch (e) {
+      throw owxError('OWX_ERR_CLIENT_SETTING', [(e as Error).message]);
+    }
+    const setup = factory.create(name, raw);
+    const a = this.#add(setup);
+    if (persist) this.#list?.put(name, raw);
+    this.logger.info({ account: name }, 'account started');
+    this.#run(a.client);
+    return { existed: false };
+  }
+
+  #run(client: WxClient): void {
+    client.run().catch((err: unknown) => {
+      if (isOpenwxError(err, 'OWX_ERR_LOGIN_CANCELLED')) return;
+      this.logger.warn({ err, account: client.account }, 'account stopped: login failed');
+    });
+  }
+
+  /** Controller stop_client: stops account `name` (its `stop` event is reported), removes it from the list. */
+  async stopClient(name: string, flushTimeoutMs = 3_000): Promise<boolean> {
+    const pending = this.#busy.get(name);
+    if (pending) await pending.catch(() => undefined);
+    const a = this.#accounts.get(name);
+    if (!a) return false;
+    const p = (async () => {
+      this.#list?.remove(name);
+      await a.client.stop('stop_client').catch((err: unknown) => this.logger.warn({ err, account: name }, 'stop failed'));
+      await a.close(flushTimeoutMs);
+      this.#accounts.delete(name);
+      this.logger.info({ account: name }, 'account stopped and removed');
+    })();
+    this.#busy.set(name, p);
+    try {
+      await p;
+    } finally {
+      if (this.#busy.get(name) === p) this.#busy.delete(name);
+    }
+    return true;
+  }
+
+  /** Controller launch: the persisted accounts, then the settings file's (already started ones are kept). */
+  async #restore(): Promise<void> {
+    const todo = [...(this.#list?.all() ?? []).map((l) => ({ client: l.name, settings: l.settings, persisted: true }))];
+    for (const c of this.#o.initialClients ?? []) {
+      if (!todo.some((t) => t.client === c.client)) todo.push({ ...c, persisted: false });
+    }
+    for (const t of todo) {
+      try {
+        await this.startClient(t.client, t.settings, !t.persisted);
+      } catch (err) {
+        if (!t.persisted) throw err; // a bad entry in the settings file stops the launch
+        this.logger.error({ err, account: t.client }, 'a persisted account could not be started');
+      }
+    }
+  }
+
+  /**
+   * Stops serving, then closes every account (flushing its reports up to `flushTimeoutMs`). The Controller also
+   * stops its accounts' clients (it made them); a single account's client is its owner's to stop.
+   */
+  close(flushTimeoutMs = 2_000): Promise<void> {
+    this.#closing ??= (async () => {
+      const accounts = this.accounts();
+      if (this.mode === 'controller') {
+        await Promise.all(accounts.map((a) => a.client.stop('controller stopping').catch(() => undefined)));
+      }
+      for (const a of accounts) {
+        a.reporter.stop();
+        a.events.close();
+      }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+      await this.app?.close().catch((err: unknown) => this.logger.warn({ err }, 'API server close failed'));
+      await Promise.all(accounts.map((a) => a.close(flushTimeoutMs)));
+      this.db?.close();
+      if (this.#ownMetrics) this.metrics.close();
+    })();
+    return this.#closing;
+  }
+}
