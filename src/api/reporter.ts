@@ -48,7 +48,7 @@ export interface ReporterOptions {
    */
   transaction?: <T>(fn: () => T) => T;
   /** Time for the reply wait, flush deadlines and history timestamps; default the system clock. */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 export class Reporter {
