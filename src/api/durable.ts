@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../client/clock.ts';
 import { OutboxDelivery } from '../delivery/outbox-delivery.ts';
 import { openDatabase, type DB } from '../store/db.ts';
 import { MessageHistory } from '../store/history.ts';
@@ -33,6 +34,8 @@ export interface DurableOptions {
   logger: Logger;
   /** A sink given by the host replaces the default one. */
   delivery?: Delivery | undefined;
+  /** The purge timer and the sinks' timers and timestamps; default the system clock. */
+  clock?: Clock | undefined;
   /**
    * The host's shared database (rows keyed by account): used instead of opening `<dataDir>/openwx.db`, and left
    * open on close (the host closes it). `null`: no database (in-memory sink, no history).
@@ -43,6 +46,7 @@ export interface DurableOptions {
 export function openDurableStore(o: DurableOptions): DurableStore {
   const { options, account } = o;
   const log = o.logger.child({ module: 'post_api' });
+  const clock = o.clock ?? systemClock;
   const ownDb = o.db === undefined;
   const db = o.db !== undefined ? o.db : options.dataDir ? openDatabase(join(options.dataDir, DATABASE_FILE)) : null;
   let outbox: OutboxDelivery | null = null;
@@ -64,6 +68,7 @@ export function openDurableStore(o: DurableOptions): DurableStore {
         rejectedMaxAttempts: options.postRejectedMaxAttempts,
         userAgent: `openwx/${options.version}`,
         logger: log,
+        clock,
       });
       delivery = outbox;
     } else {
@@ -76,11 +81,12 @@ export function openDurableStore(o: DurableOptions): DurableStore {
         userAgent: `openwx/${options.version}`,
         ...(options.postApiSecret ? { secret: options.postApiSecret } : {}),
         logger: log,
+        clock,
       });
     }
   }
   const history = db && options.historyRetentionDays > 0 ? new MessageHistory(db, account) : null;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: unknown = null;
   if (history || outbox) {
     const retentionMs = options.historyRetentionDays * DAY_MS;
     // The acted-on answers (a report coming again never replies twice) are kept as long as the history, and at
@@ -88,7 +94,7 @@ export function openDurableStore(o: DurableOptions): DurableStore {
     const answeredMs = Math.max(retentionMs, options.postMaxAgeMs);
     const purge = () => {
       try {
-        const n = history?.purge(retentionMs) ?? 0;
+        const n = history?.purge(retentionMs, clock.now()) ?? 0;
         if (n > 0) o.logger.debug({ module: 'history', purged: n }, 'old messages purged from the history');
       } catch (err) {
         o.logger.warn({ module: 'history', err }, 'history purge failed');
@@ -99,9 +105,17 @@ export function openDurableStore(o: DurableOptions): DurableStore {
         o.logger.warn({ module: 'post_api', err }, 'purge of acted-on answers failed');
       }
     };
+    // Every historyPurgeIntervalMs, re-armed after each run (the clock has one-shot timers); it never keeps the
+    // process alive.
+    const schedule = () => {
+      timer = clock.setTimeout(() => {
+        purge();
+        if (timer !== null) schedule();
+      }, options.historyPurgeIntervalMs);
+      (timer as { unref?: () => void } | null)?.unref?.();
+    };
     purge();
-    timer = setInterval(purge, options.historyPurgeIntervalMs);
-    timer.unref();
+    schedule();
   }
   let closed: Promise<void> | null = null;
   return {
@@ -112,7 +126,8 @@ export function openDurableStore(o: DurableOptions): DurableStore {
     transaction: <T>(fn: () => T): T => (db && db.open ? db.transaction(fn)() : fn()),
     close() {
       closed ??= (async () => {
-        if (timer) clearInterval(timer);
+        if (timer !== null) clock.clearTimeout(timer);
+        timer = null;
         await delivery?.close();
         if (ownDb) db?.close();
       })();
