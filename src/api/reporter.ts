@@ -81,11 +81,16 @@ export class Reporter {
   }
 
   start(): void {
-    this.#unsubscribe = subscribeReports(this.#client, this.#o.options, {
+    const off = subscribeReports(this.#client, this.#o.options, {
       message: (m, postType) => this.#message(m, postType),
       event: (name, args) => this.#event(name, args),
       barrier: () => this.commitPending(),
     });
+    const earlier = this.#unsubscribe;
+    this.#unsubscribe = () => {
+      earlier?.();
+      off();
+    };
   }
 
   /** Stops listening and replying; reports already accepted are still handed to the sink. */
