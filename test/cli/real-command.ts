@@ -4,9 +4,13 @@
  * awaited.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { callApi } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -72,4 +76,33 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+export const tmp = () => mkdtempSync(join(tmpdir(), 'owx-command-'));
+
+/** `openwx sandbox --host 127.0.0.2 --port <free port>`, answering fast; resolves with its base URL. */
+export async function startSandboxCommand(): Promise<{ cmd: RunningCommand; url: string }> {
+  const port = await freePort('127.0.0.2');
+  const cmd = startCommand(['sandbox', '--host', '127.0.0.2', '--port', String(port), '--auto-login', '0', '--chatter', 'off', '--long-poll-ms', '300']);
+  const m = await cmd.waitForOutput(/^openwx sandbox listening on (\S+)$/m, 'the sandbox URL line').catch((e: Error) => {
+    cmd.kill();
+    throw e;
+  });
+  assert.equal(m[1], `http://127.0.0.2:${port}`, 'the URL of the given host and port');
+  return { cmd, url: m[1]! };
+}
+
+/** `openwx` on 127.0.0.3 against the sandbox, logged in; resolves with its API base URL. */
+export async function startBridge(sandboxUrl: string, dir: string, extra: string[] = []): Promise<{ cmd: RunningCommand; base: string }> {
+  const port = await freePort('127.0.0.3');
+  const cmd = startCommand(['--host', '127.0.0.3', '--port', String(port), '--wechat-origin', sandboxUrl, '--data-dir', dir, '--stop-delay-ms', '0', '--log-level', 'warn', '--log-format', 'json', '--quiet', ...extra]);
+  try {
+    const m = await cmd.waitForOutput(/Openwx API at (http:\/\/\S+)\/openwx\//, 'the API URL line');
+    assert.equal(m[1], `http://127.0.0.3:${port}`);
+    await waitFor(async () => (await callApi(m[1]!, 'get_client_info')).json?.state === 'running', 'logged in to the sandbox', 20_000);
+    return { cmd, base: m[1]! };
+  } catch (e) {
+    cmd.kill();
+    throw e;
+  }
 }
