@@ -186,6 +186,10 @@ export class SandboxCore {
         this.awaitingFreeUser.push(t);
         this.log.warn({ uuid: t.uuid, users: this.users.length }, 'auto-login: every user is logged in or taken; the QR waits for a free one');
       }
+      // A session ending frees a user (userOnlineChanged); so does a scanned QR whose client never came, at its expiry.
+      const releases = this.users.map((x) => x.pendingTicket()?.expiresAt ?? Infinity);
+      const next = Math.min(...releases);
+      if (next !== Infinity) this.later(Math.max(0, next - Date.now()) + 1, () => this.retryAutoLogin());
       return;
     }
     this.assign(t, u);

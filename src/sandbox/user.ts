@@ -149,10 +149,13 @@ export class SandboxUser {
     return key === this.lastSelfName || this.sessions.some((s) => s.selfName === key);
   }
 
-  /** A QR ticket scanned or confirmed as this user and not redeemed yet (the user is taken by it). */
-  pendingTicket(): LoginTicket | null {
+  /**
+   * A QR ticket scanned or confirmed as this user and not redeemed yet: the user is taken by it until the QR's
+   * lifetime ends (a confirmed QR stays redeemable, but a client that never came for it does not hold the user).
+   */
+  pendingTicket(now = Date.now()): LoginTicket | null {
     const t = this.lastTicket;
-    return t && t.user === this && !t.session && !t.expired ? t : null;
+    return t && t.user === this && !t.session && now < t.expiresAt ? t : null;
   }
 
   /** State as GET /__sandbox/state shows it (the newest QR this user could log in with decides waiting/scanned). */

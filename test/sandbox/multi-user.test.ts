@@ -253,6 +253,27 @@ test('--auto-login confirms each new QR as the next free user; with every user t
   }
 });
 
+test('--auto-login: a user taken by a confirmed QR whose client never came is free again when that QR\'s lifetime ends', async () => {
+  const sb = await sandbox({ users: 2, autoLoginMs: 5, qrExpiryMs: 1500 });
+  try {
+    // A client shows its QR (auto-confirmed as 小明同学) and never comes back for the session.
+    const gone = new WxTestClient(sb.url);
+    const goneUuid = await gone.jslogin();
+    await gone.waitConfirmed(goneUuid);
+    const b = await login(sb.url, async () => undefined);
+    assert.equal(b.init.User.NickName, '小红同学');
+    assert.deepEqual((await ok(sb, 'GET', 'users')).users.map((u: any) => [u.login, u.uuid]), [['scanned', goneUuid], ['online', null]]);
+    // A third client waits: both users are taken. Then the abandoned QR's lifetime ends and 小明同学 is its.
+    const c = new WxTestClient(sb.url);
+    const uuid = await c.jslogin();
+    const page = await c.newLoginPage(await c.waitConfirmed(uuid));
+    assert.ok(c.keys, page.text);
+    assert.equal((await c.init()).User.NickName, '小明同学');
+  } finally {
+    await sb.close();
+  }
+});
+
 test('a push login (webwxpushloginurl?uin=) is for the user with that uin; confirm needs no user for it', async () => {
   const sb = await sandbox({ users: 2 });
   try {
