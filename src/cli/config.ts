@@ -228,7 +228,7 @@ function withoutCredentials(url: string): string {
 }
 
 /** Reads a YAML or JSON config file into raw settings (keys normalised to snake_case). */
-export function readConfigFile(path: string): Record<string, unknown> {
+export function readConfigFile(path: string, names: readonly string[] = SETTING_NAMES): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -248,7 +248,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
     const name = k.replace(/-/g, '_');
-    if (!SETTING_NAMES.includes(name as SettingName)) throw new SettingsError(`unknown setting ${k} in ${path}`);
+    if (!names.includes(name)) throw new SettingsError(`unknown setting ${k} in ${path}`);
     out[name] = v;
   }
   return out;
@@ -268,9 +268,9 @@ function syntaxProblem(e: Error): string {
 }
 
 /** Raw settings from `OPENWX_*` env vars (OPENWX_CONFIG names the config file and is not a setting). */
-export function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function readEnv(env: NodeJS.ProcessEnv, names: readonly string[] = SETTING_NAMES): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of SETTING_NAMES) {
+  for (const name of names) {
     const v = env[envName(name)];
     if (v !== undefined) out[name] = v;
   }
@@ -292,7 +292,12 @@ export function loadSettings(src: SettingsSources): Settings {
   const file = configFile ? readConfigFile(configFile) : {};
   const raw: Record<string, unknown> = { ...file, ...readEnv(env) };
   for (const [k, v] of Object.entries(src.flags ?? {})) if (v !== undefined) raw[k] = v;
-  const r = SettingsSchema.safeParse(raw);
+  return parseSettings(SettingsSchema, raw);
+}
+
+/** Validates raw settings with `schema` (a layer of SettingsSchema, or the controller's); throws SettingsError with one line. */
+export function parseSettings<T extends z.ZodType>(schema: T, raw: Record<string, unknown>): z.output<T> {
+  const r = schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') throw new SettingsError(`unknown setting ${issue.keys.join(', ')}`);

@@ -1,10 +1,12 @@
 /**
  * The `openwx` command. `openwx sandbox …` runs the fake WeChat web server (src/cli/sandbox.ts);
+ * `openwx controller …` hosts many accounts behind the Controller API (src/cli/controller.ts);
  * `openwx [options]` runs the bridge (src/cli/run.ts).
  */
 import { Command } from 'commander';
 import { registerSandboxCommand } from './sandbox.ts';
 import { registerRunCommand } from './run.ts';
+import { registerControllerCommand } from './controller.ts';
 
 const program = new Command();
 // Options are positional: the run command's own options (--port, --host, …) are read only before a subcommand name,
@@ -13,4 +15,5 @@ const program = new Command();
 program.name('openwx').description('WeChat web-protocol bot bridge with the Openwx HTTP API').enablePositionalOptions();
 registerRunCommand(program);
 registerSandboxCommand(program);
+registerControllerCommand(program);
 await program.parseAsync(process.argv);

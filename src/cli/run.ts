@@ -10,7 +10,8 @@ import { pino, type Logger } from 'pino';
 import { LOG_REDACT_PATHS, printableUrl, REDACT_CENSOR } from '../security/redact.ts';
 import { isLoopback } from '../api/options.ts';
 import { startOpenwx, type OpenwxHandle } from '../host/index.ts';
-import { clientOptionsOf, loadSettings, openwxOptionsOf, SettingsError, type Settings } from './config.ts';
+import { clientOptionsOf, loadSettings, openwxOptionsOf, SETTING_NAMES, SettingsError, type Settings } from './config.ts';
+import { addSettingFlags, flagsGiven } from './flags.ts';
 import { Weixin } from '../index.ts';
 // The sandbox and pino-pretty are imported only when used (--sandbox, a terminal): ~2 MiB of heap otherwise.
 import type { Sandbox } from '../sandbox/index.ts';
@@ -20,102 +21,12 @@ const SANDBOX_AUTO_LOGIN_MS = 1_500;
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** Flag (commander's camelCase key) → setting name, for every flag that is a setting. */
-const FLAG_SETTINGS: Record<string, string> = {
-  host: 'host',
-  port: 'port',
-  postApi: 'post_api',
-  dataDir: 'data_dir',
-  token: 'token',
-  insecureNoAuth: 'insecure_no_auth',
-  account: 'account',
-  wechatOrigin: 'wechat_origin',
-  desktopMode: 'desktop_mode',
-  downloadMedia: 'download_media',
-  sendIntervalMs: 'send_interval_ms',
-  mediaDir: 'media_dirs',
-  allowPrivateMediaUrls: 'allow_private_media_urls',
-  sandbox: 'sandbox',
-  sandboxPort: 'sandbox_port',
-  logLevel: 'log_level',
-  logFormat: 'log_format',
-  quiet: 'quiet',
-  postEvent: 'post_event',
-  postEventList: 'post_event_list',
-  postMediaData: 'post_media_data',
-  postMessageFilter: 'post_message_filter',
-  checkEventListMaxSize: 'check_event_list_max_size',
-  broadcastMax: 'broadcast_max',
-  stopDelayMs: 'stop_delay_ms',
-  metricsPublic: 'metrics_public',
-  postApiSecret: 'post_api_secret',
-  postApiMaxAttempts: 'post_api_max_attempts',
-  postApiMaxAgeHours: 'post_api_max_age_hours',
-  postApiBackoffBaseMs: 'post_api_backoff_base_ms',
-  postApiBackoffMaxMs: 'post_api_backoff_max_ms',
-  postApiTimeoutMs: 'post_api_timeout_ms',
-  postApiConcurrency: 'post_api_concurrency',
-  historyRetentionDays: 'history_retention_days',
-  accessTokenParam: 'access_token_param',
-  corsOrigin: 'cors_origins',
-  jsonp: 'jsonp',
-  bodyLimitBytes: 'body_limit_bytes',
-  allowedHost: 'allowed_hosts',
-  requestTimeoutMs: 'request_timeout_ms',
-  headersTimeoutMs: 'headers_timeout_ms',
-  connectionsMax: 'connections_max',
-  relogin: 'relogin',
-};
-
-const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
-
 export function registerRunCommand(program: Command): void {
+  // Every setting's flag comes from one table (src/cli/flags.ts).
+  const keys = addSettingFlags(program, SETTING_NAMES);
   program
     .version(VERSION, '-V, --version')
-    .option('--host <host>', 'API listen address (default 127.0.0.1; beyond loopback a --token is required)')
-    .option('--port <port>', 'API port (default 3000; 0 = any free port)')
-    .option('--post-api <url>', 'URL that receives every message and event as JSON (its answer can reply)')
-    .option('--data-dir <dir>', 'session, QR code and downloaded media (default ./data)')
     .option('--config <file>', 'YAML or JSON file of settings (also OPENWX_CONFIG)')
-    .option('--token <secret>', 'API access token, sent as "Authorization: Bearer <secret>" (8+ characters)')
-    .option('--insecure-no-auth', 'allow a non-loopback --host without a token')
-    .option('--account <name>', 'account name (default "default")')
-    .option('--wechat-origin <url>', 'send all WeChat traffic to this origin (e.g. a sandbox)')
-    .option('--no-desktop-mode', 'plain web login instead of the UOS desktop mode')
-    .option('--no-download-media', 'do not download received media')
-    .option('--send-interval-ms <ms>', 'minimum spacing between two sends')
-    .option('--media-dir <dir>', 'folder local media_path / post_api media files may come from (repeatable; default <data-dir>/media)', collect)
-    .option('--allow-private-media-urls', 'fetch media URLs from loopback, private and other internal addresses too (default: public addresses only)')
-    .option('--sandbox [world]', 'start an embedded sandbox (optionally with a world JSON file) and log in to it')
-    .option('--sandbox-port <port>', 'port of the embedded sandbox and its control API (default 5030)')
-    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
-    .option('--log-format <format>', 'auto (readable in a terminal, JSON lines otherwise), pretty or json (default auto)')
-    .option('--quiet', 'do not print messages (no ShowMsg)')
-    .option('--no-post-event', 'do not report events to post_api / check_event')
-    .option('--post-event-list <events>', 'comma-separated events to report (default: Mojo-Weixin\'s list)')
-    .option('--no-post-media-data', 'no base64 media_data in media reports')
-    .option('--post-message-filter <json>', 'only report messages matching this JSON object, e.g. {"type":"group_message"}')
-    .option('--check-event-list-max-size <n>', 'check_event queue size (default 20)')
-    .option('--broadcast-max <n>', 'most friends one id=@all send may reach (default 500)')
-    .option('--stop-delay-ms <ms>', 'delay between the stop_client answer and the stop (default 3000)')
-    .option('--metrics-public', 'serve /metrics without the token (health and the console page always are)')
-    .option('--post-api-secret <secret>', 'sign every post_api request (X-Openwx-Signature: sha256=HMAC of timestamp.body; 16+ characters)')
-    .option('--post-api-max-attempts <n>', 'attempts before a report becomes a dead letter (default 50)')
-    .option('--post-api-max-age-hours <h>', 'hours a failing report is retried before it becomes a dead letter (default 24)')
-    .option('--post-api-backoff-base-ms <ms>', 'first retry wait; doubles per attempt (default 500)')
-    .option('--post-api-backoff-max-ms <ms>', 'longest retry wait (default 60000)')
-    .option('--post-api-timeout-ms <ms>', 'timeout of one post_api request (default 10000)')
-    .option('--post-api-concurrency <n>', 'post_api reports in flight at once, pipelined in order (default 8; 1 = one at a time)')
-    .option('--history-retention-days <days>', 'days received and sent messages are kept (default 30; 0 = no history)')
-    .option('--access-token-param', 'also accept the token as an access_token parameter (Openwx-compatible clients)')
-    .option('--cors-origin <origin>', 'allow this origin (or *) by CORS (repeatable; default: no CORS)', collect)
-    .option('--jsonp', 'answer datatype=jsonp requests as callback(json) (default off)')
-    .option('--body-limit-bytes <n>', 'largest request body (default 33554432)')
-    .option('--allowed-host <host>', 'also serve requests for this Host name (reverse proxy; name or name:port; repeatable)', collect)
-    .option('--request-timeout-ms <ms>', 'a request (headers and body) must arrive within this (default 120000)')
-    .option('--headers-timeout-ms <ms>', 'its headers within this (default 20000)')
-    .option('--connections-max <n>', 'open API connections at once (default 256)')
-    .option('--relogin <policy>', 'after WeChat logs the session out: relogin (default) or stop')
     .addHelpText(
       'after',
       '\nEvery setting is also read from OPENWX_<NAME> env vars (OPENWX_POST_API, …) and from --config;\n' +
@@ -124,10 +35,7 @@ export function registerRunCommand(program: Command): void {
         '  openwx --post-api http://127.0.0.1:4000/post_api\n',
     )
     .action(async (_opts: Record<string, unknown>, cmd: Command) => {
-      const flags: Record<string, unknown> = {};
-      for (const [key, setting] of Object.entries(FLAG_SETTINGS)) {
-        if (cmd.getOptionValueSource(key) === 'cli') flags[setting] = cmd.getOptionValue(key);
-      }
+      const flags = flagsGiven(cmd, keys);
       const configFile = cmd.getOptionValue('config') as string | undefined;
       let settings: Settings;
       try {

@@ -72,6 +72,13 @@ export function checkAuthSetting(o: OpenwxOptions): void {
   }
 }
 
+/** `url` with `client=NAME` merged into its query (replacing a client= it had). */
+export function withClientParam(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('client', name);
+  return u.toString();
+}
+
 export class Host {
   readonly mode: 'single' | 'controller';
   readonly metrics: Metrics;
@@ -204,6 +211,10 @@ export class Host {
       throw owxError('OWX_ERR_CLIENT_SETTING', [(e as Error).message]);
     }
     const setup = factory.create(name, raw);
+    // Each account reports to its own post_api (its setting, else the controller's) with client=NAME in the
+    // query, as Mojo's controller does (the X-Openwx-Account header names it too).
+    const postApi = setup.options.post_api;
+    if (postApi) setup.options = { ...setup.options, post_api: withClientParam(postApi, name) };
     const a = this.#add(setup);
     if (persist) this.#list?.put(name, raw);
     this.logger.info({ account: name }, 'account started');
@@ -219,7 +230,7 @@ export class Host {
   }
 
   /** Controller stop_client: stops account `name` (its `stop` event is reported), removes it from the list. */
-  async stopClient(name: string, flushTimeoutMs = 3_000): Promise<boolean> {
+  async stopClient(name: string, flushTimeoutMs = 5_000): Promise<boolean> {
     const pending = this.#busy.get(name);
     if (pending) await pending.catch(() => undefined);
     const a = this.#accounts.get(name);

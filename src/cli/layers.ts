@@ -1,0 +1,89 @@
+/**
+ * The two layers of the settings (src/cli/config.ts has every setting, its type and default):
+ * - the **account layer**: what each account may have its own of (post_api and its delivery settings, events,
+ *   media folders, send pacing, relogin, desktop mode, downloads, history, check_event size, broadcast_max, the
+ *   WeChat origin). Under the Controller these are the defaults of new accounts, and start_client's parameters
+ *   (or a settings file's `clients:` entries) override them per account;
+ * - the **process layer**: everything else (listen address, token, request guards and limits, data folder, logs,
+ *   sandbox, metrics), plus the Controller's own (max_clients, sandbox_users, clients).
+ * Both are picks of SettingsSchema, so flags, env names, config keys and defaults have one source.
+ */
+import { z } from 'zod';
+import { SETTING_NAMES, SettingsSchema, type SettingName } from './config.ts';
+
+export const ACCOUNT_SETTING_NAMES = [
+  'post_api',
+  'post_api_secret',
+  'post_api_max_attempts',
+  'post_api_max_age_hours',
+  'post_api_backoff_base_ms',
+  'post_api_backoff_max_ms',
+  'post_api_timeout_ms',
+  'post_api_concurrency',
+  'post_api_order',
+  'post_api_hold_ms',
+  'post_api_rejected_max_attempts',
+  'post_event',
+  'post_event_list',
+  'post_media_data',
+  'post_message_filter',
+  'check_event_list_max_size',
+  'broadcast_max',
+  'stop_delay_ms',
+  'history_retention_days',
+  'media_dirs',
+  'allow_private_media_urls',
+  'send_interval_ms',
+  'relogin',
+  'desktop_mode',
+  'download_media',
+  'wechat_origin',
+] as const satisfies readonly SettingName[];
+
+export type AccountSettingName = (typeof ACCOUNT_SETTING_NAMES)[number];
+
+const pickMask = <K extends string>(names: readonly K[]) => Object.fromEntries(names.map((n) => [n, true])) as { [P in K]: true };
+
+export const AccountSettingsSchema = SettingsSchema.pick(pickMask(ACCOUNT_SETTING_NAMES)).strict();
+export type AccountSettings = z.output<typeof AccountSettingsSchema>;
+
+/** Process settings of the single-account command that mean nothing to the Controller (its accounts are named by client=). */
+const NOT_CONTROLLER: readonly SettingName[] = ['account'];
+
+export const PROCESS_SETTING_NAMES = SETTING_NAMES.filter(
+  (n) => !(ACCOUNT_SETTING_NAMES as readonly string[]).includes(n) && !NOT_CONTROLLER.includes(n),
+) as Exclude<SettingName, AccountSettingName | 'account'>[];
+
+export const DEFAULT_CONTROLLER_PORT = 2000;
+export const MAX_CLIENTS_LIMIT = 10_000;
+
+const toNumber = (v: unknown) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v);
+const count = (min: number, max: number) => {
+  const msg = `expected integer ${min}-${max}`;
+  return z.preprocess(toNumber, z.number({ error: msg }).int({ error: msg }).min(min, { error: msg }).max(max, { error: msg }));
+};
+
+/** A `clients:` entry of a controller settings file: a name and its per-account settings (any of the account layer). */
+const ClientEntrySchema = z.looseObject({ client: z.string({ error: 'each entry needs a client name' }).min(1, { error: 'each entry needs a client name' }) });
+
+/** Every setting of `openwx controller`: the process layer, the account layer (defaults of new accounts), its own. */
+export const ControllerSettingsSchema = SettingsSchema.omit(pickMask(NOT_CONTROLLER as ['account']))
+  .extend({
+    port: count(0, 65535).default(DEFAULT_CONTROLLER_PORT),
+    /** Most accounts at once; start_client beyond answers code 5 "max clients exceed". */
+    max_clients: count(1, MAX_CLIENTS_LIMIT).default(100),
+    /** With --sandbox: the number of independent WeChat users the embedded sandbox hosts. */
+    sandbox_users: count(1, 1000).default(1),
+    /** Accounts to start at launch (settings file only). */
+    clients: z.array(ClientEntrySchema, { error: 'expected a list of {client: NAME, …settings}' }).default([]),
+  })
+  .strict();
+export type ControllerSettings = z.output<typeof ControllerSettingsSchema>;
+export const CONTROLLER_SETTING_NAMES = Object.keys(ControllerSettingsSchema.shape);
+
+/** A setting's value as the string a request parameter would carry (what the persisted account list stores). */
+export function settingString(v: unknown): string {
+  if (Array.isArray(v)) return v.map(String).join(',');
+  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
