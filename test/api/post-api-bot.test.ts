@@ -17,6 +17,7 @@ import { request } from 'undici';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { callApi, startStack, type Stack, type StackOptions } from '../helpers/stack.ts';
+import { readBody } from '../helpers/receiver.ts';
 import { nextEvent, waitFor } from '../helpers/wait-for.ts';
 
 interface Post {
@@ -41,16 +42,7 @@ class Bot {
 
   async start(): Promise<this> {
     this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          json = undefined;
-        }
+      readBody(req, ({ body, json }) => {
         const p: Post = { headers: req.headers, body, json, at: Date.now(), status: 0 };
         this.posts.push(p);
         this.handle(p).then(

@@ -1,5 +1,5 @@
 /** A local post_api receiver on port 0 that records every POST and answers as the test says. */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 
@@ -7,6 +7,22 @@ export interface Received {
   headers: IncomingHttpHeaders;
   body: string;
   json: any;
+}
+
+/** Reads a whole request body as UTF-8 text and, when it parses, as JSON (undefined otherwise). */
+export function readBody(req: IncomingMessage, done: (b: { body: string; json: any }) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    done({ body, json });
+  });
 }
 
 export type Answer = { status?: number; json?: unknown; text?: string; contentType?: string; hang?: boolean };
@@ -19,16 +35,7 @@ export class Receiver extends EventEmitter<{ post: [Received]; request: [Receive
 
   async start(port = 0): Promise<this> {
     this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          json = undefined;
-        }
+      readBody(req, ({ body, json }) => {
         const r: Received = { headers: req.headers, body, json };
         this.emit('request', r);
         const a = this.answer(r);

@@ -5,19 +5,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { callApi, startStack, type Stack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { clientOptionsOf, loadSettings } from '../../src/cli/config.ts';
 import { parseClientOptions } from '../../src/client/options.ts';
 import { ErrorDefs } from '../../src/errors.ts';
 import type { Received } from '../helpers/receiver.ts';
+import { startCommand } from '../cli/real-command.ts';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(300, 9)]);
 const UNIFORM = ErrorDefs.OWX_ERR_MEDIA_URL_FAILED.message;
@@ -78,20 +77,10 @@ test('allow_private_media_urls: default false; flag, env and config file reach t
 });
 
 test('openwx --allow-private-media-urls: the command fetches a loopback media URL and sends it', async () => {
-  const ROOT = fileURLToPath(new URL('../../', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'owx-ssrf-'));
-  const env = { ...process.env, OPENWX_LOG_LEVEL: undefined, OPENWX_PORT: undefined } as NodeJS.ProcessEnv;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), '--sandbox', '--port', '0', '--sandbox-port', '0', '--data-dir', dir, '--stop-delay-ms', '0', '--log-level', 'warn', '--quiet', '--allow-private-media-urls'],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const cmd = startCommand(['--sandbox', '--port', '0', '--sandbox-port', '0', '--data-dir', dir, '--stop-delay-ms', '0', '--log-level', 'warn', '--quiet', '--allow-private-media-urls']);
   try {
-    const base = await waitFor(() => /Openwx API at (http:\/\/[^/\s]+)\/openwx\//.exec(out)?.[1], `API URL in output:\n${out}`, 20_000);
+    const base = (await cmd.waitForOutput(/Openwx API at (http:\/\/[^/\s]+)\/openwx\//, 'the API URL line'))[1]!;
     await waitFor(async () => (await callApi(base, 'get_client_info')).json.state === 'running', 'login', 20_000);
     const before = connections;
     const r = await callApi(base, 'send_friend_message', { displayname: 'echo', media_path: `http://127.0.0.1:${port}/pic.png` });
@@ -99,9 +88,9 @@ test('openwx --allow-private-media-urls: the command fetches a loopback media UR
     assert.ok(r.json.media_id);
     assert.equal(connections, before + 1);
     await callApi(base, 'stop_client');
-    await exited;
+    assert.equal(await cmd.exited, 0);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    cmd.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });
