@@ -9,7 +9,7 @@ import type { QrWatch } from '../api/qr-watch.ts';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { WxClient } from '../client/interface.ts';
 import type { Message } from '../model/types.ts';
@@ -70,7 +70,8 @@ export const ConsoleMessage = component(
 );
 const ConsoleMessages = component('ConsoleMessages', z.array(ConsoleMessage));
 
-export interface ConsoleOptions {
+/** One account as the console shows it: its recent messages and the events its open streams receive. */
+export interface ConsoleFeedOptions {
   client: WxClient;
   /** The account's login QR (its stamp changes with each new QR). */
   qr: QrWatch;
@@ -80,9 +81,96 @@ export interface ConsoleOptions {
   outboxDepth?: () => number | null;
   /** Messages kept for the console's "latest messages" list (default 100). */
   recentSize?: number;
+}
+
+/** Where a feed's events go: the host's open event streams of that account. */
+interface Broadcaster {
+  broadcast(feed: ConsoleFeed, event: string, data: unknown): void;
+}
+
+const CONTACT_EVENTS = ['new_friend', 'lose_friend', 'new_group', 'lose_group', 'update_friend', 'update_group'] as const;
+
+/**
+ * What the console keeps of one account: the latest messages (as post_api gets them, without media_data) and its
+ * live events (state, message, qrcode, contacts), handed to the streams open on this account.
+ */
+export class ConsoleFeed {
+  readonly client: WxClient;
+  readonly recent: Record<string, unknown>[] = [];
+  readonly #o: ConsoleFeedOptions;
+  readonly #recentSize: number;
+  #out: Broadcaster | null = null;
+  readonly #onMessage = (m: Message) => {
+    let j: Record<string, unknown>;
+    try {
+      j = { ...this.#o.toJson(m) };
+    } catch {
+      j = { ...m };
+    }
+    delete j['media_data'];
+    this.recent.push(j);
+    if (this.recent.length > this.#recentSize) this.recent.shift();
+    this.#out?.broadcast(this, 'message', j);
+  };
+  readonly #onState = (_old: string, state: string) => this.#out?.broadcast(this, 'state', { state });
+  // The QR watch was created before this listener: its stamp is already the new QR's.
+  readonly #onQr = () => this.#out?.broadcast(this, 'qrcode', { qrcode: String(this.#o.qr.seq) });
+  readonly #onContacts = () => this.#out?.broadcast(this, 'contacts', {});
+
+  constructor(o: ConsoleFeedOptions) {
+    this.#o = o;
+    this.client = o.client;
+    this.#recentSize = o.recentSize ?? 100;
+    const c = o.client;
+    c.on('receive_message', this.#onMessage);
+    c.on('send_message', this.#onMessage);
+    c.on('state_change', this.#onState);
+    c.on('input_qrcode', this.#onQr);
+    for (const e of CONTACT_EVENTS) c.on(e, this.#onContacts);
+  }
+
+  /** @internal the console routes attach here. */
+  attach(out: Broadcaster | null): void {
+    this.#out = out;
+  }
+
+  overview(): z.output<typeof ConsoleOverview> {
+    const client = this.client;
+    const user = client.user();
+    const start = client.startTime || Math.floor(Date.now() / 1000 - process.uptime());
+    return {
+      state: client.state,
+      account: client.account,
+      user: user ? { id: user.id, displayname: user.displayname } : null,
+      uptime: Math.max(0, Math.floor(Date.now() / 1000) - start),
+      outbox: this.#o.outboxDepth ? this.#o.outboxDepth() : null,
+      friends: client.friends().length,
+      groups: client.groups().length,
+      qrcode: this.#o.qr.waiting ? String(this.#o.qr.seq) : null,
+    };
+  }
+
+  close(): void {
+    const c = this.client;
+    c.off('receive_message', this.#onMessage);
+    c.off('send_message', this.#onMessage);
+    c.off('state_change', this.#onState);
+    c.off('input_qrcode', this.#onQr);
+    for (const e of CONTACT_EVENTS) c.off(e, this.#onContacts);
+    this.#out = null;
+  }
+}
+
+export interface ConsoleOptions {
+  /** The feed of the account a request is for (the one account, or the one `client=` names under the Controller). */
+  feed: (req: FastifyRequest) => ConsoleFeed;
+  /** Every account's feed, by name (the account list of the page). */
+  feeds: () => [string, ConsoleFeed][];
+  /** Controller: the page lists the accounts and can start and stop them. */
+  controller: boolean;
   /** Keep-alive comment interval of the event stream (default 15 s). */
   streamPingMs?: number;
-  /** Event streams open at once; one more is answered HTTP 503 `OWX_ERR_TOO_MANY_STREAMS` (default 32). */
+  /** Event streams open at once (every account together); one more is HTTP 503 `OWX_ERR_TOO_MANY_STREAMS` (default 32). */
   maxStreams?: number;
   /**
    * Bytes an event stream may have waiting to be sent (in openwx, beyond what the kernel's socket buffers took) before
@@ -91,20 +179,25 @@ export interface ConsoleOptions {
   streamMaxBufferedBytes?: number;
 }
 
+export const ConsoleAccounts = component(
+  'ConsoleAccounts',
+  z.strictObject({
+    controller: z.boolean().describe('true under the Controller: the page may start and stop accounts'),
+    accounts: z.array(z.strictObject({ client: z.string(), state: z.string(), user: z.string().nullable(), qrcode: z.string().nullable() })),
+  }),
+);
+
 export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): Promise<void> {
-  const { client } = o;
-  const recentSize = o.recentSize ?? 100;
   const pingMs = o.streamPingMs ?? 15_000;
   const maxStreams = o.maxStreams ?? 32;
   const maxBufferedBytes = o.streamMaxBufferedBytes ?? 1024 * 1024;
-  const recent: Record<string, unknown>[] = [];
-  /** Open event streams → their keep-alive timer. */
-  const streams = new Map<ServerResponse, NodeJS.Timeout>();
+  /** Open event streams → their keep-alive timer and the account they follow. */
+  const streams = new Map<ServerResponse, { ping: NodeJS.Timeout; feed: ConsoleFeed }>();
 
   const drop = (res: ServerResponse) => {
-    const ping = streams.get(res);
-    if (ping === undefined) return;
-    clearInterval(ping);
+    const s = streams.get(res);
+    if (s === undefined) return;
+    clearInterval(s.ping);
     streams.delete(res);
   };
   /**
@@ -120,45 +213,33 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       res.destroy();
     }
   };
-  const broadcast = (event: string, data: unknown) => {
-    if (streams.size === 0) return; // nobody watching: no JSON per message
-    const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of streams.keys()) send(res, chunk); // a send that closes a stream deletes it: Map iteration allows that
+  const out: Broadcaster = {
+    broadcast(feed, event, data) {
+      if (streams.size === 0) return; // nobody watching: no JSON per message
+      const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+      // a send that closes a stream deletes it: Map iteration allows that
+      for (const [res, s] of streams) if (s.feed === feed) send(res, chunk);
+    },
   };
-  const onMessage = (m: Message) => {
-    let j: Record<string, unknown>;
-    try {
-      j = { ...o.toJson(m) };
-    } catch {
-      j = { ...m };
+  // Feeds of accounts added later attach when first used.
+  const attached = new WeakSet<ConsoleFeed>();
+  const feedOf = (req: FastifyRequest) => {
+    const f = o.feed(req);
+    if (!attached.has(f)) {
+      f.attach(out);
+      attached.add(f);
     }
-    delete j['media_data'];
-    recent.push(j);
-    if (recent.length > recentSize) recent.shift();
-    broadcast('message', j);
+    return f;
   };
-  const onState = (_old: string, state: string) => broadcast('state', { state });
-  // The QR watch was created before this listener: its stamp is already the new QR's.
-  const onQr = () => broadcast('qrcode', { qrcode: String(o.qr.seq) });
-  const onContacts = () => broadcast('contacts', {});
-  const contactEvents = ['new_friend', 'lose_friend', 'new_group', 'lose_group', 'update_friend', 'update_group'] as const;
-  client.on('receive_message', onMessage);
-  client.on('send_message', onMessage);
-  client.on('state_change', onState);
-  client.on('input_qrcode', onQr);
-  for (const e of contactEvents) client.on(e, onContacts);
+  for (const [, f] of o.feeds()) {
+    f.attach(out);
+    attached.add(f);
+  }
   app.addHook('preClose', async () => {
     for (const res of [...streams.keys()]) {
       drop(res);
       res.end();
     }
-  });
-  app.addHook('onClose', async () => {
-    client.off('receive_message', onMessage);
-    client.off('send_message', onMessage);
-    client.off('state_change', onState);
-    client.off('input_qrcode', onQr);
-    for (const e of contactEvents) client.off(e, onContacts);
   });
 
   const page = (reply: FastifyReply, body: Buffer) =>
@@ -185,28 +266,27 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     tag: 'operations',
     responses: { 200: { description: 'overview', json: ConsoleOverview } },
   };
-  app.get('/console/api/overview', { config: { doc: overviewDoc } }, async () => {
-    const user = client.user();
-    const start = client.startTime || Math.floor(Date.now() / 1000 - process.uptime());
-    const waiting = o.qr.waiting;
-    return {
-      state: client.state,
-      account: client.account,
-      user: user ? { id: user.id, displayname: user.displayname } : null,
-      uptime: Math.max(0, Math.floor(Date.now() / 1000) - start),
-      outbox: o.outboxDepth ? o.outboxDepth() : null,
-      friends: client.friends().length,
-      groups: client.groups().length,
-      qrcode: waiting ? String(o.qr.seq) : null,
-    };
-  });
+  app.get('/console/api/overview', { config: { doc: overviewDoc } }, async (req) => feedOf(req).overview());
+
+  const accountsDoc: RouteDoc = {
+    summary: 'The accounts the console can show (one, or every account under the Controller)',
+    tag: 'operations',
+    responses: { 200: { description: 'accounts', json: ConsoleAccounts } },
+  };
+  app.get('/console/api/accounts', { config: { doc: accountsDoc } }, async () => ({
+    controller: o.controller,
+    accounts: o.feeds().map(([name, f]) => {
+      const ov = f.overview();
+      return { client: name, state: ov.state, user: ov.user?.displayname ?? null, qrcode: ov.qrcode };
+    }),
+  }));
 
   const recentDoc: RouteDoc = {
     summary: 'The latest messages received and sent (oldest first)',
     tag: 'operations',
     responses: { 200: { description: 'messages', json: ConsoleMessages } },
   };
-  app.get('/console/api/recent', { config: { doc: recentDoc } }, async () => recent);
+  app.get('/console/api/recent', { config: { doc: recentDoc } }, async (req) => feedOf(req).recent);
 
   const streamDoc: RouteDoc = {
     summary: 'Live events (server-sent events): state, message, qrcode, contacts',
@@ -220,6 +300,7 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     },
   };
   app.get('/console/api/stream', { config: { doc: streamDoc } }, (req, reply) => {
+    const feed = feedOf(req);
     if (streams.size >= maxStreams) throw owxError('OWX_ERR_TOO_MANY_STREAMS', [streams.size, maxStreams]);
     reply.hijack();
     const res = reply.raw;
@@ -229,9 +310,9 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    streams.set(res, setInterval(() => send(res, ': ping\n\n'), pingMs));
+    streams.set(res, { ping: setInterval(() => send(res, ': ping\n\n'), pingMs), feed });
     res.on('close', () => drop(res));
     if (req.raw.socket.destroyed) return drop(res); // the reader left before we held the stream
-    send(res, `event: state\ndata: ${JSON.stringify({ state: client.state })}\n\n`);
+    send(res, `event: state\ndata: ${JSON.stringify({ state: feed.client.state })}\n\n`);
   });
 }

@@ -17,6 +17,7 @@ import { openDurableStore, type DurableStore } from '../api/durable.ts';
 import { resolveOptions, type OpenwxOptions, type ResolvedOptions } from '../api/options.ts';
 import { QrWatch } from '../api/qr-watch.ts';
 import { Reporter, type MessageToJson, type PostJson } from '../api/reporter.ts';
+import { ConsoleFeed } from '../console/plugin.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { DeliverySource } from '../ops/metrics.ts';
 import { SyncWatch } from '../ops/sync-watch.ts';
@@ -55,6 +56,8 @@ export class HostedAccount {
   readonly qr: QrWatch;
   readonly sync: SyncWatch;
   readonly toJson: MessageToJson;
+  /** What the web console shows of this account (recent messages, live events). */
+  readonly feed: ConsoleFeed;
   readonly ctx: ApiContext;
   readonly #unwatch: (() => void)[] = [];
   #stopTimer: NodeJS.Timeout | null = null;
@@ -90,6 +93,7 @@ export class HostedAccount {
       transaction: this.store.db ? this.store.transaction : undefined,
     });
     this.reporter.start();
+    this.feed = new ConsoleFeed({ client, qr: this.qr, toJson: this.toJson, outboxDepth: () => this.store.delivery?.depth ?? null });
     const stopClient = () =>
       (this.#stopping ??= (async () => {
         setup.onStopClientRequest?.();
@@ -128,6 +132,7 @@ export class HostedAccount {
       await this.store.close();
       for (const u of this.#unwatch) u();
       this.sync.close();
+      this.feed.close();
       this.qr.close();
     })();
     return this.#closing;

@@ -17,7 +17,6 @@ import { pino, type Logger } from 'pino';
 import type { WxClient } from '../client/interface.ts';
 import { isOpenwxError, owxError } from '../errors.ts';
 import { openDatabase, type DB } from '../store/db.ts';
-import type { ApiContext } from '../api/context.ts';
 import { DATABASE_FILE } from '../api/durable.ts';
 import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from '../api/options.ts';
 import { ACCOUNT_ROUTES, buildApiServer, STOP_CLIENT_ROUTE } from '../api/server.ts';
@@ -130,25 +129,22 @@ export class Host {
     const processOptions = resolveOptions(o);
     let single: HostedAccount | null = null;
     if (o.mode === 'single') single = this.#add(o.account!);
-    const resolve = single ? () => single.ctx : (req: FastifyRequest) => this.#resolve(req);
+    const accountOf = single ? () => single : (req: FastifyRequest) => this.#resolve(req);
     const app = await buildApiServer(processOptions, this.logger, {
       token: o.token,
-      resolve,
+      resolve: (req) => accountOf(req).ctx,
       // Under the Controller /openwx/stop_client is its own route (it shadows the account's, as in Mojo).
       accountRoutes: single ? ACCOUNT_ROUTES : ACCOUNT_ROUTES.filter((r) => r !== STOP_CLIENT_ROUTE),
     });
     this.app = app;
     await app.register(async (scope) => {
-      if (single) {
-        await registerConsole(scope, {
-          client: single.client,
-          qr: single.qr,
-          toJson: single.toJson,
-          outboxDepth: () => (single.delivery ? single.delivery.depth : null),
-        });
-      } else {
-        registerControllerRoutes(scope, this);
-      }
+      // The console shows the request's account (client= under the Controller, which also lists them all).
+      await registerConsole(scope, {
+        feed: (req) => accountOf(req).feed,
+        feeds: () => [...this.#accounts].map(([n, a]): [string, typeof a.feed] => [n, a.feed]),
+        controller: !single,
+      });
+      if (!single) registerControllerRoutes(scope, this);
       registerOps(scope, {
         metrics: this.metrics,
         version: processOptions.version,
@@ -168,12 +164,13 @@ export class Host {
     }
   }
 
-  #resolve(req: FastifyRequest): ApiContext {
-    const name = req.owx?.params['client'];
+  #resolve(req: FastifyRequest): HostedAccount {
+    // The merged parameters (query, form, JSON body); the console's GET routes have only a query.
+    const name = req.owx?.params['client'] ?? (req.query as Record<string, string | undefined> | undefined)?.['client'];
     if (name === undefined || name === '') throw owxError('OWX_ERR_CLIENT_NOT_FOUND');
     const a = this.#accounts.get(name);
     if (!a) throw owxError('OWX_ERR_CLIENT_NOT_EXISTS');
-    return a.ctx;
+    return a;
   }
 
   #add(setup: AccountSetup): HostedAccount {

@@ -234,6 +234,8 @@ test('real answers of every route match the document', async () => {
   }
   const overview = await call('/console/api/overview');
   assert.equal(overview.json.state, 'running');
+  const accounts = await call('/console/api/accounts');
+  assert.deepEqual(accounts.json, { controller: false, accounts: [{ client: s.client.account, state: 'running', user: s.client.user()!.displayname, qrcode: null }] });
   const recent = await call('/console/api/recent');
   assert.ok(recent.json.some((m: { content: string }) => m.content === 'openapi'));
   // The event stream: its type and its first event, then hang up.

@@ -12,6 +12,7 @@
       messagesTitle: '最近消息', noTarget: '先在左侧选择好友或群', sendPlaceholder: '输入消息', send: '发送',
       to: '发给', sent: '已发送', failed: '发送失败', offline: '连接中断，正在重连…', none: '没有匹配的联系人',
       counts: (f, g) => `${f} 个好友，${g} 个群`, lang: 'English',
+      accountsTitle: '帐号', startPlaceholder: '新帐号名', start: '启动', stopAccount: '停止', noAccounts: '还没有帐号：输入名字启动一个。',
       states: { init: '初始化', loading: '加载中', scaning: '等待扫码', confirming: '等待确认', updating: '更新联系人', running: '在线', stop: '已停止' },
     },
     en: {
@@ -23,6 +24,7 @@
       messagesTitle: 'Latest messages', noTarget: 'Pick a friend or group on the left first', sendPlaceholder: 'Type a message', send: 'Send',
       to: 'To', sent: 'Sent', failed: 'Send failed', offline: 'Connection lost, reconnecting…', none: 'No matching contact',
       counts: (f, g) => `${f} friends, ${g} groups`, lang: '中文',
+      accountsTitle: 'Accounts', startPlaceholder: 'new account name', start: 'Start', stopAccount: 'Stop', noAccounts: 'No account yet: enter a name to start one.',
       states: { init: 'init', loading: 'loading', scaning: 'waiting for scan', confirming: 'waiting for confirm', updating: 'loading contacts', running: 'online', stop: 'stopped' },
     },
   };
@@ -43,6 +45,11 @@
   let qrStamp = null;
   let started = false;
   let streaming = false;
+  /** Under the Controller: the accounts, and the one shown (every request names it with client=). */
+  let controller = false;
+  let accounts = [];
+  let current = decodeURIComponent((location.hash.match(/client=([^&]+)/) || [])[1] || '') || null;
+  let streamAbort = null;
   const seen = new Set();
   const t = (k) => I18N[lang][k];
 
@@ -64,10 +71,16 @@
     $('token').focus();
   }
 
+  /** The shown account's requests carry client=NAME (the Controller's; a single account ignores it). */
+  function forAccount(path) {
+    if (!controller || !current || /^\/console\/api\/accounts|^\/openwx\/(start|stop|check)_client/.test(path)) return path;
+    return `${path}${path.includes('?') ? '&' : '?'}client=${encodeURIComponent(current)}`;
+  }
+
   async function api(path, opts = {}) {
     const headers = { ...(opts.headers || {}) };
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(path, { ...opts, headers });
+    const res = await fetch(forAccount(path), { ...opts, headers });
     if (res.status === 401) {
       askToken(token !== '');
       throw new AuthError('auth');
@@ -101,8 +114,71 @@
     qrStamp = stamp;
   }
 
+  async function refreshAccounts() {
+    const r = await (await api('/console/api/accounts')).json();
+    controller = r.controller;
+    accounts = r.accounts;
+    $('accounts').hidden = !controller;
+    if (!controller) return;
+    if (current && !accounts.some((a) => a.client === current)) current = null;
+    if (!current && accounts.length) current = accounts[0].client;
+    const ul = $('account-list');
+    ul.textContent = '';
+    if (!accounts.length) {
+      const li = document.createElement('li');
+      li.className = 'empty';
+      li.textContent = t('noAccounts');
+      ul.append(li);
+    }
+    for (const a of accounts) {
+      const li = document.createElement('li');
+      li.dataset.client = a.client;
+      li.dataset.state = a.state;
+      if (a.client === current) li.className = 'selected';
+      const name = document.createElement('span');
+      name.textContent = a.user ? `${a.client} (${a.user})` : a.client;
+      const pill = document.createElement('span');
+      pill.className = `pill ${a.state}`;
+      pill.textContent = t('states')[a.state] || a.state;
+      const stop = document.createElement('button');
+      stop.type = 'button';
+      stop.textContent = t('stopAccount');
+      stop.dataset.testid = 'stop-account';
+      stop.addEventListener('click', async (e) => {
+        e.stopPropagation();
+        await api(`/openwx/stop_client?client=${encodeURIComponent(a.client)}`, { method: 'POST' });
+        if (current === a.client) switchTo(null);
+        await refreshAccounts();
+      });
+      li.append(name, pill, stop);
+      li.addEventListener('click', () => switchTo(a.client));
+      ul.append(li);
+    }
+  }
+
+  /** Shows another account: its overview, contacts, messages and live events. */
+  function switchTo(name) {
+    if (name === current) return;
+    current = name;
+    location.hash = name ? `client=${encodeURIComponent(name)}` : '';
+    contacts = { friends: [], groups: [] };
+    contactsState = null;
+    target = null;
+    qrStamp = null;
+    $('target').textContent = t('noTarget');
+    $('send-button').disabled = true;
+    $('send-result').textContent = '';
+    $('messages').textContent = '';
+    seen.clear();
+    renderContacts();
+    if (streamAbort) streamAbort.abort();
+    refreshAccounts().then(() => start()).catch(() => undefined);
+  }
+
   async function refreshOverview() {
+    if (controller && !current) return;
     const o = await (await api('/console/api/overview')).json();
+    if (typeof o.state !== 'string') return; // the account went away meanwhile
     showState(o.state);
     $('account').textContent = o.account;
     $('user-name').textContent = o.user ? o.user.displayname : '—';
@@ -206,7 +282,10 @@
     try {
       for (;;) {
         try {
-          const res = await api('/console/api/stream', { headers: { accept: 'text/event-stream' } });
+          if (controller && !current) return onOpen && onOpen();
+          streamAbort = new AbortController();
+          const res = await api('/console/api/stream', { headers: { accept: 'text/event-stream' }, signal: streamAbort.signal });
+          if (!res.ok) throw new Error(`stream: HTTP ${res.status}`);
           $('offline').hidden = true;
           const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
           let buf = '';
@@ -237,6 +316,7 @@
             if (onOpen) onOpen();
             return;
           }
+          if (e && e.name === 'AbortError') continue; // another account is shown: follow it at once
         }
         $('offline').hidden = false;
         await new Promise((r) => setTimeout(r, RECONNECT_MS));
@@ -295,21 +375,43 @@
     start();
   });
 
+  $('start-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const name = $('start-name').value.trim();
+    if (!name) return;
+    try {
+      const r = await (await api(`/openwx/start_client?client=${encodeURIComponent(name)}`, { method: 'POST' })).json();
+      const out = $('start-result');
+      out.textContent = r.status;
+      out.dataset.code = String(r.code);
+      if (r.code === 0) {
+        $('start-name').value = '';
+        await refreshAccounts();
+        switchTo(name);
+      }
+    } catch (err) {
+      if (!(err instanceof AuthError)) $('start-result').textContent = err.message;
+    }
+  });
+
   async function start() {
     try {
+      await refreshAccounts();
       await refreshOverview();
       // Live first, then the history: nothing falls between the two (addMessage skips ids already shown).
       await new Promise((resolve) => void stream(resolve));
-      const recent = await (await api('/console/api/recent')).json();
-      const ol = $('messages');
-      const live = [...ol.children];
-      ol.textContent = '';
-      seen.clear();
-      for (const m of recent) addMessage(m);
-      for (const li of live) {
-        if (li.dataset.id && seen.has(li.dataset.id)) continue;
-        seen.add(li.dataset.id);
-        ol.append(li);
+      if (!controller || current) {
+        const recent = await (await api('/console/api/recent')).json();
+        const ol = $('messages');
+        const live = [...ol.children];
+        ol.textContent = '';
+        seen.clear();
+        for (const m of recent) addMessage(m);
+        for (const li of live) {
+          if (li.dataset.id && seen.has(li.dataset.id)) continue;
+          seen.add(li.dataset.id);
+          ol.append(li);
+        }
       }
     } catch (e) {
       if (e instanceof AuthError) return; // the token box is shown; submitting it calls start() again
@@ -317,7 +419,9 @@
     }
     if (!started) {
       started = true;
-      setInterval(() => refreshOverview().catch(() => undefined), REFRESH_MS);
+      setInterval(() => {
+        refreshAccounts().then(refreshOverview).catch(() => undefined);
+      }, REFRESH_MS);
     }
   }
   applyLang();
