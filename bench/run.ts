@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: every benchmark of docs/benchmarks.md in one bounded run (≈ 6–8 minutes on 2 cores), a results
  * table on stdout and `bench/results.json`. Progress lines go to stderr. Options:
- *   --only login,inbound,api,upload   run a subset (results.json keeps the other sections of the last full run)
+ *   --only login,inbound,api,upload,accounts   run a subset (results.json keeps the other sections of the last full run)
  *   BENCH_PROF=<dir>                  also write CPU profiles of the measured phases (openwx and runner processes)
  */
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchAccounts } from './accounts.ts';
 import { benchApi } from './api.ts';
 import { log } from './inbound.ts';
 import { benchLogin } from './login.ts';
@@ -66,6 +67,10 @@ if (want('upload')) {
   log('upload 20 MiB (3 runs per variant)…');
   results['upload'] = await benchUpload({ runs: 3 });
 }
+if (want('accounts')) {
+  log('accounts: 10 separate openwx processes, then 100 accounts in one openwx controller + 1,000 msg/s inbound (≈ 5 minutes)…');
+  results['accounts'] = await benchAccounts();
+}
 results['durationS'] = Math.round((Date.now() - t0) / 1000);
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -102,6 +107,27 @@ if (U) {
   rows.push(['upload 20 MiB, upload path', `peak RSS +${U.uploadOnly.growthMiB} MiB, ${U.uploadOnly.ms} ms`, '≤ 30 MiB', ok(U.uploadOnly.growthMiB <= 30)]);
   rows.push(['upload 20 MiB, defaults + post_api (media_data)', `peak RSS +${U.withReport.growthMiB} MiB, ${U.withReport.ms} ms`, '≤ 30 MiB', ok(U.withReport.growthMiB <= 30)]);
   if (U.withSignedReport) rows.push(['upload 20 MiB, + signed post_api', `peak RSS +${U.withSignedReport.growthMiB} MiB, ${U.withSignedReport.ms} ms`, '≤ 30 MiB', ok(U.withSignedReport.growthMiB <= 30)]);
+}
+const C = results['accounts'];
+if (C) {
+  const c = C.controller;
+  const sep = C.separate;
+  rows.push([
+    `accounts: ${C.accounts} in one controller (${C.worldSize})`,
+    `RSS ${c.loaded.settledMiB} MiB settled, ${c.loaded.atRestMiB} MiB at rest (after the traffic ${c.afterInbound.settledMiB} / ${c.afterInbound.atRestMiB}); no account ${c.idle.settledMiB} / ${c.idle.atRestMiB}; per added account ${c.perAccount.settledMiB} / ${c.perAccount.atRestMiB} MiB`,
+    '(reported)',
+    '',
+  ]);
+  rows.push([
+    `accounts: ${C.accounts} separate openwx (${sep.processes} measured × ${C.accounts / sep.processes})`,
+    `RSS ${sep.scaled.settledMiB} MiB settled, ${sep.scaled.atRestMiB} MiB at rest; controller ÷ separate = ${c.ratio.settled} / ${c.ratio.atRest}`,
+    '≤ 1/5 (0.2)',
+    ok(C.targets.rss),
+  ]);
+  rows.push([`accounts: time until all running`, `controller ${c.running}/${C.accounts} in ${(c.runningMs / 1000).toFixed(1)} s (start_client → running); ${sep.processes} separate in ${(sep.runningMs / 1000).toFixed(1)} s (spawn → running)`, '(reported)', '']);
+  const ib = C.inbound;
+  rows.push([`accounts: inbound ${ib.totalRate} msg/s (${ib.ratePerAccount}/s × ${c.running})`, `${ib.msgPerSec} msg/s injected, p50 ${ib.p50Ms} ms, p99 ${ib.p99Ms} ms (control call p99 ${ib.controlP99Ms} ms; CPU % controller ${ib.cpuPct.controller}, sandbox ${ib.cpuPct.sandbox}, runner ${ib.cpuPct.runner})`, 'p99 ≤ 100 ms', ok(C.targets.p99)]);
+  rows.push(['accounts: inbound lost / duplicated / misrouted', `${ib.lost} / ${ib.duplicates} / ${ib.misrouted} of ${ib.injected} (control call failures ${Object.values(ib.injectFailures as Record<string, number>).reduce((a, b) => a + b, 0)})`, 'zero lost', ok(C.targets.zeroLost)]);
 }
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join(' | ');

@@ -1,0 +1,149 @@
+/**
+ * One real `openwx` command (`openwx …`, `openwx controller …`, `openwx sandbox …`) in its own process, as users run
+ * it: `node <bin/openwx.js's shebang flags> bin/openwx.js <args>` with the shebang's environment (dist/). For the
+ * measured processes, `probe: true` also preloads bench/lib/probe.mjs with `--expose-gc` and an IPC channel, so the
+ * runner can read settled memory (after a forced GC) as bench/memory.ts does; the command itself is untouched.
+ * stdout/stderr are read line by line (kept: the last 50 lines, for error messages) and watched for a pattern.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Mem } from './openwx-proc.ts';
+import { shippedRuntime } from './openwx-proc.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const BIN = join(here, '../../bin/openwx.js');
+
+export interface CommandProcOptions {
+  /** Preload probe.mjs (+ --expose-gc) and open an IPC channel: mem(), procStatus(), profiles. */
+  probe?: boolean;
+  /** Extra node flags after the shipped ones. */
+  nodeFlags?: string[];
+}
+
+export class CommandProc {
+  readonly child: ChildProcess;
+  readonly args: string[];
+  readonly startedAt = Date.now();
+  readonly tail: string[] = [];
+  #seq = 0;
+  #pending = new Map<number, (v: unknown) => void>();
+  #lineWaiters = new Set<(line: string) => void>();
+  readonly #exited: Promise<void>;
+  #exit: { code: number | null; signal: string | null } | null = null;
+
+  constructor(args: string[], o: CommandProcOptions = {}) {
+    this.args = args;
+    const shipped = shippedRuntime();
+    const env: NodeJS.ProcessEnv = { ...shipped.env };
+    // the runner's environment, but none of its OPENWX_* settings (the flags given are the whole configuration)
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OPENWX_') && !(k in env)) env[k] = v;
+    const probe = o.probe ? ['--expose-gc', '--import', join(here, 'probe.mjs')] : [];
+    this.child = fork(BIN, args, {
+      execArgv: [...shipped.flags, ...probe, ...(o.nodeFlags ?? [])],
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.#exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        for (const w of [...this.#lineWaiters]) w('');
+        resolve();
+      }),
+    );
+    this.child.on('message', (m: any) => {
+      if (typeof m?.id === 'number') {
+        this.#pending.get(m.id)?.(m.result);
+        this.#pending.delete(m.id);
+      }
+    });
+    const onLine = (line: string) => {
+      this.tail.push(line);
+      if (this.tail.length > 50) this.tail.shift();
+      for (const w of [...this.#lineWaiters]) w(line);
+    };
+    createInterface({ input: this.child.stdout! }).on('line', onLine);
+    createInterface({ input: this.child.stderr! }).on('line', onLine);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.#exit === null;
+  }
+
+  /** The first match of `re` in an output line from now on (rejects at the deadline or when the process exits). */
+  waitLine(re: RegExp, deadlineMs: number): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null, m?: RegExpExecArray) => {
+        clearTimeout(t);
+        this.#lineWaiters.delete(check);
+        if (err) reject(err);
+        else resolve(m!);
+      };
+      const check = (line: string) => {
+        const m = re.exec(line);
+        if (m) done(null, m);
+        else if (!this.alive) done(new Error(`openwx ${this.args[0] ?? ''} exited (${JSON.stringify(this.#exit)}): ${this.tail.slice(-5).join(' | ')}`));
+      };
+      const t = setTimeout(() => done(new Error(`openwx ${this.args.join(' ')}: no line matching ${re} within ${deadlineMs} ms: ${this.tail.slice(-5).join(' | ')}`)), deadlineMs);
+      this.#lineWaiters.add(check);
+      if (!this.alive) check('');
+    });
+  }
+
+  #ask<T>(op: string, arg?: unknown): Promise<T> {
+    const id = ++this.#seq;
+    return new Promise<T>((resolve) => {
+      this.#pending.set(id, resolve as (v: unknown) => void);
+      this.child.send({ id, op, arg });
+    });
+  }
+
+  /** memoryUsage() of the process; with `gc`, after a forced full GC once the RSS has settled (probe.mjs `mem`). */
+  mem(gc = true): Promise<Mem> {
+    return this.#ask('probe:mem', gc);
+  }
+
+  /** Ends the probe's recording of protocol calls (it records until asked, which would grow the heap). */
+  async stopCallRecording(): Promise<void> {
+    await this.#ask('probe:calls', Date.now());
+  }
+
+  profileStart(): Promise<boolean> {
+    return this.#ask('probe:prof-start');
+  }
+
+  profileStop(file: string): Promise<string> {
+    return this.#ask('probe:prof-stop', file);
+  }
+
+  /** V8's heap spaces and the resident memory by mapping (after `mem(true)` for a post-GC picture). */
+  spaces(): Promise<{ spaces: { space: string; size: number; used: number; committed: number }[]; maps: Record<string, number> }> {
+    return this.#ask('probe:spaces');
+  }
+
+  /** VmRSS / VmHWM from /proc (bytes; NaN once the process is gone). */
+  procStatus(): { rss: number; hwm: number } {
+    try {
+      const s = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
+      return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+    } catch {
+      return { rss: NaN, hwm: NaN };
+    }
+  }
+
+  /** SIGINT (a clean stop), SIGKILL after `graceMs`. */
+  async stop(graceMs = 15_000): Promise<{ code: number | null; signal: string | null }> {
+    if (this.alive) this.child.kill('SIGINT');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(t);
+    return this.#exit!;
+  }
+}
