@@ -90,6 +90,12 @@ export const ErrorDefs = {
   OWX_ERR_HOST_NOT_ALLOWED: def('host not allowed: %s', 403, -1),
   OWX_ERR_CROSS_SITE: def('cross-site request refused: %s', 403, -1),
   OWX_ERR_REQUEST_TIMEOUT: def('request timeout: %s', 408, -1),
+  OWX_ERR_BAD_REQUEST: def('bad request: %s', 400, -1),
+  OWX_ERR_CORS_ORIGIN: def('CORS: origin not allowed', 403, -1),
+  OWX_ERR_INTERNAL: def('internal error: %s', 500, -1),
+  // --- in-band failures of an operation Mojo answers with code -1
+  OWX_ERR_FAILURE: def('failure', 200, -1),
+  OWX_ERR_UNEXPECTED: def('%s', 200, -1),
 } as const satisfies Record<string, Def>;
 
 export type ErrorCode = keyof typeof ErrorDefs;
@@ -103,6 +109,11 @@ function format(template: string, args: unknown[]): string {
 export function owxError(code: ErrorCode, args: unknown[] = [], opts: OpenwxErrorOptions = {}): OpenwxError {
   const d: Def = ErrorDefs[code];
   return new OpenwxError(code, format(d.message, args), d.statusCode, d.apiCode, opts);
+}
+
+/** The Openwx JSON of a coded error: `{"code":…,"status":…}` (its details first). */
+export function errorBody(e: OpenwxError): Record<string, unknown> {
+  return { ...(e.details ?? {}), code: e.apiCode, status: e.message };
 }
 
 export function isOpenwxError(e: unknown, code?: ErrorCode): e is OpenwxError {

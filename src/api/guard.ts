@@ -20,7 +20,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { owxError, type ErrorCode } from '../errors.ts';
+import { errorBody, owxError, type ErrorCode } from '../errors.ts';
 import { crossSiteRefusal, hostRefusal, hostRules } from '../security/browser-requests.ts';
 
 export interface GuardOptions {
@@ -36,7 +36,7 @@ export interface GuardOptions {
   allowedHosts: readonly string[];
 }
 
-export const AUTH_FAILURE = { code: -6, status: 'auth failure' } as const;
+export const AUTH_FAILURE = errorBody(owxError('OWX_ERR_AUTH'));
 const CALLBACK = /^[A-Za-z_$][\w$]{0,63}(\.[A-Za-z_$][\w$]{0,63}){0,3}$/;
 
 declare module 'fastify' {
@@ -121,7 +121,10 @@ export function registerGuards(app: FastifyInstance, o: GuardOptions): void {
     };
     app.addHook('onRequest', async (req, reply) => {
       if (req.method !== 'OPTIONS' || !req.headers['access-control-request-method']) return;
-      if (!corsHeaders(req, reply)) return reply.code(403).send({ code: -1, status: 'CORS: origin not allowed' });
+      if (!corsHeaders(req, reply)) {
+        const e = owxError('OWX_ERR_CORS_ORIGIN');
+        return reply.code(e.statusCode).send(errorBody(e));
+      }
       return reply
         .code(204)
         .header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS')

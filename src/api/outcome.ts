@@ -4,7 +4,7 @@
  * `media_id`), or the failure's code and readable status. Only "not logged in"/"stopped" escape as HTTP 503.
  */
 import type { SendResult } from '../client/interface.ts';
-import { isOpenwxError, owxError, type OpenwxError } from '../errors.ts';
+import { errorBody, isOpenwxError, owxError, type OpenwxError } from '../errors.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -31,7 +31,7 @@ export function failureReply(e: unknown, media: boolean): Json {
   if (isLifecycle(e)) throw e;
   const out: Json = isOpenwxError(e)
     ? { code: e.ret ?? e.apiCode, status: e.message }
-    : { code: -1, status: (e as Error)?.message || String(e) };
+    : errorBody(owxError('OWX_ERR_UNEXPECTED', [(e as Error)?.message || String(e)]));
   out.id = null;
   if (media) out.media_id = '';
   return out;

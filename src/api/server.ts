@@ -8,7 +8,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
-import { isOpenwxError, owxError } from '../errors.ts';
+import { errorBody, isOpenwxError, owxError } from '../errors.ts';
 import { formBodyRefusal, jsonBodyRefusal, percentEscapesRefusal } from '../security/body-checks.ts';
 import type { Logger } from 'pino';
 import type { AccountResolver, MergedParams, UploadedFile } from './context.ts';
@@ -74,7 +74,7 @@ export async function buildApiServer(o: ResolvedOptions, logger: Logger, so: Ser
     // Requests fastify refuses before routing (a path that is not valid percent-encoded UTF-8, …) get Openwx JSON.
     frameworkErrors: (err, _req, reply) => {
       const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
-      void (reply as unknown as FastifyReply).code(status).send({ code: -1, status: `bad request: ${err.message}` });
+      void (reply as unknown as FastifyReply).code(status).send(errorBody(owxError('OWX_ERR_BAD_REQUEST', [err.message])));
     },
     // Requests Node's HTTP parser rejects (bad request line, headers too large, bad chunking) still get JSON.
     clientErrorHandler: (err, socket) => {
@@ -85,10 +85,10 @@ export async function buildApiServer(o: ResolvedOptions, logger: Logger, so: Ser
       let status: number, text: string, body: string;
       if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
         const e = owxError('OWX_ERR_REQUEST_TIMEOUT', [`a request must arrive whole within ${o.requestTimeoutMs} ms (its headers within ${o.headersTimeoutMs} ms)`]);
-        [status, text, body] = [e.statusCode, 'Request Timeout', JSON.stringify({ code: e.apiCode, status: e.message })];
+        [status, text, body] = [e.statusCode, 'Request Timeout', JSON.stringify(errorBody(e))];
       } else {
         [status, text] = code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-        body = JSON.stringify({ code: -1, status: `bad request: ${code === 'HPE_HEADER_OVERFLOW' ? 'headers too large' : 'malformed HTTP request'}` });
+        body = JSON.stringify(errorBody(owxError('OWX_ERR_BAD_REQUEST', [code === 'HPE_HEADER_OVERFLOW' ? 'headers too large' : 'malformed HTTP request'])));
       }
       socket.end(
         `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -134,28 +134,28 @@ export async function buildApiServer(o: ResolvedOptions, logger: Logger, so: Ser
 
   app.setNotFoundHandler((_req, reply) => {
     const e = owxError('OWX_ERR_API_NOT_FOUND');
-    reply.code(e.statusCode).send({ code: e.apiCode, status: e.message });
+    reply.code(e.statusCode).send(errorBody(e));
   });
 
   app.setErrorHandler((err, req, reply) => {
     if (isOpenwxError(err)) {
-      reply.code(err.statusCode).send({ ...(err.details ?? {}), code: err.apiCode, status: err.message });
+      reply.code(err.statusCode).send(errorBody(err));
       return;
     }
     const e = err as { statusCode?: number; message?: string; code?: string };
     const sc = e.statusCode;
     if (typeof sc === 'number' && sc >= 400 && sc < 500) {
-      reply.code(sc).send({ code: -1, status: `bad request: ${e.message ?? 'invalid request'}` });
+      reply.code(sc).send(errorBody(owxError('OWX_ERR_BAD_REQUEST', [e.message ?? 'invalid request'])));
       return;
     }
     // A multipart body the parser rejected (no boundary, truncated, …) before any parameter was read: the client's
     // fault, not ours (busboy's errors carry no status).
     if (req.owx == null && req.isMultipart()) {
-      reply.code(400).send({ code: -1, status: `bad request: malformed multipart body: ${e.message ?? 'unreadable'}` });
+      reply.code(400).send(errorBody(owxError('OWX_ERR_BAD_REQUEST', [`malformed multipart body: ${e.message ?? 'unreadable'}`])));
       return;
     }
     req.log.error({ err }, 'openwx API route failed');
-    reply.code(500).send({ code: -1, status: `internal error: ${e.message ?? String(err)}` });
+    reply.code(500).send(errorBody(owxError('OWX_ERR_INTERNAL', [e.message ?? String(err)])));
   });
 
   for (const p of so.accountRoutes ?? ACCOUNT_ROUTES) await app.register(async (scope) => p(scope));

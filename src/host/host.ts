@@ -248,11 +248,16 @@ export class Host {
     return true;
   }
 
-  /** Controller launch: the persisted accounts, then the settings file's (already started ones are kept). */
+  /**
+   * Controller launch: the persisted accounts and the settings file's. A file entry wins over the persisted settings
+   * of the same name (the file is the operator's configuration) and is persisted in their place.
+   */
   async #restore(): Promise<void> {
     const todo = [...(this.#list?.all() ?? []).map((l) => ({ client: l.name, settings: l.settings, persisted: true }))];
     for (const c of this.#o.initialClients ?? []) {
-      if (!todo.some((t) => t.client === c.client)) todo.push({ ...c, persisted: false });
+      const i = todo.findIndex((t) => t.client === c.client);
+      if (i >= 0) todo[i] = { ...c, persisted: false };
+      else todo.push({ ...c, persisted: false });
     }
     for (const t of todo) {
       try {

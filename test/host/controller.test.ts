@@ -188,9 +188,10 @@ test('a restarted controller starts the accounts it had and resumes each session
     } finally {
       await second.close();
     }
-    const third = await startTestController(sb, {}, dataDir);
+    // A settings file's clients: start with the kept ones (and are kept from then on).
+    const third = await startTestController(sb, { clients: [{ client: 'c', send_interval_ms: 0 }] }, dataDir);
     try {
-      assert.deepEqual((await third.call('check_client')).json.client.map((c: any) => c.client), ['b']);
+      assert.deepEqual((await third.call('check_client')).json.client.map((c: any) => c.client), ['b', 'c']);
     } finally {
       await third.close();
     }

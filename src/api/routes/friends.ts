@@ -3,7 +3,7 @@
  * accept_friend_request (reference §1.4).
  */
 import type { FastifyInstance } from 'fastify';
-import { owxError } from '../../errors.ts';
+import { errorBody, owxError } from '../../errors.ts';
 import { requireOnline, route } from '../context.ts';
 import { remote, SUCCESS } from '../outcome.ts';
 import { findFriend, findMember } from '../resolve.ts';
@@ -41,7 +41,7 @@ export function registerFriendRoutes(app: FastifyInstance): void {
       return { ...echo, ...SUCCESS };
     } catch (e) {
       if ((e as { code?: string }).code === 'OWX_ERR_NOT_LOGGED_IN' || (e as { code?: string }).code === 'OWX_ERR_STOPPED') throw e;
-      return { ...echo, code: -1, status: 'failure', reason: (e as Error)?.message || String(e) };
+      return { ...echo, ...errorBody(owxError('OWX_ERR_FAILURE')), reason: (e as Error)?.message || String(e) };
     }
   });
 }
