@@ -1,5 +1,5 @@
 /**
- * One account's trouble stays in it: a 1205 storm on one account's sends, then WeChat logging that account out
+ * One account's trouble stays in it: a handler throwing on every message, a 1205 storm on one account's sends, then WeChat logging that account out
  * (its relogin policy: stop), while the other keeps sending and receiving. /metrics is labelled by account and
  * /readyz names the account that is not ready.
  */
@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, startTestController, UrlReceiver, usersSandbox } from './helpers.ts';
 
-test("a 1205 storm and a logout of one account do not reach the other; /metrics by account; /readyz names who is not ready", async () => {
+test("a throwing handler, a 1205 storm and a logout of one account do not reach the other; /metrics by account; /readyz names who is not ready", async () => {
   const sb = await usersSandbox(2);
   const rcv = await new UrlReceiver().start();
   const ctl = await startTestController(sb, { post_api: rcv.url });
@@ -20,6 +20,15 @@ test("a 1205 storm and a logout of one account do not reach the other; /metrics 
     assert.equal(ready.status, 200, ready.text);
     assert.deepEqual(ready.json.not_ready, []);
     assert.deepEqual(ready.json.accounts.map((x: any) => [x.client, x.ready]), [['a', true], ['b', true]]);
+
+    // A handler on a that throws for every message (a plugin's listener): a's reports and b's go on.
+    ctl.host.account('a')!.client.on('receive_message', () => {
+      throw new Error('handler boom');
+    });
+    await control(sb, 'POST', 'messages', { user: 'wxid_user1', type: 'text', from: 'Ann', content: 'a despite boom' });
+    await control(sb, 'POST', 'messages', { user: 'wxid_user2', type: 'text', from: 'Ann', content: 'b despite boom' });
+    assert.equal((await rcv.waitFor((p) => p.json?.content === 'a despite boom', "a's report")).headers['x-openwx-account'], 'a');
+    assert.equal((await rcv.waitFor((p) => p.json?.content === 'b despite boom', "b's report")).headers['x-openwx-account'], 'b');
 
     const friend = async (client: string) => (await ctl.call('search_friend', { client, name: 'Ann' })).json[0].id as string;
     const [annA, annB] = [await friend('a'), await friend('b')];
