@@ -133,12 +133,17 @@ export interface AccountsResult {
     controlP99Ms: number;
     /** CPU of each process during the measured part, % of one core. */
     cpuPct: { controller: number; sandbox: number; runner: number };
+    /** Event-loop delay during the measured part (perf_hooks monitorEventLoopDelay, a 10 ms timer's lateness). */
+    eventLoopDelay: { controller: Eld | null; sandbox: Eld | null };
   };
   load: { before: string; after: string };
   /** The data folders' file system (where the session files and the database are written, with fsync). */
   dataRoot: string;
   targets: { rss: boolean; p99: boolean; zeroLost: boolean };
 }
+
+type Eld = { p50Ms: number; p99Ms: number; maxMs: number; meanMs: number };
+const roundAll = (e: Eld): Eld => ({ p50Ms: round(e.p50Ms, 1), p99Ms: round(e.p99Ms, 1), maxMs: round(e.maxMs, 1), meanMs: round(e.meanMs, 1) });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -409,6 +414,7 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
         cpu0.ctl = cpuMs(ctl.pid);
         cpu0.sb = cpuMs(sb.proc.pid);
         cpu0.runner = process.cpuUsage();
+        await Promise.all([ctl.eventLoopDelayStart(), sb.proc.eventLoopDelayStart()]);
         if (prof) await Promise.all([ctl.profileStart(), sb.proc.profileStart(), profileStart()]);
       },
     });
@@ -420,6 +426,7 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
       sandbox: round(((cpuMs(sb.proc.pid) - cpu0.sb) / wall) * 100, 0),
       runner: round(((runnerCpu.user + runnerCpu.system) / 1000 / wall) * 100, 0),
     };
+    const eventLoopDelay = { controller: await ctl.eventLoopDelayStop(), sandbox: await sb.proc.eventLoopDelayStop() };
     if (prof) {
       await ctl.profileStop(join(prof, 'accounts-controller.cpuprofile'));
       await sb.proc.profileStop(join(prof, 'accounts-sandbox.cpuprofile'));
@@ -456,10 +463,14 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
       controlP50Ms: round(percentile(run.controlMs, 50), 1),
       controlP99Ms: round(percentile(run.controlMs, 99), 1),
       cpuPct,
+      eventLoopDelay: {
+        controller: eventLoopDelay.controller && roundAll(eventLoopDelay.controller),
+        sandbox: eventLoopDelay.sandbox && roundAll(eventLoopDelay.sandbox),
+      },
     };
     log(
       `inbound: ${inbound.msgPerSec} msg/s injected, p50 ${inbound.p50Ms} ms, p90 ${inbound.p90Ms} ms, p99 ${inbound.p99Ms} ms, max ${inbound.maxMs} ms; control call p50 ${inbound.controlP50Ms} / p99 ${inbound.controlP99Ms} ms; ` +
-        `injected ${inbound.injected}, received ${inbound.received}, lost ${inbound.lost}, duplicates ${inbound.duplicates}, misrouted ${inbound.misrouted}, failures ${JSON.stringify(run.failures)}; CPU % ${JSON.stringify(cpuPct)}`,
+        `injected ${inbound.injected}, received ${inbound.received}, lost ${inbound.lost}, duplicates ${inbound.duplicates}, misrouted ${inbound.misrouted}, failures ${JSON.stringify(run.failures)}; CPU % ${JSON.stringify(cpuPct)}; event-loop delay ${JSON.stringify(inbound.eventLoopDelay)}`,
     );
     await sleep(o.restMs);
     const afterRest = ctl.procStatus().rss;

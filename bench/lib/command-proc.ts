@@ -114,6 +114,16 @@ export class CommandProc {
     await this.#ask('probe:calls', Date.now());
   }
 
+  /** Starts measuring the process's event-loop delay (perf_hooks monitorEventLoopDelay, 10 ms resolution). */
+  eventLoopDelayStart(): Promise<boolean> {
+    return this.#ask('probe:eld-start');
+  }
+
+  /** The event-loop delay since eventLoopDelayStart (ms: how late a 10 ms timer fired). */
+  eventLoopDelayStop(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number; meanMs: number } | null> {
+    return this.#ask('probe:eld-stop');
+  }
+
   profileStart(): Promise<boolean> {
     return this.#ask('probe:prof-start');
   }

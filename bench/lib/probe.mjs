@@ -7,6 +7,7 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -38,6 +39,9 @@ subscribe('undici:request:create', (m) => {
   const r = m.request;
   calls.push({ t: Date.now(), method: r.method, path: r.path.split('?')[0] });
 });
+
+/** @type {import('node:perf_hooks').IntervalHistogram | null} */
+let eld = null;
 
 let peak = 0;
 /** @type {Record<string, number> | null} */
@@ -129,6 +133,26 @@ process.on('message', async (raw) => {
     case 'probe:heap-snapshot':
       await mem(true);
       result = writeHeapSnapshot(String(msg.arg));
+      break;
+    case 'probe:eld-start':
+      // event-loop delay of the process over a window (perf_hooks histogram, 10 ms resolution)
+      eld?.disable();
+      eld = monitorEventLoopDelay({ resolution: 10 });
+      eld.enable();
+      result = true;
+      break;
+    case 'probe:eld-stop':
+      if (!eld) {
+        result = null;
+        break;
+      }
+      eld.disable();
+      {
+        // the histogram records each 10 ms timer's whole interval: the delay is what exceeds the resolution
+        const ms = (ns) => Math.max(0, ns / 1e6 - 10);
+        result = { p50Ms: ms(eld.percentile(50)), p99Ms: ms(eld.percentile(99)), maxMs: ms(eld.max), meanMs: ms(eld.mean) };
+      }
+      eld = null;
       break;
     case 'probe:prof-start':
       await profileStart();
