@@ -139,15 +139,16 @@ export function registerControllerCommand(program: Command): void {
   const cmd = program
     .command('controller')
     .description("many WeChat accounts in one process behind Mojo-Weixin's Controller API (docs/controller.md)");
-  const keys = addSettingFlags(cmd, [...PROCESS_SETTING_NAMES, ...ACCOUNT_SETTING_NAMES], {
-    port: 'Controller API port (default 2000; 0 = any free port)',
-    data_dir: 'the shared database (openwx.db) and each account under accounts/NAME/ (default ./data)',
+  const defaults = ControllerSettingsSchema.parse({});
+  const keys = addSettingFlags(cmd, [...PROCESS_SETTING_NAMES, ...ACCOUNT_SETTING_NAMES], defaults, {
+    port: 'Controller API port (0 = any free port)',
+    data_dir: 'the shared database (openwx.db) and each account under accounts/NAME/',
     post_api: "accounts' default post_api (client=NAME is added to its query; start_client may give its own)",
     sandbox: 'start an embedded sandbox of --sandbox-users WeChat users (optionally a world JSON file) and log in to it',
   });
   cmd
-    .option('--max-clients <n>', 'most accounts at once (default 100)')
-    .option('--sandbox-users <n>', 'WeChat users of the embedded sandbox (default 1)')
+    .option('--max-clients <n>', `most accounts at once (default ${defaults.max_clients})`)
+    .option('--sandbox-users <n>', `WeChat users of the embedded sandbox (default ${defaults.sandbox_users})`)
     .option('--config <file>', 'YAML or JSON file of settings, with `clients:` to start at launch (also OPENWX_CONFIG)')
     .addHelpText(
       'after',

@@ -18,13 +18,13 @@ export interface FlagSpec {
 }
 
 export const SETTING_FLAGS: Partial<Record<SettingName, FlagSpec>> = {
-  host: { flags: '--host <host>', help: 'API listen address (default 127.0.0.1; beyond loopback a --token is required)' },
-  port: { flags: '--port <port>', help: 'API port (default 3000; 0 = any free port)' },
+  host: { flags: '--host <host>', help: 'API listen address (beyond loopback a --token is required)' },
+  port: { flags: '--port <port>', help: 'API port (0 = any free port)' },
   post_api: { flags: '--post-api <url>', help: 'URL that receives every message and event as JSON (its answer can reply)' },
-  data_dir: { flags: '--data-dir <dir>', help: 'session, QR code and downloaded media (default ./data)' },
+  data_dir: { flags: '--data-dir <dir>', help: 'session, QR code and downloaded media' },
   token: { flags: '--token <secret>', help: 'API access token, sent as "Authorization: Bearer <secret>" (8+ characters)' },
   insecure_no_auth: { flags: '--insecure-no-auth', help: 'allow a non-loopback --host without a token' },
-  account: { flags: '--account <name>', help: 'account name (default "default")' },
+  account: { flags: '--account <name>', help: 'account name' },
   wechat_origin: { flags: '--wechat-origin <url>', help: 'send all WeChat traffic to this origin (e.g. a sandbox)' },
   desktop_mode: { flags: '--no-desktop-mode', help: 'plain web login instead of the UOS desktop mode' },
   download_media: { flags: '--no-download-media', help: 'do not download received media' },
@@ -39,9 +39,9 @@ export const SETTING_FLAGS: Partial<Record<SettingName, FlagSpec>> = {
     help: 'fetch media URLs from loopback, private and other internal addresses too (default: public addresses only)',
   },
   sandbox: { flags: '--sandbox [world]', help: 'start an embedded sandbox (optionally with a world JSON file) and log in to it' },
-  sandbox_port: { flags: '--sandbox-port <port>', help: 'port of the embedded sandbox and its control API (default 5030)' },
-  log_level: { flags: '--log-level <level>', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
-  log_format: { flags: '--log-format <format>', help: 'auto (readable in a terminal, JSON lines otherwise), pretty or json (default auto)' },
+  sandbox_port: { flags: '--sandbox-port <port>', help: 'port of the embedded sandbox and its control API' },
+  log_level: { flags: '--log-level <level>', help: 'trace, debug, info, warn, error, fatal or silent' },
+  log_format: { flags: '--log-format <format>', help: 'auto (readable in a terminal, JSON lines otherwise), pretty or json' },
   quiet: { flags: '--quiet', help: 'do not print messages (no ShowMsg)' },
   post_event: { flags: '--no-post-event', help: 'do not report events to post_api / check_event' },
   post_event_list: { flags: '--post-event-list <events>', help: "comma-separated events to report (default: Mojo-Weixin's list)" },
@@ -50,35 +50,35 @@ export const SETTING_FLAGS: Partial<Record<SettingName, FlagSpec>> = {
     flags: '--post-message-filter <json>',
     help: 'only report messages matching this JSON object, e.g. {"type":"group_message"}',
   },
-  check_event_list_max_size: { flags: '--check-event-list-max-size <n>', help: 'check_event queue size (default 20)' },
-  broadcast_max: { flags: '--broadcast-max <n>', help: 'most friends one id=@all send may reach (default 500)' },
-  stop_delay_ms: { flags: '--stop-delay-ms <ms>', help: 'delay between the stop_client answer and the stop (default 3000)' },
+  check_event_list_max_size: { flags: '--check-event-list-max-size <n>', help: 'check_event queue size' },
+  broadcast_max: { flags: '--broadcast-max <n>', help: 'most friends one id=@all send may reach' },
+  stop_delay_ms: { flags: '--stop-delay-ms <ms>', help: 'delay between the stop_client answer and the stop' },
   metrics_public: { flags: '--metrics-public', help: 'serve /metrics without the token (health and the console page always are)' },
   post_api_secret: {
     flags: '--post-api-secret <secret>',
     help: 'sign every post_api request (X-Openwx-Signature: sha256=HMAC of timestamp.body; 16+ characters)',
   },
-  post_api_max_attempts: { flags: '--post-api-max-attempts <n>', help: 'attempts before a report becomes a dead letter (default 50)' },
+  post_api_max_attempts: { flags: '--post-api-max-attempts <n>', help: 'attempts before a report becomes a dead letter' },
   post_api_max_age_hours: {
     flags: '--post-api-max-age-hours <h>',
-    help: 'hours a failing report is retried before it becomes a dead letter (default 24)',
+    help: 'hours a failing report is retried before it becomes a dead letter',
   },
-  post_api_backoff_base_ms: { flags: '--post-api-backoff-base-ms <ms>', help: 'first retry wait; doubles per attempt (default 500)' },
-  post_api_backoff_max_ms: { flags: '--post-api-backoff-max-ms <ms>', help: 'longest retry wait (default 60000)' },
-  post_api_timeout_ms: { flags: '--post-api-timeout-ms <ms>', help: 'timeout of one post_api request (default 40000)' },
+  post_api_backoff_base_ms: { flags: '--post-api-backoff-base-ms <ms>', help: 'first retry wait; doubles per attempt' },
+  post_api_backoff_max_ms: { flags: '--post-api-backoff-max-ms <ms>', help: 'longest retry wait' },
+  post_api_timeout_ms: { flags: '--post-api-timeout-ms <ms>', help: 'timeout of one post_api request' },
   post_api_concurrency: {
     flags: '--post-api-concurrency <n>',
-    help: 'post_api reports in flight at once, pipelined in order (default 8; 1 = one at a time)',
+    help: 'post_api reports in flight at once, pipelined in order (1 = one at a time)',
   },
   post_api_order: { flags: '--post-api-order <order>', help: 'bounded (default) or strict: how long a failing report holds the ones behind it' },
-  post_api_hold_ms: { flags: '--post-api-hold-ms <ms>', help: 'bounded order: longest hold of a failing report (default 5000)' },
+  post_api_hold_ms: { flags: '--post-api-hold-ms <ms>', help: 'bounded order: longest hold of a failing report' },
   post_api_rejected_max_attempts: {
     flags: '--post-api-rejected-max-attempts <n>',
-    help: 'refusing answers (500, 400, …) before a report becomes a dead letter (default 3)',
+    help: 'refusing answers (500, 400, …) before a report becomes a dead letter',
   },
   history_retention_days: {
     flags: '--history-retention-days <days>',
-    help: 'days received and sent messages are kept (default 30; 0 = no history)',
+    help: 'days received and sent messages are kept (0 = no history)',
   },
   access_token_param: {
     flags: '--access-token-param',
@@ -86,25 +86,40 @@ export const SETTING_FLAGS: Partial<Record<SettingName, FlagSpec>> = {
   },
   cors_origins: { flags: '--cors-origin <origin>', help: 'allow this origin (or *) by CORS (repeatable; default: no CORS)', repeat: true },
   jsonp: { flags: '--jsonp', help: 'answer datatype=jsonp requests as callback(json) (default off)' },
-  body_limit_bytes: { flags: '--body-limit-bytes <n>', help: 'largest request body (default 33554432)' },
+  body_limit_bytes: { flags: '--body-limit-bytes <n>', help: 'largest request body' },
   allowed_hosts: {
     flags: '--allowed-host <host>',
     help: 'also serve requests for this Host name (reverse proxy; name or name:port; repeatable)',
     repeat: true,
   },
-  request_timeout_ms: { flags: '--request-timeout-ms <ms>', help: 'a request (headers and body) must arrive within this (default 120000)' },
-  headers_timeout_ms: { flags: '--headers-timeout-ms <ms>', help: 'its headers within this (default 20000)' },
-  connections_max: { flags: '--connections-max <n>', help: 'open API connections at once (default 256)' },
+  request_timeout_ms: { flags: '--request-timeout-ms <ms>', help: 'a request (headers and body) must arrive within this' },
+  headers_timeout_ms: { flags: '--headers-timeout-ms <ms>', help: 'its headers within this' },
+  connections_max: { flags: '--connections-max <n>', help: 'open API connections at once' },
   relogin: { flags: '--relogin <policy>', help: 'after WeChat logs the session out: relogin (default) or stop' },
 };
 
-/** Adds the flags of these settings to `cmd`; returns setting name → commander attribute name. */
-export function addSettingFlags(cmd: Command, names: readonly string[], help: Record<string, string> = {}): Map<string, string> {
+/** `(default X)` for a help line, from the schema's default (plain numbers and strings; the rest say it in words). */
+function defaultNote(help: string, dflt: unknown): string {
+  if (/\bdefault\b/.test(help)) return help;
+  if (typeof dflt === 'number' || (typeof dflt === 'string' && dflt !== '')) return `${help} (default ${dflt})`;
+  return help;
+}
+
+/**
+ * Adds the flags of these settings to `cmd`, each help line ending with the default the command's schema gives
+ * (`defaults`: the schema parsed from nothing); returns setting name → commander attribute name.
+ */
+export function addSettingFlags(
+  cmd: Command,
+  names: readonly string[],
+  defaults: Record<string, unknown>,
+  help: Record<string, string> = {},
+): Map<string, string> {
   const keys = new Map<string, string>();
   for (const name of names) {
     const spec = SETTING_FLAGS[name as SettingName];
     if (!spec) continue;
-    const opt = new Option(spec.flags, help[name] ?? spec.help);
+    const opt = new Option(spec.flags, defaultNote(help[name] ?? spec.help, defaults[name]));
     if (spec.repeat) opt.argParser(collect);
     cmd.addOption(opt);
     keys.set(name, opt.attributeName());

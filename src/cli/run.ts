@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 import { LOG_REDACT_PATHS, printableUrl, REDACT_CENSOR } from '../security/redact.ts';
 import { isLoopback } from '../api/options.ts';
 import { startOpenwx, type OpenwxHandle } from '../host/index.ts';
-import { clientOptionsOf, loadSettings, openwxOptionsOf, SETTING_NAMES, SettingsError, type Settings } from './config.ts';
+import { clientOptionsOf, loadSettings, openwxOptionsOf, SETTING_NAMES, SettingsError, SettingsSchema, type Settings } from './config.ts';
 import { addSettingFlags, flagsGiven } from './flags.ts';
 import { Weixin } from '../index.ts';
 // The sandbox and pino-pretty are imported only when used (--sandbox, a terminal): ~2 MiB of heap otherwise.
@@ -22,8 +22,8 @@ const SANDBOX_AUTO_LOGIN_MS = 1_500;
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function registerRunCommand(program: Command): void {
-  // Every setting's flag comes from one table (src/cli/flags.ts).
-  const keys = addSettingFlags(program, SETTING_NAMES);
+  // Every setting's flag comes from one table (src/cli/flags.ts), its default from the schema.
+  const keys = addSettingFlags(program, SETTING_NAMES, SettingsSchema.parse({}));
   program
     .version(VERSION, '-V, --version')
     .option('--config <file>', 'YAML or JSON file of settings (also OPENWX_CONFIG)')
