@@ -1,7 +1,7 @@
 /**
- * One account's trouble stays in it: a handler throwing on every message, a 1205 storm on one account's sends, then WeChat logging that account out
- * (its relogin policy: stop), while the other keeps sending and receiving. /metrics is labelled by account and
- * /readyz names the account that is not ready.
+ * One account's trouble stays in it: a handler throwing on every message and a 1205 storm on a's sends, a relogin
+ * loop of c (logged out, waiting for a scan nobody makes), then WeChat logging a out (its policy: stop), while b keeps
+ * sending and receiving. /metrics is labelled by account and /readyz names the accounts that are not ready.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,17 +9,22 @@ import { rmSync } from 'node:fs';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, startTestController, UrlReceiver, usersSandbox } from './helpers.ts';
 
-test("a throwing handler, a 1205 storm and a logout of one account do not reach the other; /metrics by account; /readyz names who is not ready", async () => {
-  const sb = await usersSandbox(2);
+test("a throwing handler, a 1205 storm, a logout and a relogin loop of other accounts do not reach the other; /metrics by account; /readyz names who is not ready", async () => {
+  const sb = await usersSandbox(3);
   const rcv = await new UrlReceiver().start();
   const ctl = await startTestController(sb, { post_api: rcv.url });
   try {
     await ctl.login('a', 'wxid_user1', { relogin: 'stop' });
     await ctl.login('b', 'wxid_user2');
+    await ctl.login('c', 'wxid_user3');
     const ready = await ctl.call('/readyz');
     assert.equal(ready.status, 200, ready.text);
     assert.deepEqual(ready.json.not_ready, []);
-    assert.deepEqual(ready.json.accounts.map((x: any) => [x.client, x.ready]), [['a', true], ['b', true]]);
+    assert.deepEqual(ready.json.accounts.map((x: any) => [x.client, x.ready]), [['a', true], ['b', true], ['c', true]]);
+
+    // WeChat ends c's session; c's policy is to log in again: it loops on new QRs nobody scans. b does not notice.
+    assert.equal((await control(sb, 'POST', 'logout', { user: 'wxid_user3' })).status, 200);
+    await waitFor(async () => (await ctl.state('c')) === 'scaning', 'c waits for a new scan', 15_000, 20);
 
     // A handler on a that throws for every message (a plugin's listener): a's reports and b's go on.
     ctl.host.account('a')!.client.on('receive_message', () => {
@@ -53,7 +58,8 @@ test("a throwing handler, a 1205 storm and a logout of one account do not reach 
     assert.notEqual(ra.json.code, 0, `a's send was never accepted: ${ra.text}`);
     const notReady = await ctl.call('/readyz');
     assert.equal(notReady.status, 503);
-    assert.deepEqual(notReady.json.not_ready, ['a']);
+    assert.deepEqual(notReady.json.not_ready, ['a', 'c']);
+    assert.equal(await ctl.state('c'), 'scaning', 'c still relogging in');
     assert.equal(notReady.json.accounts.find((x: any) => x.client === 'a').reason, 'client stopped');
     assert.equal(await ctl.state('b'), 'running');
     await control(sb, 'POST', 'messages', { user: 'wxid_user2', type: 'text', from: 'Ann', content: 'b after a left' });
