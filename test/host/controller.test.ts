@@ -200,3 +200,23 @@ test('a restarted controller starts the accounts it had and resumes each session
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('the Controller routes are behind the token like every route; access_token (with access_token_param) is not a setting', async () => {
+  const sb = await usersSandbox(1);
+  const token = 'controller-token-1';
+  const ctl = await startTestController(sb, { token, access_token_param: true });
+  try {
+    const refused = await ctl.call('start_client', { client: 'a' });
+    assert.equal(refused.status, 401);
+    assert.deepEqual(refused.json, { code: -6, status: 'auth failure' });
+    assert.deepEqual((await ctl.call('check_client', { access_token: 'wrong-token-0' })).json, { code: -6, status: 'auth failure' });
+    const ok = await ctl.call('start_client', { client: 'a', access_token: token, send_interval_ms: '0' });
+    assert.equal(ok.json.status, 'success', ok.text);
+    assert.equal(ok.json.access_token, undefined, 'the token is neither a setting nor echoed');
+    assert.deepEqual((await ctl.call('check_client', { access_token: token })).json.client.map((c: any) => c.client), ['a']);
+  } finally {
+    await ctl.close();
+    await sb.close();
+    rmSync(ctl.dataDir, { recursive: true, force: true });
+  }
+});
