@@ -74,6 +74,7 @@ export class Metrics {
       labelNames: ['account'],
       registers,
       collect() {
+        this.reset(); // an account no longer watched has no series
         for (const [account, w] of watches) this.set({ account }, w.lastOk === null ? 0 : w.lastOk / 1000);
       },
     });
@@ -102,6 +103,7 @@ export class Metrics {
       labelNames: ['account'],
       registers,
       collect() {
+        this.reset();
         for (const [account, src] of sources) this.set({ account }, src.depth);
       },
     });
@@ -152,6 +154,8 @@ export class Metrics {
       client.off('send_message', onOut);
       this.#accounts.delete(account);
       this.#syncWatches.delete(account);
+      // A removed account (Controller stop_client) leaves no state series behind; its counters stay (they only grow).
+      for (const st of STATES) this.#state.remove({ account, state: st });
     };
   }
 

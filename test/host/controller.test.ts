@@ -153,6 +153,10 @@ test('per-account post_api (client= and X-Openwx-Account), routes per client=, o
     const stopEvent = await ra.waitFor((p) => p.json?.event === 'stop', "a's stop event");
     assert.equal(stopEvent.headers['x-openwx-account'], 'a');
     assert.deepEqual((await ctl.call('get_user_info', { client: 'a' })).json, { code: 1, status: 'client not exists' });
+    const metrics = (await ctl.call('/metrics')).text;
+    assert.doesNotMatch(metrics, /openwx_state\{account="a"/, 'a removed account has no state series');
+    assert.doesNotMatch(metrics, /openwx_(last_sync_timestamp_seconds|webhook_queue_depth)\{account="a"/);
+    assert.match(metrics, /openwx_state\{account="b",state="running"\} 1/);
     assert.equal(await ctl.state('b'), 'running');
     await control(sb, 'POST', 'messages', { user: 'wxid_user2', type: 'text', from: 'Ann', content: 'after a stopped' });
     await rb.waitFor((p) => p.json?.content === 'after a stopped', 'b still delivers');
