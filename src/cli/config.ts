@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { ClientOptionsInput } from '../client/options.ts';
 import type { OpenwxOptions } from '../api/options.ts';
 import { POSTABLE_EVENTS, DEFAULT_POST_EVENT_LIST } from '../api/options.ts';
+import { accessToken, oneBotOptionsOf, OneBotSettingSchema, wsUrl, type OneBotOptions } from '../onebot/settings.ts';
 
 export class SettingsError extends Error {
   constructor(message: string) {
@@ -180,6 +181,11 @@ export const SettingsSchema = z
     connections_max: int(1, 1_000_000).default(256),
     /** After WeChat logs the session out: log in again, or stop. */
     relogin: z.enum(['relogin', 'stop'], { error: 'expected relogin or stop' }).default('relogin'),
+    // --- OneBot v11/v12 (docs/onebot.md); off unless configured
+    onebot: OneBotSettingSchema.optional(),
+    onebot_access_token: accessToken().optional(),
+    onebot_v12_ws_reverse: z.preprocess(toList, z.array(wsUrl(), { error: 'expected a list of ws(s) URLs' })).optional(),
+    onebot_v11_ws_reverse: z.preprocess(toList, z.array(wsUrl(), { error: 'expected a list of ws(s) URLs' })).optional(),
   })
   .strict();
 
@@ -194,9 +200,11 @@ export const flagName = (s: string) => `--${s.replace(/_/g, '-')}`;
  * Settings whose value is never printed, not even in a settings error (only its length is): every secret setting
  * (a token, a signing secret, a password, a URL with a password in it) must be listed here.
  */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set<SettingName>(['token', 'post_api_secret']);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set<SettingName>(['token', 'post_api_secret', 'onebot_access_token']);
+/** Keys of a mapping setting whose value is a secret (never printed): `onebot: {access_token}`. */
+const NESTED_SECRET_KEYS: ReadonlySet<string> = new Set(['access_token']);
 /** URL settings: printed without user:password and query values (either may be a credential). */
-const URL_SETTINGS: ReadonlySet<string> = new Set<SettingName>(['post_api', 'wechat_origin']);
+const URL_SETTINGS: ReadonlySet<string> = new Set<SettingName>(['post_api', 'wechat_origin', 'onebot_v12_ws_reverse', 'onebot_v11_ws_reverse']);
 
 function show(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
@@ -303,7 +311,12 @@ export function parseSettings<T extends z.ZodType>(schema: T, raw: Record<string
     if (issue.code === 'unrecognized_keys') throw new SettingsError(`unknown setting ${issue.keys.join(', ')}`);
     const name = String(issue.path[0] ?? '');
     const value = raw[name];
-    const got = issue.path.length > 1 && !SECRET_SETTINGS.has(name) ? show(pick(value, issue.path.slice(1))) : shown(name, value);
+    // A secret inside a mapping (onebot.access_token) is shown as a secret is.
+    const inner = issue.path.slice(1);
+    const innerSecret = inner.some((k) => NESTED_SECRET_KEYS.has(String(k)));
+    const got = innerSecret
+      ? shown('token', pick(value, inner))
+      : issue.path.length > 1 && !SECRET_SETTINGS.has(name) ? show(pick(value, inner)) : shown(name, value);
     throw new SettingsError(`invalid setting ${name}: ${issue.message}, got ${got}`);
   }
   return r.data;
@@ -338,8 +351,9 @@ export function mediaDirsOf(s: Settings): string[] {
 }
 
 /** The Openwx plugin options these settings imply. */
-export function openwxOptionsOf(s: Settings): OpenwxOptions {
+export function openwxOptionsOf(s: Settings): OpenwxOptions & { onebot?: OneBotOptions | undefined } {
   return {
+    onebot: oneBotOptionsOf(s),
     listen: [{ host: s.host, port: s.port }],
     post_api: s.post_api,
     post_event: s.post_event,

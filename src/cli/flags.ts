@@ -96,6 +96,10 @@ export const SETTING_FLAGS: Partial<Record<SettingName, FlagSpec>> = {
   headers_timeout_ms: { flags: '--headers-timeout-ms <ms>', help: 'its headers within this' },
   connections_max: { flags: '--connections-max <n>', help: 'open API connections at once' },
   relogin: { flags: '--relogin <policy>', help: 'after WeChat logs the session out: relogin (default) or stop' },
+  onebot: { flags: '--onebot <json>', help: 'OneBot v11/v12 settings as JSON (the config key onebot:; docs/onebot.md)' },
+  onebot_access_token: { flags: '--onebot-access-token <secret>', help: 'OneBot access token (Authorization: Bearer, or access_token query; 8+ characters)' },
+  onebot_v12_ws_reverse: { flags: '--onebot-v12-ws-reverse <url>', help: 'OneBot 12 reverse WebSocket to connect to (repeatable)', repeat: true },
+  onebot_v11_ws_reverse: { flags: '--onebot-v11-ws-reverse <url>', help: 'OneBot 11 reverse WebSocket to connect to (repeatable)', repeat: true },
 };
 
 /** `(default X)` for a help line, from the schema's default (plain numbers and strings; the rest say it in words). */

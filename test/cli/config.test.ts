@@ -139,8 +139,8 @@ function via(source: 'flag' | 'env' | 'yaml' | 'json', name: string, value: unkn
 }
 
 test('secret settings: surrounding whitespace is refused, and no error prints the value (flag, env, YAML, JSON)', () => {
-  assert.deepEqual([...SECRET_SETTINGS].sort(), ['post_api_secret', 'token']);
-  const min: Record<string, number> = { token: 8, post_api_secret: 16 };
+  assert.deepEqual([...SECRET_SETTINGS].sort(), ['onebot_access_token', 'post_api_secret', 'token']);
+  const min: Record<string, number> = { token: 8, post_api_secret: 16, onebot_access_token: 8 };
   for (const name of SECRET_SETTINGS) {
     const good = 'Secret-Value-0123456789';
     for (const source of ['flag', 'env', 'yaml', 'json'] as const) {

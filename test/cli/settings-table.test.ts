@@ -16,7 +16,7 @@ const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 function rows(): Map<string, { flag: string; env: string; dflt: string }> {
   const out = new Map<string, { flag: string; env: string; dflt: string }>();
   for (const line of README.split('\n')) {
-    const m = /^\| `([a-z_]+)` \| ([^|]*) \| ([^|]*) \| ([^|]*) \|/.exec(line);
+    const m = /^\| `([a-z0-9_]+)` \| ([^|]*) \| ([^|]*) \| ([^|]*) \|/.exec(line);
     if (m) out.set(m[1]!, { flag: m[2]!.trim(), env: m[3]!.trim(), dflt: m[4]!.trim() });
   }
   return out;
@@ -31,8 +31,8 @@ test('README settings table: one row per setting, its flag, env name and plain d
     const spec = SETTING_FLAGS[name];
     assert.ok(spec, `setting ${name} has a flag`);
     const long = new Option(spec.flags).long!;
-    assert.equal(/`(--[a-z-]+)/.exec(row.flag)?.[1], long, `flag of ${name}`);
-    assert.equal(/`(OPENWX_[A-Z_]+)`/.exec(row.env)?.[1], envName(name), `env of ${name}`);
+    assert.equal(/`(--[a-z0-9-]+)/.exec(row.flag)?.[1], long, `flag of ${name}`);
+    assert.equal(/`(OPENWX_[A-Z0-9_]+)`/.exec(row.env)?.[1], envName(name), `env of ${name}`);
     const plain = /^(`([^`]*)`|-?\d+|true|false)$/.exec(row.dflt);
     // A computed default (undefined in the schema: <data_dir>/media, the client's) is described, not compared.
     if (plain && defaults[name] !== undefined) assert.equal(plain[2] ?? plain[1], String(defaults[name]), `default of ${name}`);
