@@ -28,6 +28,8 @@ import { HostedAccount, type AccountSetup } from './account.ts';
 import { AccountList } from './account-list.ts';
 import { registerControllerRoutes } from './controller-routes.ts';
 import { checkClientName } from './names.ts';
+import { OneBotHub } from '../onebot/hub.ts';
+import type { OneBotOptions } from '../onebot/settings.ts';
 
 export const DEFAULT_MAX_CLIENTS = 100;
 
@@ -59,6 +61,8 @@ export interface HostOptions extends OpenwxOptions {
   accounts?: AccountFactory | undefined;
   /** Controller: the accounts to start at launch besides the persisted ones (settings file `clients:`). */
   initialClients?: { client: string; settings: Record<string, string> }[] | undefined;
+  /** OneBot v11/v12 for every account, under /onebot/ on the API port (docs/onebot.md); absent: off. */
+  onebot?: OneBotOptions | undefined;
 }
 
 /** Refuses a listen address beyond loopback without a token, unless explicitly allowed. */
@@ -93,6 +97,7 @@ export class Host {
   /** Accounts being started or stopped: a second start/stop of one name waits for the first. */
   readonly #busy = new Map<string, Promise<unknown>>();
   readonly #list: AccountList | null;
+  readonly #onebot: OneBotHub | null;
   #closing: Promise<void> | null = null;
 
   private constructor(o: HostOptions) {
@@ -106,6 +111,7 @@ export class Host {
     this.metrics = o.metrics ?? new Metrics({ version: this.version });
     this.db = o.dataDir ? openDatabase(join(o.dataDir, DATABASE_FILE)) : null;
     this.#list = o.mode === 'controller' && this.db ? new AccountList(this.db) : null;
+    this.#onebot = o.onebot ? new OneBotHub({ onebot: o.onebot, apiToken: o.token, version: this.version, logger: this.logger, db: this.db }) : null;
   }
 
   /** Builds the server, adds the single account (or restores the Controller's), then listens. */
@@ -137,6 +143,7 @@ export class Host {
       accountRoutes: single ? ACCOUNT_ROUTES : ACCOUNT_ROUTES.filter((r) => r !== STOP_CLIENT_ROUTE),
     });
     this.app = app;
+    await this.#onebot?.register(app);
     await app.register(async (scope) => {
       // The console shows the request's account (client= under the Controller, which also lists them all).
       await registerConsole(scope, {
@@ -178,6 +185,7 @@ export class Host {
     if (this.#accounts.has(name)) throw owxError('OWX_ERR_CONFIG', [`account ${name} is already hosted`]);
     const a = new HostedAccount(setup, { db: this.db, metrics: this.metrics, logger: this.logger, version: this.version });
     this.#accounts.set(name, a);
+    this.#onebot?.addAccount({ client: a.ctx.client, history: a.store.history, mediaDirs: a.options.mediaDirs });
     return a;
   }
 
@@ -235,6 +243,7 @@ export class Host {
     const p = (async () => {
       this.#list?.remove(name);
       await a.client.stop('stop_client').catch((err: unknown) => this.logger.warn({ err, account: name }, 'stop failed'));
+      this.#onebot?.removeAccount(name);
       await a.close(flushTimeoutMs);
       this.#accounts.delete(name);
       this.logger.info({ account: name }, 'account stopped and removed');
@@ -283,6 +292,7 @@ export class Host {
         a.reporter.stop();
         a.events.close();
       }
+      this.#onebot?.close();
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       await this.app?.close().catch((err: unknown) => this.logger.warn({ err }, 'API server close failed'));
       await Promise.all(accounts.map((a) => a.close(flushTimeoutMs)));

@@ -12,6 +12,7 @@ import type { OpenwxOptions } from '../api/options.ts';
 import type { MessageToJson, PostJson, Reporter } from '../api/reporter.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { Host, type HostOptions } from './host.ts';
+import type { OneBotOptions } from '../onebot/settings.ts';
 
 export { Host, checkAuthSetting, type HostOptions, type AccountFactory } from './host.ts';
 export type { OpenwxOptions } from '../api/options.ts';
@@ -25,6 +26,8 @@ export interface StartOpenwxOptions extends OpenwxOptions {
   metrics?: Metrics;
   /** `/readyz`: a successful sync must be at most this old. Default 60 s. */
   readySyncMaxAgeMs?: number;
+  /** OneBot v11/v12 beside the API (docs/onebot.md); absent: off. */
+  onebot?: OneBotOptions | undefined;
 }
 
 export interface OpenwxHandle {

@@ -1,0 +1,94 @@
+/**
+ * OneBot 11 integer ids. OneBot 11 wants integers for users, groups and messages; WeChat has `@…` strings that change
+ * at every QR login. Each person and group gets an integer derived from its stable key (openwx's `stable_id`), each
+ * message one from its MsgID, persisted in the host's database (table `onebot_ids`, rows keyed by account) so it is
+ * the same across restarts and relogins. Collision-checked: a number already taken by another key of the same account
+ * and kind is derived again with a counter until free. The numbers are below 2^53 (they fit the 63 bits OneBot 11
+ * implementations use, and JavaScript frameworks such as Koishi read them as JSON numbers without losing digits).
+ * Without a database the map lives in memory (the same numbers, as they are derived, but a collision's
+ * resolution is not remembered across restarts).
+ */
+import { createHash } from 'node:crypto';
+import type { DB } from '../store/db.ts';
+
+export type IdKind = 'user' | 'group' | 'msg';
+
+const SAFE_BITS = 53n;
+
+/** The number a key is given (attempt 0), or after `attempt` collisions. Never 0. */
+export function deriveId(account: string, kind: IdKind, key: string, attempt = 0): number {
+  const h = createHash('sha256').update(`${account}\u0001${kind}\u0001${key}\u0001${attempt}`).digest();
+  const n = h.readBigUInt64BE(0) & ((1n << SAFE_BITS) - 1n);
+  return n === 0n ? 1 : Number(n);
+}
+
+export class IdMap {
+  readonly #account: string;
+  readonly #byKey = new Map<string, number>();
+  readonly #byNum = new Map<string, string>();
+  /** Cached entries at most (with a database the cache is only a cache; without one this bounds memory). */
+  readonly #cacheMax: number;
+  readonly #stmts: { get: import('better-sqlite3').Statement; rev: import('better-sqlite3').Statement; put: import('better-sqlite3').Statement } | null;
+
+  constructor(db: DB | null, account: string, cacheMax = 100_000) {
+    this.#account = account;
+    this.#cacheMax = cacheMax;
+    if (db) {
+      db.exec(`CREATE TABLE IF NOT EXISTS onebot_ids (
+        account TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, num INTEGER NOT NULL,
+        PRIMARY KEY (account, kind, key), UNIQUE (account, kind, num))`);
+      this.#stmts = {
+        get: db.prepare('SELECT num FROM onebot_ids WHERE account = ? AND kind = ? AND key = ?'),
+        rev: db.prepare('SELECT key FROM onebot_ids WHERE account = ? AND kind = ? AND num = ?'),
+        put: db.prepare('INSERT OR IGNORE INTO onebot_ids (account, kind, key, num) VALUES (?, ?, ?, ?)'),
+      };
+    } else this.#stmts = null;
+  }
+
+  /** The integer of `key` (made and persisted on first use). */
+  num(kind: IdKind, key: string): number {
+    const mk = `${kind}\u0001${key}`;
+    const cached = this.#byKey.get(mk);
+    if (cached !== undefined) return cached;
+    let n: number | undefined;
+    if (this.#stmts) {
+      const row = this.#stmts.get.get(this.#account, kind, key) as { num: number } | undefined;
+      n = row?.num;
+    }
+    for (let attempt = 0; n === undefined; attempt++) {
+      const c = deriveId(this.#account, kind, key, attempt);
+      if (this.#taken(kind, c)) continue;
+      if (this.#stmts && this.#stmts.put.run(this.#account, kind, key, c).changes === 0) continue;
+      n = c;
+    }
+    this.#remember(kind, key, n);
+    return n;
+  }
+
+  /** The key behind an integer, if it was ever given. */
+  key(kind: IdKind, num: number): string | undefined {
+    const k = this.#byNum.get(this.#numKey(kind, num));
+    if (k !== undefined) return k;
+    const row = this.#stmts?.rev.get(this.#account, kind, num) as { key: string } | undefined;
+    if (row) this.#remember(kind, row.key, num);
+    return row?.key;
+  }
+
+  #taken(kind: IdKind, n: number): boolean {
+    if (this.#byNum.has(this.#numKey(kind, n))) return true;
+    return !!this.#stmts?.rev.get(this.#account, kind, n);
+  }
+
+  #numKey(kind: IdKind, n: number): string {
+    return `${kind}\u0001${n}`;
+  }
+
+  #remember(kind: IdKind, key: string, n: number): void {
+    if (this.#byKey.size >= this.#cacheMax && this.#stmts) {
+      this.#byKey.clear();
+      this.#byNum.clear();
+    }
+    this.#byKey.set(`${kind}\u0001${key}`, n);
+    this.#byNum.set(this.#numKey(kind, n), key);
+  }
+}

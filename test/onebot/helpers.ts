@@ -1,0 +1,100 @@
+/** OneBot test helpers: a WebSocket peer that records what it receives and waits on it, and action calls. */
+import { WebSocket, WebSocketServer } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { waitFor } from '../helpers/wait-for.ts';
+
+export const TOKEN = 'onebot-secret-1';
+
+export class Peer {
+  readonly got: any[] = [];
+  ws!: WebSocket;
+  closed: { code: number } | null = null;
+  #echo = 0;
+
+  static connect(url: string, headers: Record<string, string> = {}): Promise<Peer> {
+    const p = new Peer();
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers });
+      p.attach(ws);
+      ws.once('open', () => resolve(p));
+      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('error', reject);
+    });
+  }
+
+  attach(ws: WebSocket): void {
+    this.ws = ws;
+    ws.on('message', (raw) => this.got.push(JSON.parse(raw.toString())));
+    ws.on('close', (code) => (this.closed = { code }));
+  }
+
+  async next(pred: (m: any) => boolean, what: string, timeoutMs = 10_000): Promise<any> {
+    let found: any;
+    await waitFor(() => (found = this.got.find(pred)) !== undefined, what, timeoutMs);
+    return found;
+  }
+
+  /** Sends an action with a fresh echo and waits for its answer. */
+  async call(action: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<any> {
+    const echo = `e${++this.#echo}-${Math.random()}`;
+    this.ws.send(JSON.stringify({ action, params, echo, ...extra }));
+    return this.next((m) => m.echo === echo, `answer to ${action}`, 20_000);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** A reverse-WebSocket app: accepts connections, records their headers. */
+export class ReverseApp {
+  readonly peers: { headers: Record<string, string | string[] | undefined>; peer: Peer }[] = [];
+  wss!: WebSocketServer;
+  url = '';
+
+  async start(): Promise<this> {
+    this.wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => this.wss.once('listening', () => r()));
+    this.url = `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}/onebot`;
+    this.wss.on('connection', (ws, req) => {
+      const peer = new Peer();
+      peer.attach(ws);
+      this.peers.push({ headers: req.headers, peer });
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+}
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const r = await request(url, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  const text = await r.body.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: r.statusCode, json };
+}
+
+export async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const r = await request(url, { headers });
+  const text = await r.body.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: r.statusCode, json };
+}
