@@ -83,6 +83,8 @@ export interface RssPoint {
   settledMiB: number;
   /** VmRSS after `restMs` idle, no forced GC (what `ps` shows). */
   atRestMiB: number;
+  /** RssAnon right after the settled reading: without the file-backed pages (node binary, libraries) RSS counts in every process. */
+  anonMiB?: number;
   heapUsedMiB?: number;
 }
 
@@ -108,8 +110,8 @@ export interface AccountsResult {
     loaded: RssPoint;
     perAccount: RssPoint;
     afterInbound: RssPoint;
-    /** Controller RSS ÷ scaled separate RSS. */
-    ratio: { settled: number; atRest: number };
+    /** Controller RSS ÷ scaled separate RSS (anon: RssAnon ÷ RssAnon, reported). */
+    ratio: { settled: number; atRest: number; anon: number };
   };
   inbound: {
     ratePerAccount: number;
@@ -195,11 +197,11 @@ async function startSandbox(o: Required<AccountsOptions>): Promise<{ proc: Comma
 
 const quietFlags = ['--port', '0', '--quiet', '--log-level', process.env['BENCH_LOG_LEVEL'] ?? 'warn', '--log-format', 'json'];
 
-const rssPoint = (settled: number, atRest: number, heapUsed?: number): RssPoint => ({
-  settledMiB: mib(settled),
-  atRestMiB: mib(atRest),
-  ...(heapUsed !== undefined ? { heapUsedMiB: mib(heapUsed) } : {}),
-});
+/** At rest = VmRSS read before (no forced GC); then the settled reading (forced GC) and RssAnon right after it. */
+async function settledPoint(p: CommandProc, atRest: number): Promise<RssPoint> {
+  const m = await p.mem(true);
+  return { settledMiB: mib(m.rss), atRestMiB: mib(atRest), anonMiB: mib(p.procStatus().anon), heapUsedMiB: mib(m.heapUsed) };
+}
 
 // ---- 1. separate processes -------------------------------------------------------------------------------------
 
@@ -237,15 +239,12 @@ async function benchSeparate(o: Required<AccountsOptions>, receiver: AccountsRec
     await sleep(o.restMs);
     const atRest = procs.map((p) => p.procStatus().rss);
     const perProcess: RssPoint[] = [];
-    for (const [i, p] of procs.entries()) {
-      const m = await p.mem(true);
-      perProcess.push(rssPoint(m.rss, atRest[i]!, m.heapUsed));
-    }
-    const sum = (k: 'settledMiB' | 'atRestMiB') => round(perProcess.reduce((a, p) => a + p[k], 0), 1);
-    const total = { settledMiB: sum('settledMiB'), atRestMiB: sum('atRestMiB') };
+    for (const [i, p] of procs.entries()) perProcess.push(await settledPoint(p, atRest[i]!));
+    const sum = (k: 'settledMiB' | 'atRestMiB' | 'anonMiB') => round(perProcess.reduce((a, p) => a + (p[k] ?? NaN), 0), 1);
+    const total = { settledMiB: sum('settledMiB'), atRestMiB: sum('atRestMiB'), anonMiB: sum('anonMiB') };
     const f = o.accounts / o.separate;
-    const scaled = { settledMiB: round(total.settledMiB * f, 0), atRestMiB: round(total.atRestMiB * f, 0) };
-    log(`separate: ${procs.length} processes settled ${total.settledMiB} MiB (median ${median(perProcess.map((p) => p.settledMiB))} each), at rest ${total.atRestMiB} MiB; ×${f} = ${scaled.settledMiB} / ${scaled.atRestMiB} MiB`);
+    const scaled = { settledMiB: round(total.settledMiB * f, 0), atRestMiB: round(total.atRestMiB * f, 0), anonMiB: round(total.anonMiB * f, 0) };
+    log(`separate: ${procs.length} processes settled ${total.settledMiB} MiB (median ${round(median(perProcess.map((p) => p.settledMiB)), 1)} each), at rest ${total.atRestMiB} MiB, anonymous ${total.anonMiB} MiB; ×${f} = ${scaled.settledMiB} / ${scaled.atRestMiB} / ${scaled.anonMiB} MiB`);
     return { processes: procs.length, runningMs, perProcess, total, scaled };
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
@@ -360,9 +359,7 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
     await ctl.stopCallRecording();
     log(`controller: API at ${api} after ${launchMs} ms; ${o.restMs / 1000} s idle with no account…`);
     await sleep(o.restMs);
-    const idleRest = ctl.procStatus().rss;
-    const idleMem = await ctl.mem(true);
-    const idle = rssPoint(idleMem.rss, idleRest, idleMem.heapUsed);
+    const idle = await settledPoint(ctl, ctl.procStatus().rss);
     log(`controller: no account: settled ${idle.settledMiB} MiB, at rest ${idle.atRestMiB} MiB; starting ${o.accounts} accounts…`);
 
     const names = Array.from({ length: o.accounts }, (_, i) => `acct${String(i + 1).padStart(3, '0')}`);
@@ -389,14 +386,13 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
     else log(`controller: all ${o.accounts} running after ${runningMs} ms; ${o.restMs / 1000} s idle…`);
     if (running.length === 0) throw new Error('controller: no account running');
     await sleep(o.restMs);
-    const loadedRest = ctl.procStatus().rss;
-    const loadedMem = await ctl.mem(true);
-    const loaded = rssPoint(loadedMem.rss, loadedRest, loadedMem.heapUsed);
+    const loaded = await settledPoint(ctl, ctl.procStatus().rss);
     const perAccount = {
       settledMiB: round((loaded.settledMiB - idle.settledMiB) / running.length, 2),
       atRestMiB: round((loaded.atRestMiB - idle.atRestMiB) / running.length, 2),
+      anonMiB: round((loaded.anonMiB! - idle.anonMiB!) / running.length, 2),
     };
-    log(`controller: ${running.length} accounts: settled ${loaded.settledMiB} MiB, at rest ${loaded.atRestMiB} MiB (heap ${loaded.heapUsedMiB} MiB); per added account ${perAccount.settledMiB} / ${perAccount.atRestMiB} MiB`);
+    log(`controller: ${running.length} accounts: settled ${loaded.settledMiB} MiB, at rest ${loaded.atRestMiB} MiB (heap ${loaded.heapUsedMiB} MiB); per added account ${perAccount.settledMiB} / ${perAccount.atRestMiB} MiB (anonymous ${loaded.anonMiB} MiB, ${perAccount.anonMiB} per account)`);
 
     // ---- inbound
     const targets: Target[] = [];
@@ -473,9 +469,7 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
         `injected ${inbound.injected}, received ${inbound.received}, lost ${inbound.lost}, duplicates ${inbound.duplicates}, misrouted ${inbound.misrouted}, failures ${JSON.stringify(run.failures)}; CPU % ${JSON.stringify(cpuPct)}; event-loop delay ${JSON.stringify(inbound.eventLoopDelay)}`,
     );
     await sleep(o.restMs);
-    const afterRest = ctl.procStatus().rss;
-    const afterMem = await ctl.mem(true);
-    const afterInbound = rssPoint(afterMem.rss, afterRest, afterMem.heapUsed);
+    const afterInbound = await settledPoint(ctl, ctl.procStatus().rss);
     log(`controller after the inbound: settled ${afterInbound.settledMiB} MiB, at rest ${afterInbound.atRestMiB} MiB (heap ${afterInbound.heapUsedMiB} MiB, peak VmHWM ${mib(ctl.procStatus().hwm)} MiB)`);
     return { launchMs, idle, runningMs, running: running.length, loaded, perAccount, afterInbound, inbound };
   } finally {
@@ -498,6 +492,7 @@ export async function benchAccounts(opts: AccountsOptions = {}): Promise<Account
     const ratio = {
       settled: round(controller.loaded.settledMiB / separate.scaled.settledMiB, 3),
       atRest: round(controller.loaded.atRestMiB / separate.scaled.atRestMiB, 3),
+      anon: round(controller.loaded.anonMiB! / separate.scaled.anonMiB!, 3),
     };
     return {
       accounts: o.accounts,

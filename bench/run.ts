@@ -120,7 +120,7 @@ if (C) {
   ]);
   rows.push([
     `accounts: ${C.accounts} separate openwx (${sep.processes} measured × ${C.accounts / sep.processes})`,
-    `RSS ${sep.scaled.settledMiB} MiB settled, ${sep.scaled.atRestMiB} MiB at rest; controller ÷ separate = ${c.ratio.settled} / ${c.ratio.atRest}`,
+    `RSS ${sep.scaled.settledMiB} MiB settled, ${sep.scaled.atRestMiB} MiB at rest; controller ÷ separate = ${c.ratio.settled} / ${c.ratio.atRest}${c.ratio.anon !== undefined ? ` (anonymous memory only: ${c.ratio.anon})` : ''}`,
     '≤ 1/5 (0.2)',
     ok(C.targets.rss),
   ]);

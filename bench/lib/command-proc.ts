@@ -137,14 +137,17 @@ export class CommandProc {
     return this.#ask('probe:spaces');
   }
 
-  /** VmRSS / VmHWM from /proc (bytes; NaN once the process is gone). */
-  procStatus(): { rss: number; hwm: number } {
+  /**
+   * VmRSS / VmHWM and RssAnon from /proc (bytes; NaN once the process is gone). RssAnon leaves out the file-backed
+   * pages (the node binary, libraries: ~40–50 MiB), which every node process maps and RSS counts in each.
+   */
+  procStatus(): { rss: number; hwm: number; anon: number } {
     try {
       const s = readFileSync(`/proc/${this.pid}/status`, 'utf8');
       const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
-      return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+      return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon') };
     } catch {
-      return { rss: NaN, hwm: NaN };
+      return { rss: NaN, hwm: NaN, anon: NaN };
     }
   }
 
