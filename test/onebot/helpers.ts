@@ -65,8 +65,18 @@ export class ReverseApp {
     return this;
   }
 
+  /** Closes every connection with the close handshake (so openwx has seen it end), then stops listening. */
   async stop(): Promise<void> {
-    for (const c of this.wss.clients) c.terminate();
+    await Promise.all(
+      [...this.wss.clients].map(
+        (c) =>
+          new Promise<void>((r) => {
+            if (c.readyState === c.CLOSED) return r();
+            c.once('close', () => r());
+            c.close(1001, 'app stopping');
+          }),
+      ),
+    );
     await new Promise<void>((r) => this.wss.close(() => r()));
   }
 }
