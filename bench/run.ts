@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: every benchmark of docs/benchmarks.md in one bounded run (≈ 6–8 minutes on 2 cores), a results
+ * `npm run bench`: every benchmark of docs/benchmarks.md in one bounded run (≈ 9–12 minutes on 2 cores), a results
  * table on stdout and `bench/results.json`. Progress lines go to stderr. Options:
- *   --only login,inbound,api,upload,accounts   run a subset (results.json keeps the other sections of the last full run)
+ *   --only login,inbound,api,upload,accounts   run a subset (results.json keeps the other sections, and the date, machine
+ *                                     and commit at its top, of the last full run)
  *   BENCH_PROF=<dir>                  also write CPU profiles of the measured phases (openwx and runner processes)
  */
 import { execSync } from 'node:child_process';
@@ -42,12 +43,15 @@ function machine() {
 
 const t0 = Date.now();
 const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>) : {};
-const results: Record<string, any> = { ...previous, date: new Date().toISOString(), machine: machine() };
+// This run: date, machine, commit. A full run writes them at the top; a subset (--only) leaves the top (the last full
+// run's) as it was and stamps the sections it measured that carry their own `run` (accounts).
+const run: Record<string, any> = { date: new Date().toISOString(), machine: machine() };
 try {
-  results['commit'] = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  run['commit'] = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
 } catch {
   /* not a git checkout */
 }
+const results: Record<string, any> = { ...previous, ...(only ? {} : run) };
 
 if (want('login')) {
   log('login to running (3 runs)…');
@@ -69,9 +73,12 @@ if (want('upload')) {
 }
 if (want('accounts')) {
   log('accounts: 10 separate openwx processes, then 100 accounts in one openwx controller + 1,000 msg/s inbound (≈ 5 minutes)…');
-  results['accounts'] = await benchAccounts();
+  const t = Date.now();
+  const r = await benchAccounts();
+  results['accounts'] = { ...r, run: { date: run['date'], commit: run['commit'], durationS: Math.round((Date.now() - t) / 1000) } };
 }
-results['durationS'] = Math.round((Date.now() - t0) / 1000);
+run['durationS'] = Math.round((Date.now() - t0) / 1000);
+if (!only) results['durationS'] = run['durationS'];
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 
 // ---- the table ---------------------------------------------------------------------------------------------
@@ -131,8 +138,8 @@ if (C) {
 }
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join(' | ');
-const m = results['machine'];
-console.log(`openwx benchmarks — ${results['date']} — ${m.nproc} cores ${m.cpu}, ${m.memTotalGiB} GiB, Node ${m.node}, ${results['durationS']} s`);
+const m = run['machine'];
+console.log(`openwx benchmarks — ${run['date']} — ${m.nproc} cores ${m.cpu}, ${m.memTotalGiB} GiB, Node ${m.node}, ${run['durationS']} s${only ? ` (--only ${[...only].join(',')}; the other rows: ${results['date'] ?? '?'})` : ''}`);
 console.log(line(['benchmark', 'result (medians)', 'target', '']));
 console.log(w.map((n) => '-'.repeat(n)).join('-|-'));
 for (const r of rows) console.log(line(r));
