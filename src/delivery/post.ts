@@ -56,6 +56,8 @@ export interface ReportHeadersInput {
   secret?: string | undefined;
   /** The `Authorization` header (Basic auth from the post_api URL's credentials). */
   authorization?: string | undefined;
+  /** Further headers (a OneBot webhook's); the report headers above win over them. */
+  headers?: Record<string, string> | undefined;
   body: string;
   /** The signature's timestamp comes from it; default the system clock. */
   clock?: Clock | undefined;
@@ -63,6 +65,7 @@ export interface ReportHeadersInput {
 
 function baseHeaders(i: Omit<ReportHeadersInput, 'body' | 'secret' | 'clock'>): Record<string, string> {
   const h: Record<string, string> = {
+    ...i.headers,
     'content-type': 'application/json',
     'x-openwx-event-id': i.eventId,
     'x-openwx-account': i.account,

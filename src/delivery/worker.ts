@@ -67,6 +67,8 @@ export interface DeliveryWorkerOptions {
   /** Rows read from the outbox per query (at least 2 × concurrency are kept in memory). Default 64. */
   readBatch?: number;
   userAgent?: string;
+  /** Further request headers of every attempt (OneBot webhooks: their Authorization, X-Self-ID, X-OneBot-Version). */
+  headers?: Record<string, string> | undefined;
   logger?: Logger;
   /** Backoff and hold timers, attempt deadlines, row timestamps and signature timestamps; default the system clock. */
   clock?: Clock;
@@ -106,7 +108,7 @@ export const DEFAULT_POST_API_REJECTED_MAX_ATTEMPTS = 3;
 
 export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   readonly #outbox: Outbox;
-  readonly #o: Required<Omit<DeliveryWorkerOptions, 'secret' | 'logger' | 'clock'>> & Pick<DeliveryWorkerOptions, 'secret' | 'logger'>;
+  readonly #o: Required<Omit<DeliveryWorkerOptions, 'secret' | 'logger' | 'clock' | 'headers'>> & Pick<DeliveryWorkerOptions, 'secret' | 'logger' | 'headers'>;
   readonly #clock: Clock;
   readonly #client: Client;
   /** The second connection: retries of reports that failed on their own (refused, no answer), one at a time. */
@@ -403,7 +405,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #post(row: OutboxRow, side: boolean): Promise<DeliveredResponse> {
     const input = {
       account: row.account, eventId: row.eventId, attempt: row.attempts, userAgent: this.#o.userAgent, secret: this.#o.secret,
-      authorization: this.#authorization, body: row.body, media: row.media, logger: this.#o.logger, clock: this.#clock,
+      authorization: this.#authorization, headers: this.#o.headers, body: row.body, media: row.media, logger: this.#o.logger, clock: this.#clock,
     };
     // A retry on its own: nothing to keep in line with.
     if (side) return reportRequest(input).then((req) => this.#send(req, true));

@@ -185,7 +185,7 @@ export class Host {
     if (this.#accounts.has(name)) throw owxError('OWX_ERR_CONFIG', [`account ${name} is already hosted`]);
     const a = new HostedAccount(setup, { db: this.db, metrics: this.metrics, logger: this.logger, version: this.version });
     this.#accounts.set(name, a);
-    this.#onebot?.addAccount({ client: a.ctx.client, history: a.store.history, mediaDirs: a.options.mediaDirs });
+    this.#onebot?.addAccount({ client: a.ctx.client, history: a.store.history, mediaDirs: a.options.mediaDirs, delivery: a.options });
     return a;
   }
 
@@ -243,7 +243,7 @@ export class Host {
     const p = (async () => {
       this.#list?.remove(name);
       await a.client.stop('stop_client').catch((err: unknown) => this.logger.warn({ err, account: name }, 'stop failed'));
-      this.#onebot?.removeAccount(name);
+      await this.#onebot?.removeAccount(name, flushTimeoutMs);
       await a.close(flushTimeoutMs);
       this.#accounts.delete(name);
       this.logger.info({ account: name }, 'account stopped and removed');
@@ -292,7 +292,7 @@ export class Host {
         a.reporter.stop();
         a.events.close();
       }
-      this.#onebot?.close();
+      await this.#onebot?.close(flushTimeoutMs);
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       await this.app?.close().catch((err: unknown) => this.logger.warn({ err }, 'API server close failed'));
       await Promise.all(accounts.map((a) => a.close(flushTimeoutMs)));

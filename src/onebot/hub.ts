@@ -19,6 +19,7 @@ import { runV12, type Directory } from './v12/actions.ts';
 import { v12Connect, v12Event, v12Heartbeat } from './v12/events.ts';
 import { V11Surface } from './v11/surface.ts';
 import { ReverseLinks } from './reverse.ts';
+import { Webhooks, type DeliveryOptions } from './webhook.ts';
 
 export interface HubOptions {
   onebot: OneBotOptions;
@@ -33,6 +34,15 @@ export interface HubAccount {
   client: WxClient;
   history: MessageHistory | null;
   mediaDirs: readonly string[];
+  /** The account's post_api delivery settings, which webhooks and http_post use too. */
+  delivery: DeliveryOptions;
+}
+
+interface Hooks {
+  delivery: DeliveryOptions;
+  v12: Webhooks | null;
+  /** Made at the first event (X-Self-ID needs the logged-in user). */
+  v11: Webhooks | null;
 }
 
 export class OneBotHub implements Directory {
@@ -42,6 +52,7 @@ export class OneBotHub implements Directory {
   readonly #o: HubOptions;
   readonly #bots = new Map<string, Bot>();
   readonly #offs = new Map<string, () => void>();
+  readonly #hooks = new Map<string, Hooks>();
   readonly #v12Sockets = new Set<WebSocket>();
   readonly v11: V11Surface | null;
   readonly reverse: ReverseLinks;
@@ -67,20 +78,30 @@ export class OneBotHub implements Directory {
 
   addAccount(a: HubAccount): void {
     const bot = new Bot(a.client, { db: this.#o.db, history: a.history, mediaDirs: a.mediaDirs, logger: this.log });
+    const v12 = this.options.v12?.webhook.length ? new Webhooks(bot, '12', this.options.v12.webhook, this.#hookOptions(a.delivery)) : null;
+    this.#hooks.set(bot.name, { delivery: a.delivery, v12, v11: null });
     this.#bots.set(bot.name, bot);
     this.#offs.set(bot.name, bot.subscribe((e) => this.#dispatch(bot, e)));
     this.reverse.add(bot);
   }
 
-  removeAccount(name: string): void {
+  #hookOptions(delivery: DeliveryOptions) {
+    return { db: this.#o.db, token: this.token, version: this.version, delivery, logger: this.log };
+  }
+
+  /** Stops the account's bot; its webhooks are flushed up to `flushTimeoutMs`. */
+  async removeAccount(name: string, flushTimeoutMs = 2_000): Promise<void> {
     const bot = this.#bots.get(name);
     if (!bot) return;
+    const hooks = this.#hooks.get(name);
+    this.#hooks.delete(name);
     this.reverse.remove(bot);
     this.v11?.dropBot(bot);
     this.#offs.get(name)?.();
     this.#offs.delete(name);
     bot.close();
     this.#bots.delete(name);
+    await Promise.all([hooks?.v12?.close(flushTimeoutMs), hooks?.v11?.close(flushTimeoutMs)]);
   }
 
   #dispatch(bot: Bot, e: BotEvent): void {
@@ -89,9 +110,19 @@ export class OneBotHub implements Directory {
       if (ev) {
         for (const ws of this.#v12Sockets) sendJson(ws, ev);
         this.reverse.v12Event(bot, ev);
+        this.#hooks.get(bot.name)?.v12?.send(ev);
       }
     }
-    this.v11?.dispatch(bot, e);
+    const ev11 = this.v11?.dispatch(bot, e);
+    if (ev11) {
+      this.reverse.v11Event(bot, ev11);
+      const urls = this.options.v11!.http_post;
+      const hooks = this.#hooks.get(bot.name);
+      if (hooks && urls.length) {
+        hooks.v11 ??= new Webhooks(bot, '11', urls, this.#hookOptions(hooks.delivery));
+        hooks.v11.send(ev11);
+      }
+    }
   }
 
   /** Registers the routes of the configured versions on the API server. */
@@ -156,10 +187,10 @@ export class OneBotHub implements Directory {
     });
   }
 
-  close(): void {
+  async close(flushTimeoutMs = 2_000): Promise<void> {
     this.reverse.close();
     for (const ws of this.#v12Sockets) ws.close(1001, 'openwx stopping');
     this.v11?.close();
-    for (const name of [...this.#bots.keys()]) this.removeAccount(name);
+    await Promise.all([...this.#bots.keys()].map((name) => this.removeAccount(name, flushTimeoutMs)));
   }
 }

@@ -13,7 +13,7 @@ import type { OneBotHub } from '../hub.ts';
 import type { OneBotV11Options } from '../settings.ts';
 import { heartbeat, sendJson } from '../socket.ts';
 import { hasV11Action, runV11 } from './actions.ts';
-import { v11Event, v11Heartbeat, v11Lifecycle } from './events.ts';
+import { v11Event, v11Heartbeat, v11Lifecycle, type V11Event } from './events.ts';
 
 type Role = 'universal' | 'api' | 'event';
 
@@ -28,14 +28,12 @@ export class V11Surface {
     this.#o = o;
   }
 
-  dispatch(bot: Bot, e: BotEvent): void {
-    const socks = this.#sockets.get(bot.name);
-    const reverse = (this.#o.ws_reverse.length ?? 0) > 0;
-    if (!socks?.size && !reverse) return;
+  /** The v11 event of `e`, sent to the account's forward sockets (the hub sends it on to the other transports). */
+  dispatch(bot: Bot, e: BotEvent): V11Event | null {
     const ev = v11Event(bot, e, this.#o.message_format);
-    if (!ev) return;
-    for (const ws of socks ?? []) sendJson(ws, ev);
-    this.#hub.reverse.v11Event(bot, ev);
+    if (!ev) return null;
+    for (const ws of this.#sockets.get(bot.name) ?? []) sendJson(ws, ev);
+    return ev;
   }
 
   dropBot(bot: Bot): void {
