@@ -169,6 +169,8 @@ function cpuMs(pid: number): number {
 async function getJson<T>(url: string, o: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<{ status: number; json: T }> {
   const r = await request(url, {
     method: o.method ?? 'GET',
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
     ...(o.body !== undefined ? { body: JSON.stringify(o.body), headers: { 'content-type': 'application/json' } } : {}),
   });
   const text = await r.body.text();
@@ -289,6 +291,8 @@ async function targetOf(sandbox: string, e: ClientEntry): Promise<Target> {
 
 interface InboundRun {
   injected: number;
+  /** Messages never sent because a part ran out of time (counted as one failure entry). */
+  notInjected: number;
   failures: Record<string, number>;
   controlMs: number[];
   /** Per seq: the control call's answer time − its start (ms). */
@@ -302,7 +306,7 @@ interface InboundRun {
  * (a 5 ms timer injects those due; at most `maxInflight` control calls at once). Parts: [warm-up, measured].
  */
 async function injectAll(pool: Pool, receiver: AccountsReceiver, targets: Target[], parts: number[], rate: number, hooks: { beforePart?(i: number): Promise<void> } = {}): Promise<InboundRun> {
-  const run: InboundRun = { injected: 0, failures: {}, controlMs: [], controlBySeq: new Float64Array(parts.reduce((a, b) => a + b, 0)).fill(NaN), spans: [] };
+  const run: InboundRun = { injected: 0, notInjected: 0, failures: {}, controlMs: [], controlBySeq: new Float64Array(parts.reduce((a, b) => a + b, 0)).fill(NaN), spans: [] };
   const maxInflight = 512;
   let inflight = 0;
   let seq = 0;
@@ -334,7 +338,15 @@ async function injectAll(pool: Pool, receiver: AccountsReceiver, targets: Target
     const seqFrom = seq;
     const end = seq + n;
     const t0 = performance.now();
+    // bounded: a part may take at most twice its time plus 30 s (control calls time out after 30 s)
+    const giveUpAt = t0 + (n / rate) * 2_000 + 30_000;
     while (seq < end) {
+      if (performance.now() > giveUpAt) {
+        fail(`not injected: the part's deadline passed with ${inflight} control calls in flight`);
+        run.notInjected += end - seq;
+        seq = end;
+        break;
+      }
       const due = Math.min(end, seqFrom + Math.floor(((performance.now() - t0) * rate) / 1000));
       while (seq < due && inflight < maxInflight) injectOne(seq++);
       await sleep(5);
@@ -352,7 +364,7 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
     ['controller', '--wechat-origin', sb.url, '--post-api', receiver.url, '--data-dir', join(dir, 'controller'), '--max-clients', String(o.accounts), ...quietFlags],
     { probe: true },
   );
-  const pool = new Pool(sb.url, { connections: 32, pipelining: 1 });
+  const pool = new Pool(sb.url, { connections: 32, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
   try {
     const api = (await ctl.waitLine(/Controller API at (http:\/\/[^/\s]+)\/openwx\//, 120_000))[1]!;
     const launchMs = Date.now() - t0;

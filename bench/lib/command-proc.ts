@@ -96,10 +96,18 @@ export class CommandProc {
     });
   }
 
-  #ask<T>(op: string, arg?: unknown): Promise<T> {
+  /** One probe request over IPC; rejects after `deadlineMs` (a stuck process never hangs the runner). */
+  #ask<T>(op: string, arg?: unknown, deadlineMs = 60_000): Promise<T> {
     const id = ++this.#seq;
-    return new Promise<T>((resolve) => {
-      this.#pending.set(id, resolve as (v: unknown) => void);
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`openwx ${this.args[0] ?? ''}: no answer to ${op} within ${deadlineMs} ms`));
+      }, deadlineMs);
+      this.#pending.set(id, (v) => {
+        clearTimeout(t);
+        resolve(v as T);
+      });
       this.child.send({ id, op, arg });
     });
   }
