@@ -362,7 +362,8 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
   const t0 = Date.now();
   const ctl = new CommandProc(
     ['controller', '--wechat-origin', sb.url, '--post-api', receiver.url, '--data-dir', join(dir, 'controller'), '--max-clients', String(o.accounts), ...quietFlags],
-    { probe: true },
+    // BENCH_CONTROLLER_NODE_FLAGS: node flags after the shipped ones (e.g. --max-semi-space-size=16), for experiments
+    { probe: true, nodeFlags: (process.env['BENCH_CONTROLLER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean) },
   );
   const pool = new Pool(sb.url, { connections: 32, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
   try {
