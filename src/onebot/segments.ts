@@ -76,21 +76,28 @@ export function textSegments(bot: Bot, text: string, groupId: string | undefined
     push(text);
     return out;
   }
-  const re = /@([^@\u2005]{1,64})\u2005/g;
+  // The model hands WeChat's `@Name\u2005` on as `@Name ` (src/wire/msgcontent.ts): a mention is `@` + a member's
+  // name (the longest that fits) + a space, U+2005 or the end.
+  const self = bot.client.user();
+  const names: [string, Segment][] = [...ALL_NAMES].map((n): [string, Segment] => [n, { type: 'mention_all', data: {} }]);
+  for (const m of group.member) {
+    const seg: Segment = { type: 'mention', data: { user_id: m.id === self?.id ? bot.selfId() : m.stable_id || m.id } };
+    for (const n of new Set([m.displayname, m.markname, m.name])) if (n) names.push([n, seg]);
+  }
+  names.sort((a, b) => b[0].length - a[0].length);
   let at = 0;
-  for (let r = re.exec(text); r; r = re.exec(text)) {
-    const name = r[1]!;
-    const self = bot.client.user();
-    let seg: Segment | null = null;
-    if (ALL_NAMES.has(name)) seg = { type: 'mention_all', data: {} };
-    else {
-      const m = group.member.find((x) => x.displayname === name || x.markname === name || x.name === name);
-      if (m) seg = { type: 'mention', data: { user_id: m.id === self?.id ? bot.selfId() : m.stable_id || m.id } };
-    }
-    if (!seg) continue;
-    push(text.slice(at, r.index));
-    out.push(seg);
-    at = r.index + r[0].length;
+  for (let i = text.indexOf('@'); i >= 0; i = text.indexOf('@', i + 1)) {
+    if (i < at) continue;
+    const hit = names.find(([n]) => {
+      if (!text.startsWith(n, i + 1)) return false;
+      const next = text[i + 1 + n.length];
+      return next === undefined || next === ' ' || next === MENTION_END;
+    });
+    if (!hit) continue;
+    push(text.slice(at, i));
+    out.push({ type: hit[1].type, data: { ...hit[1].data } });
+    const end = i + 1 + hit[0].length;
+    at = end < text.length ? end + 1 : end;
   }
   push(text.slice(at));
   return out;
