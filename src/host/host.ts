@@ -185,7 +185,7 @@ export class Host {
     if (this.#accounts.has(name)) throw owxError('OWX_ERR_CONFIG', [`account ${name} is already hosted`]);
     const a = new HostedAccount(setup, { db: this.db, metrics: this.metrics, logger: this.logger, version: this.version });
     this.#accounts.set(name, a);
-    this.#onebot?.addAccount({ client: a.ctx.client, history: a.store.history, mediaDirs: a.options.mediaDirs, delivery: a.options });
+    this.#onebot?.addAccount({ client: a.ctx.client, history: a.store.history, mediaDirs: a.options.mediaDirs, delivery: a.options, historyRetentionDays: a.options.historyRetentionDays });
     return a;
   }
 

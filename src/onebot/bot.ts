@@ -32,6 +32,8 @@ export interface BotShared {
   history: MessageHistory | null;
   mediaDirs: readonly string[];
   logger: Logger;
+  /** How long v11 message ids are kept (the history's retention; 0 = for good). */
+  msgRetentionMs?: number | undefined;
   /** Sent messages and uploaded files remembered in memory at most (oldest forgotten first). */
   memoryMax?: number | undefined;
 }
@@ -61,7 +63,7 @@ export class Bot {
     this.client = client;
     this.shared = shared;
     this.#memoryMax = shared.memoryMax ?? 10_000;
-    this.ids = new IdMap(shared.db, client.account);
+    this.ids = new IdMap(shared.db, client.account, undefined, shared.msgRetentionMs ?? 0);
     const on = <E extends Parameters<WxClient['on']>[0]>(name: E, fn: Parameters<WxClient['on']>[1] & ((...a: never[]) => void)) => {
       client.on(name, fn as never);
       this.#off.push(() => client.off(name, fn as never));

@@ -34,6 +34,8 @@ export interface HubAccount {
   client: WxClient;
   history: MessageHistory | null;
   mediaDirs: readonly string[];
+  /** Days the message history keeps messages: v11 message ids are kept as long (0 = for good). */
+  historyRetentionDays?: number | undefined;
   /** The account's post_api delivery settings, which webhooks and http_post use too. */
   delivery: DeliveryOptions;
 }
@@ -77,7 +79,8 @@ export class OneBotHub implements Directory {
   }
 
   addAccount(a: HubAccount): void {
-    const bot = new Bot(a.client, { db: this.#o.db, history: a.history, mediaDirs: a.mediaDirs, logger: this.log });
+    const days = a.historyRetentionDays ?? 0;
+    const bot = new Bot(a.client, { db: this.#o.db, history: a.history, mediaDirs: a.mediaDirs, logger: this.log, msgRetentionMs: days * 86_400_000 });
     const v12 = this.options.v12?.webhook.length ? new Webhooks(bot, '12', this.options.v12.webhook, this.#hookOptions(a.delivery)) : null;
     this.#hooks.set(bot.name, { delivery: a.delivery, v12, v11: null });
     this.#bots.set(bot.name, bot);

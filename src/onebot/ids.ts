@@ -30,17 +30,20 @@ export class IdMap {
   readonly #cacheMax: number;
   readonly #stmts: { get: import('better-sqlite3').Statement; rev: import('better-sqlite3').Statement; put: import('better-sqlite3').Statement } | null;
 
-  constructor(db: DB | null, account: string, cacheMax = 100_000) {
+  /** `msgRetentionMs`: message ids older than this are dropped when the map opens (0 = kept for good). */
+  constructor(db: DB | null, account: string, cacheMax = 100_000, msgRetentionMs = 0) {
     this.#account = account;
     this.#cacheMax = cacheMax;
     if (db) {
       db.exec(`CREATE TABLE IF NOT EXISTS onebot_ids (
-        account TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, num INTEGER NOT NULL,
+        account TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, num INTEGER NOT NULL, created_ms INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (account, kind, key), UNIQUE (account, kind, num))`);
+      // Message ids are kept as long as the message history keeps messages; people and groups for good.
+      if (msgRetentionMs > 0) db.prepare("DELETE FROM onebot_ids WHERE account = ? AND kind = 'msg' AND created_ms < ?").run(account, Date.now() - msgRetentionMs);
       this.#stmts = {
         get: db.prepare('SELECT num FROM onebot_ids WHERE account = ? AND kind = ? AND key = ?'),
         rev: db.prepare('SELECT key FROM onebot_ids WHERE account = ? AND kind = ? AND num = ?'),
-        put: db.prepare('INSERT OR IGNORE INTO onebot_ids (account, kind, key, num) VALUES (?, ?, ?, ?)'),
+        put: db.prepare('INSERT OR IGNORE INTO onebot_ids (account, kind, key, num, created_ms) VALUES (?, ?, ?, ?, ?)'),
       };
     } else this.#stmts = null;
   }
@@ -58,7 +61,7 @@ export class IdMap {
     for (let attempt = 0; n === undefined; attempt++) {
       const c = deriveId(this.#account, kind, key, attempt);
       if (this.#taken(kind, c)) continue;
-      if (this.#stmts && this.#stmts.put.run(this.#account, kind, key, c).changes === 0) continue;
+      if (this.#stmts && this.#stmts.put.run(this.#account, kind, key, c, Date.now()).changes === 0) continue;
       n = c;
     }
     this.#remember(kind, key, n);

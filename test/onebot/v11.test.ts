@@ -142,6 +142,20 @@ test('v11 ids: persisted per account, stable across a reopen, collisions resolve
   assert.equal(reopened.num('user', 'stable-2'), n2);
 });
 
+test('v11 ids: message ids are kept as long as the history keeps messages, people and groups for good', () => {
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'owx-ids-')), 'openwx.db'));
+  const a = new IdMap(db, 'acc');
+  const old = a.num('msg', '111');
+  a.num('msg', '222');
+  const person = a.num('user', 'p');
+  db.prepare("UPDATE onebot_ids SET created_ms = ? WHERE key IN ('111', 'p')").run(Date.now() - 3 * 86_400_000);
+  const b = new IdMap(db, 'acc', undefined, 2 * 86_400_000);
+  assert.equal(b.key('msg', old), undefined, 'the old message id is gone');
+  assert.equal(b.key('msg', b.num('msg', '222')), '222');
+  assert.equal(b.key('user', person), 'p', 'a person is kept');
+  db.close();
+});
+
 test('CQ codes: escapes both ways', () => {
   const segs = [
     { type: 'text', data: { text: 'a[b]&c,' } },

@@ -42,14 +42,13 @@ const str = (p: Params, k: string): string => {
   return v as string;
 };
 
-const userInfo = (p: Friend | Member, bot: Bot) => ({
+const userInfo = (p: Friend | Member, _bot: Bot) => ({
   user_id: p.stable_id || p.id,
   user_name: p.name || p.markname,
   user_displayname: p.displayname || p.markname || '',
   user_remark: p.markname && p.name ? p.markname : '',
   'wx.account': p.account,
   'wx.sex': p.sex,
-  ...(bot.client.user()?.id === p.id ? {} : {}),
 });
 
 function group(bot: Bot, p: Params) {
