@@ -151,7 +151,7 @@ export class OneBotHub implements Directory {
     const v = this.options.v12!;
     const auth = async (req: FastifyRequest, reply: FastifyReply) => {
       if (checkToken(this.token, req) !== 'ok') {
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ status: 'failed', retcode: 10001, data: null, message: 'access token missing or wrong' });
+        return reply.code(401).header('www-authenticate', 'Bearer').header('connection', 'close').send({ status: 'failed', retcode: 10001, data: null, message: 'access token missing or wrong' });
       }
     };
     const config = { public: true };

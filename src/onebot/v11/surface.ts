@@ -56,8 +56,8 @@ export class V11Surface {
   register(app: FastifyInstance): void {
     const auth = async (req: FastifyRequest, reply: FastifyReply) => {
       const r = checkToken(this.#hub.token, req);
-      if (r === 'missing') return reply.code(401).send({ status: 'failed', retcode: 1401, data: null, message: 'access token missing' });
-      if (r === 'wrong') return reply.code(403).send({ status: 'failed', retcode: 1403, data: null, message: 'access token wrong' });
+      if (r === 'missing') return reply.code(401).header('connection', 'close').send({ status: 'failed', retcode: 1401, data: null, message: 'access token missing' });
+      if (r === 'wrong') return reply.code(403).header('connection', 'close').send({ status: 'failed', retcode: 1403, data: null, message: 'access token wrong' });
     };
     const config = { public: true };
     if (this.#o.ws) {
