@@ -68,7 +68,15 @@ export class Bot {
       client.on(name, fn as never);
       this.#off.push(() => client.off(name, fn as never));
     };
-    on('receive_message', ((m: Message) => this.#emit(m.format === 'revoke' ? { kind: 'message_delete', m } : { kind: 'message', m })) as never);
+    on('receive_message', ((m: Message) => {
+      // Received media is reachable at once (the history learns the message a moment later, in its batch).
+      if (m.media_path) {
+        const name = m.media_name || 'media';
+        this.#files.set(`m${String(m.id).split(':')[0]}`, { name, media: { path: m.media_path, name, ...(m.media_mime ? { mime: m.media_mime } : {}) }, mime: m.media_mime });
+        this.#bound(this.#files);
+      }
+      this.#emit(m.format === 'revoke' ? { kind: 'message_delete', m } : { kind: 'message', m });
+    }) as never);
     on('send_message', ((m: Message) => {
       if (m.id && m.local_id) this.noteSent(String(m.id).split(':')[0]!, { peer: m.group_id ?? m.receiver_id ?? '', localId: m.local_id });
     }) as never);

@@ -115,6 +115,10 @@ test('v11 forward WebSocket: lifecycle, message events in array format with inte
     const reply = await ws.call('send_private_msg', { user_id: ev.user_id, message: '收到' });
     assert.equal(reply.status, 'ok');
     assert.equal((await ws.call('nope')).retcode, 1404);
+    s.sb.handle.inject({ type: 'image', from: '张伟' } as never);
+    const im = await ws.next((m) => m.post_type === 'message' && m.message?.[0]?.type === 'image', 'image event');
+    assert.match(im.message[0].data.file, /^file:\/\/\//, 'the downloaded file, in the event itself');
+    assert.equal(im.message[0].data.url, im.message[0].data.file);
     const asyncR = await ws.call('send_private_msg_async', { user_id: ev.user_id, message: '异步' });
     assert.equal(asyncR.retcode, 1);
   } finally {
