@@ -90,18 +90,26 @@ export class Bot {
       this.#emit({ kind: 'friend_request', id, name, verify, ticket });
     }) as never);
     on('state_change', ((_old: string, now: string) => {
-      if (now === 'running') this.#emit({ kind: 'online', online: true });
+      if (now === 'running') {
+        this.selfId(); // remembers the user's id for while it is logged out
+        this.#emit({ kind: 'online', online: true });
+      }
+      else if (_old === 'running') this.#emit({ kind: 'online', online: false });
     }) as never);
-    on('logout', (() => this.#emit({ kind: 'online', online: false })) as never);
   }
 
   get online(): boolean {
     return this.client.state === 'running';
   }
 
-  /** The bot's own stable id (v12 `self.user_id`); the account name until the user is known. */
+  /** The last known stable id of the account's user: the bot keeps its id while logged out. */
+  #lastSelf = '';
+
+  /** The bot's own stable id (v12 `self.user_id`; also while logged out); the account name until a first login. */
   selfId(): string {
-    return this.client.user()?.stable_id || this.name;
+    const now = this.client.user()?.stable_id;
+    if (now) this.#lastSelf = now;
+    return this.#lastSelf || this.name;
   }
 
   /** v11 `self_id`. */

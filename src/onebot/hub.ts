@@ -16,7 +16,7 @@ import { Bot, type BotEvent } from './bot.ts';
 import type { OneBotOptions } from './settings.ts';
 import { heartbeat, sendJson } from './socket.ts';
 import { runV12, type Directory } from './v12/actions.ts';
-import { v12Connect, v12Event, v12Heartbeat } from './v12/events.ts';
+import { v12Connect, v12Event, v12Heartbeat, v12StatusUpdate } from './v12/events.ts';
 import { V11Surface } from './v11/surface.ts';
 import { ReverseLinks } from './reverse.ts';
 import { Webhooks, type DeliveryOptions } from './webhook.ts';
@@ -108,6 +108,12 @@ export class OneBotHub implements Directory {
   }
 
   #dispatch(bot: Bot, e: BotEvent): void {
+    if (this.options.v12 && e.kind === 'online') {
+      // meta.status_update: a bot went on or off line (the status lists every bot).
+      const st = v12StatusUpdate(this.bots());
+      for (const ws of this.#v12Sockets) sendJson(ws, st);
+      this.reverse.v12Event(bot, st);
+    }
     if (this.options.v12) {
       const ev = v12Event(bot, e);
       if (ev) {

@@ -56,6 +56,12 @@ test('v12 under the Controller: self routes actions; events of each account carr
     assert.ok(sentB.includes('from b'));
     const sentA = (await control(sb, 'GET', 'sent?user=wxid_user1')).json.map((s: any) => s.Content);
     assert.ok(!sentA.includes('from b'));
+    // an account logged out by WeChat: meta.status_update shows it offline
+    assert.equal((await control(sb, 'POST', 'logout', { user: 'wxid_user2' })).status, 200);
+    const up = await ws.next((m) => m.detail_type === 'status_update' && m.status.bots.some((x: any) => !x.online), 'status_update');
+    assert.deepEqual(up.status.bots.find((x: any) => !x.online).self, eb.self);
+    await c.login('b', 'wxid_user2');
+    await ws.next((m) => m.detail_type === 'status_update' && m.status.bots.every((x: any) => x.online), 'back online');
   } finally {
     ws.close();
   }
