@@ -18,6 +18,7 @@ export type BotEvent =
   | { kind: 'friend_increase' | 'friend_decrease'; friend: Friend }
   | { kind: 'member_increase' | 'member_decrease'; member: Member; group: Group }
   | { kind: 'friend_request'; id: string; name: string; verify: string; ticket: string }
+  | { kind: 'group_name'; group: Group; old: string; name: string }
   | { kind: 'online'; online: boolean };
 
 export interface FileEntry {
@@ -84,6 +85,9 @@ export class Bot {
     on('lose_friend', ((friend: Friend) => this.#emit({ kind: 'friend_decrease', friend })) as never);
     on('new_group_member', ((member: Member, group: Group) => this.#emit({ kind: 'member_increase', member, group })) as never);
     on('lose_group_member', ((member: Member, group: Group) => this.#emit({ kind: 'member_decrease', member, group })) as never);
+    on('group_property_change', ((group: Group, property: string, oldValue: unknown, newValue: unknown) => {
+      if (property === 'name') this.#emit({ kind: 'group_name', group, old: String(oldValue ?? ''), name: String(newValue ?? '') });
+    }) as never);
     on('friend_request', ((id: string, name: string, verify: string, ticket: string) => {
       this.#requests.set(id, { id, ticket });
       this.#bound(this.#requests);

@@ -78,3 +78,14 @@ test('friend request: v12 request.wx.friend_request + wx.set_friend_add_request;
   assert.equal((await w11.call('set_friend_add_request', { flag: 'nobody', approve: true })).retcode, 100);
   assert.equal((await w12.call('wx.set_friend_add_request', { user_id: 'nobody' })).retcode, 35001);
 });
+
+test('WeChat-only: a group renamed → v12 notice.wx.group_name_update, v11 notice wx_group_name_update', async () => {
+  const fam = ((await w12.call('get_group_list')).data as any[]).find((g) => g.group_name === '相亲相爱一家人');
+  const r = await w12.call('set_group_name', { group_id: fam.group_id, group_name: '新名字' });
+  assert.equal(r.status, 'ok', JSON.stringify(r));
+  const n12 = await w12.next((m) => m.detail_type === 'wx.group_name_update', 'v12 rename');
+  assert.equal(n12.group_name, '新名字');
+  assert.equal(n12['wx.old_name'], '相亲相爱一家人');
+  const n11 = await w11.next((m) => m.notice_type === 'wx_group_name_update', 'v11 rename');
+  assert.equal(n11.group_name, '新名字');
+});

@@ -91,6 +91,8 @@ export function v11Event(bot: Bot, e: BotEvent, format: 'array' | 'string'): V11
       };
     case 'friend_request':
       return { time: now(), self_id, post_type: 'request', request_type: 'friend', user_id: bot.ids.num('user', e.id), comment: e.verify, flag: e.id, wx_nickname: e.name };
+    case 'group_name':
+      return { time: now(), self_id, post_type: 'notice', notice_type: 'wx_group_name_update', group_id: bot.ids.num('group', e.group.stable_id || e.group.id), group_name: e.name, wx_old_name: e.old };
     case 'online':
       return null;
   }

@@ -58,6 +58,8 @@ export function v12Event(bot: Bot, e: BotEvent): V12Event | null {
       };
     case 'friend_request':
       return { ...base(bot, 'request', 'wx.friend_request'), user_id: e.id, 'wx.nickname': e.name, message: e.verify };
+    case 'group_name':
+      return { ...base(bot, 'notice', 'wx.group_name_update'), group_id: e.group.stable_id || e.group.id, group_name: e.name, 'wx.old_name': e.old };
     case 'online':
       return null;
   }
