@@ -86,6 +86,7 @@ test('WeChat-only: a group renamed → v12 notice.wx.group_name_update, v11 noti
   const n12 = await w12.next((m) => m.detail_type === 'wx.group_name_update', 'v12 rename');
   assert.equal(n12.group_name, '新名字');
   assert.equal(n12['wx.old_name'], '相亲相爱一家人');
+  assert.equal(n12.group_id, fam.group_id, 'the stable id survives the rename');
   const n11 = await w11.next((m) => m.notice_type === 'wx_group_name_update', 'v11 rename');
   assert.equal(n11.group_name, '新名字');
 });
