@@ -4,8 +4,14 @@
  * SyncKey, the host family and the uin (for push login): small, saved after every sync. `stable-ids-<account>.json`
  * holds the stable-id table of the contacts (kept across QR logins; up to 20,000 aliases): saved only when it
  * changed. Files of earlier versions carried the table inside the session file (`stableIds`); it is still read.
+ *
+ * Writes are asynchronous (fs.promises: the fsync of a busy disk takes milliseconds, which a controller of 100
+ * accounts cannot spend on its event loop) and coalesced per file: at most one write of a file is in flight; saves
+ * made meanwhile only replace the text waiting for it, which is written once when the running write is done. Every
+ * promise returned by a save resolves when a write that includes its state (or a newer one) is on disk.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, chmodSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmod, mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SyncKey } from '../wire/types.ts';
 
@@ -38,9 +44,23 @@ export interface SessionFile {
   stableIds?: unknown;
 }
 
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** The write queue of one file: the newest text not yet being written, and who waits for it. */
+interface FileWriter {
+  running: boolean;
+  next: string | null;
+  waiters: Waiter[];
+}
+
 export class SessionStore {
   readonly path: string;
   readonly stableIdsPath: string;
+  readonly #writers = new Map<string, FileWriter>();
+  #writesDone = 0;
 
   constructor(readonly dir: string, readonly account: string) {
     this.path = join(dir, `session-${account}.json`);
@@ -67,8 +87,9 @@ export class SessionStore {
     }
   }
 
-  saveStableIds(state: unknown): void {
-    this.#write(this.stableIdsPath, JSON.stringify(state));
+  /** Resolves once this state (or a newer one) is on disk. */
+  saveStableIds(state: unknown): Promise<void> {
+    return this.#write(this.stableIdsPath, JSON.stringify(state));
   }
 
   /** The saved file, or null when there is none or it is unreadable (a corrupt file is moved aside). */
@@ -93,23 +114,66 @@ export class SessionStore {
     }
   }
 
-  save(f: Omit<SessionFile, 'version' | 'account' | 'savedAt'>): void {
+  /** Resolves once this state (or a newer one) is on disk; rejects when that write failed. */
+  save(f: Omit<SessionFile, 'version' | 'account' | 'savedAt'>): Promise<void> {
     const full: SessionFile = { version: SESSION_FILE_VERSION, account: this.account, savedAt: Date.now(), ...f };
-    this.#write(this.path, JSON.stringify(full));
+    return this.#write(this.path, JSON.stringify(full));
   }
 
-  #write(path: string, text: string): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+  /** Completed file writes (both files) since this store was made: saves made during a write coalesce into one. */
+  get writesDone(): number {
+    return this.#writesDone;
+  }
+
+  #write(path: string, text: string): Promise<void> {
+    let w = this.#writers.get(path);
+    if (!w) {
+      w = { running: false, next: null, waiters: [] };
+      this.#writers.set(path, w);
     }
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, path);
+    w.next = text;
+    const done = new Promise<void>((resolve, reject) => w.waiters.push({ resolve, reject }));
+    if (!w.running) {
+      w.running = true;
+      void this.#drain(path, w);
+    }
+    return done;
+  }
+
+  /** Writes the newest text until none is waiting; `running` turns false in the same tick as the last check. */
+  async #drain(path: string, w: FileWriter): Promise<void> {
+    try {
+      while (w.next !== null) {
+        const text = w.next;
+        const waiters = w.waiters;
+        w.next = null;
+        w.waiters = [];
+        try {
+          await this.#writeFile(path, text);
+          this.#writesDone++;
+          for (const x of waiters) x.resolve();
+        } catch (err) {
+          for (const x of waiters) x.reject(err);
+        }
+      }
+    } finally {
+      w.running = false;
+    }
+  }
+
+  /** Temp file (mode 0600), fsync, rename over the old file: a crash leaves the old or the new file, never half. */
+  async #writeFile(path: string, text: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await chmod(tmp, 0o600);
+    await rename(tmp, path);
   }
 
   /** Forgets both files. */
