@@ -36,7 +36,6 @@ export interface AccountDeps {
 }
 
 const SENT_IDS_MAX = 2000;
-const SAVE_DELAY_MS = 500;
 
 export class Account extends TypedEmitter implements WxClient {
   readonly options: ClientOptions;
@@ -56,6 +55,10 @@ export class Account extends TypedEmitter implements WxClient {
   #loggingOut = false;
   #lastUin = '';
   #cancelSave: (() => void) | null = null;
+  /** Session saves run one after the other (each snapshots the newest state when its turn comes). */
+  #saveChain: Promise<void> = Promise.resolve();
+  /** uin, sid, skey, pass_ticket and own UserName as last saved: a change is saved at once, not after the interval. */
+  #savedKeys = '';
   /** `stable.version` when the stable-id table was last written (-1: not yet by this process). */
   #savedStableVersion = -1;
   readonly #sent = new Set<string>();
@@ -212,7 +215,7 @@ export class Account extends TypedEmitter implements WxClient {
     const groups = await this.#loadGroups(rt, [...groupIds]);
     this.#book.loadMapped(contacts, groups);
     if (this.options.fetchGroupMemberDetails) await this.#fetchMemberDetails(rt);
-    this.#saveSession();
+    await this.#saveSession();
     this.emit('update_user', user);
     this.emit('update_friend', this.#book.friends());
     this.emit('update_group', this.#book.groups());
@@ -269,7 +272,7 @@ export class Account extends TypedEmitter implements WxClient {
     this.#log.warn({ retcode, policy: this.options.relogin }, reason);
     this.emit('logout', reason, retcode);
     this.#session.clear();
-    this.#saveSession();
+    void this.#saveSession();
     if (this.options.relogin === 'stop' || (retcode === 1101 && this.options.stopWithMobile)) {
       void this.stop(reason, owxError('OWX_ERR_SYNC_LOGOUT', [retcode], { ret: retcode }));
       return;
@@ -315,7 +318,8 @@ export class Account extends TypedEmitter implements WxClient {
       this.#session.clear();
     }
     this.#cancelSave?.();
-    this.#saveSession();
+    this.#cancelSave = null;
+    await this.#saveSession();
     rt?.qr.remove();
     this.#timers.clear();
     await rt?.transport.close();
@@ -334,7 +338,7 @@ export class Account extends TypedEmitter implements WxClient {
     await rt?.sync.stop();
     if (rt && had) await rt.ops.logout();
     this.#session.clear();
-    this.#saveSession();
+    await this.#saveSession();
     if (had) this.emit('logout', 'logout');
     await this.stop('logout');
   }
@@ -388,30 +392,55 @@ export class Account extends TypedEmitter implements WxClient {
 
   // ---- persistence --------------------------------------------------------------------------------------
 
+  /**
+   * After each acknowledged webwxsync. A change of the keys (a new SKey) is saved at once; a change of only the
+   * SyncKey (every sync) waits up to `sessionSaveIntervalMs`, so 100 busy accounts do not fsync 200 times a second.
+   * A saved SyncKey that lags is safe: keys are adopted only after the durability barrier, and what WeChat delivers
+   * again after a crash is dropped by the message history (docs/client.md, "Acknowledging only what is durable").
+   */
   #saveSoon(): void {
-    if (this.#cancelSave) return;
-    this.#cancelSave = this.#timers.after(SAVE_DELAY_MS, () => {
+    if (this.#keysFingerprint() !== this.#savedKeys) {
+      this.#cancelSave?.();
       this.#cancelSave = null;
-      this.#saveSession();
+      void this.#saveSession();
+      return;
+    }
+    if (this.#cancelSave) return;
+    this.#cancelSave = this.#timers.after(this.options.sessionSaveIntervalMs, () => {
+      this.#cancelSave = null;
+      void this.#saveSession();
     });
   }
 
+  #keysFingerprint(): string {
+    const s = this.#session;
+    return `${s.uin}\n${s.sid}\n${s.skey}\n${s.passTicket}\n${s.selfUser}`;
+  }
+
   /**
+   * Queues a save of the newest state; resolves when it is on disk (never rejects: a failed write is logged).
    * The session file (small: keys, SyncKey, cookies) every time; the stable-id table (up to 20,000 aliases) only
    * when it changed since this process last wrote it, and before the session file, so a session file without the
    * table never replaces one that had it before the table is in its own file.
    */
-  #saveSession(): void {
+  #saveSession(): Promise<void> {
+    const run = this.#saveChain.then(() => this.#writeSession());
+    this.#saveChain = run;
+    return run;
+  }
+
+  async #writeSession(): Promise<void> {
     try {
-      const rt = this.#rt;
       const stable = this.#book.stable;
       if (stable.version !== this.#savedStableVersion) {
         const version = stable.version;
-        this.#store.saveStableIds(stable.export());
+        await this.#store.saveStableIds(stable.export());
         this.#savedStableVersion = version;
       }
+      const rt = this.#rt;
       const snap = this.#session.hasKeys() && rt ? this.#session.snapshot(rt.transport.family.page, rt.transport.exportCookies()) : null;
-      this.#store.save({ session: snap, lastUin: this.#lastUin || this.#session.uin });
+      this.#savedKeys = this.#keysFingerprint();
+      await this.#store.save({ session: snap, lastUin: this.#lastUin || this.#session.uin });
     } catch (err) {
       this.#log.error({ err: (err as Error).message }, 'could not save the session');
     }

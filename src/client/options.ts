@@ -93,6 +93,12 @@ export const ClientOptionsSchema = z.object({
   requestRetries: z.number().int().min(0).default(3),
   backoffBaseMs: positive(1_000),
   backoffMaxMs: positive(60_000),
+  /**
+   * Longest wait before a session file change that is only the SyncKey (after every sync) is written; logins, key
+   * changes, logout and stop() write at once. A lagging saved SyncKey only re-fetches messages after a crash, which
+   * the message history drops (docs/client.md, "The session file").
+   */
+  sessionSaveIntervalMs: ms(5_000),
   /** Pause between two synccheck polls (0 = at once, as the official client). */
   syncCheckIntervalMs: ms(0),
   /**

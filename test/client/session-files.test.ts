@@ -13,7 +13,8 @@ test('stable-id table in its own file (0600), written when it changes, not with 
   const sessionPath = join(tmp.dir, 'session-default.json');
   const stablePath = join(tmp.dir, 'stable-ids-default.json');
   try {
-    const a = account(sb, tmp.dir);
+    // SyncKey-only saves every 50 ms (default 5000), so each sync below is followed by a save soon
+    const a = account(sb, tmp.dir, { sessionSaveIntervalMs: 50 });
     await a.run();
     assert.equal(statSync(stablePath).mode & 0o777, 0o600);
     assert.equal(read(sessionPath).stableIds, undefined, 'the session file no longer carries the table');
