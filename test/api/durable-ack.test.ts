@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -79,11 +79,22 @@ test('a webwxsync answer is acknowledged (next synccheck/webwxsync SyncKey, save
   };
   const clock = new HeldClock();
   const sessionFile = join(dataDir, 'session-default.json');
-  /** Runs the pending session save now, then checks the SyncKey the file holds. */
-  const checkSavedSession = (when: string) => {
-    if (closing || clock.runAll() === 0) return;
+  const checkFile = (what: string) => {
     const f = JSON.parse(readFileSync(sessionFile, 'utf8')) as { session: { syncKey: SyncKey } | null };
-    if (f.session) verify(`the session saved ${when}`, formatSyncKey(f.session.syncKey), 'sessions');
+    if (f.session) verify(what, formatSyncKey(f.session.syncKey), 'sessions');
+  };
+  /** Checks of saves still being written (the write is asynchronous): awaited before the assertions. */
+  const landed: Promise<void>[] = [];
+  /**
+   * Checks the SyncKey the file holds now, runs the pending session save, and checks the file again once that
+   * write has landed (each write renames a new file over the old one: a new inode).
+   */
+  const checkSavedSession = (when: string) => {
+    if (closing) return;
+    checkFile(`the session on disk ${when}`);
+    const ino = statSync(sessionFile).ino;
+    if (clock.runAll() === 0) return;
+    landed.push(waitFor(() => statSync(sessionFile).ino !== ino, 'the session save landed').then(() => checkFile(`the session saved ${when}`)));
   };
 
   const proxy = await recordingProxy(sb, {
@@ -151,6 +162,7 @@ test('a webwxsync answer is acknowledged (next synccheck/webwxsync SyncKey, save
     // the last batch is acknowledged too (the next synccheck carries its key)
     await waitFor(() => [...injected].every((id) => ackedByRequest.has(id)), 'the last batch acknowledged', 15_000);
     checkSavedSession('at the end');
+    await Promise.all(landed);
 
     assert.deepEqual(violations, []);
     assert.ok(checked.requests >= ROUNDS, `acknowledging requests checked: ${checked.requests}`);
