@@ -9,8 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pino, type Logger } from 'pino';
-import { LOG_REDACT_PATHS, printableUrl, REDACT_CENSOR } from '../security/redact.ts';
+import type { Logger } from 'pino';
+import { printableUrl } from '../security/redact.ts';
+import { commandLogger, say } from './output.ts';
 import { isLoopback } from '../api/options.ts';
 import { startController, type AccountFactory, type Host } from '../host/index.ts';
 import { clientNameProblem } from '../host/names.ts';
@@ -196,16 +197,8 @@ export async function startControllerFrom(settings: ControllerSettings, rt: Cont
   });
 }
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
 export async function runController(settings: ControllerSettings): Promise<void> {
-  const pretty = settings.log_format === 'pretty' || (settings.log_format === 'auto' && process.stdout.isTTY === true);
-  const logOptions = { level: settings.log_level, redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } };
-  const logger: Logger = pretty
-    ? pino(logOptions, (await import('pino-pretty')).default({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }))
-    : pino(logOptions);
+  const logger: Logger = await commandLogger(settings);
   let sandbox: Sandbox | null = null;
   let host: Host | null = null;
   let exiting = false;

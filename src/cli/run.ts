@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { pino, type Logger } from 'pino';
-import { LOG_REDACT_PATHS, printableUrl, REDACT_CENSOR } from '../security/redact.ts';
+import type { Logger } from 'pino';
+import { printableUrl } from '../security/redact.ts';
+import { commandLogger, prettyOutput, say } from './output.ts';
 import { isLoopback } from '../api/options.ts';
 import { startOpenwx, type OpenwxHandle } from '../host/index.ts';
 import { clientOptionsOf, loadSettings, openwxOptionsOf, SETTING_NAMES, SettingsError, SettingsSchema, type Settings } from './config.ts';
@@ -51,18 +52,9 @@ export function registerRunCommand(program: Command): void {
     });
 }
 
-/** Console lines for people (where things are); everything else goes through the pino logger. */
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
 export async function runOpenwx(settings: Settings): Promise<void> {
   // Secrets (token, post_api secret, cookies, skey, sid, pass_ticket, tickets) never reach the log: src/security/redact.ts.
-  const pretty = settings.log_format === 'pretty' || (settings.log_format === 'auto' && process.stdout.isTTY === true);
-  const logOptions = { level: settings.log_level, redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } };
-  const logger: Logger = pretty
-    ? pino(logOptions, (await import('pino-pretty')).default({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }))
-    : pino(logOptions);
+  const logger: Logger = await commandLogger(settings);
   let sandbox: Sandbox | null = null;
   let client: Weixin | null = null;
   let api: OpenwxHandle | null = null;
@@ -111,7 +103,7 @@ export async function runOpenwx(settings: Settings): Promise<void> {
       logger,
     });
     // Readable output prints messages as plain lines; JSON output keeps them in the log stream.
-    if (!settings.quiet) client.load('ShowMsg', pretty ? { output: process.stdout } : {});
+    if (!settings.quiet) client.load('ShowMsg', prettyOutput(settings) ? { output: process.stdout } : {});
     // Started here rather than through load('Openwx') so a failure to listen stops the command with exit 1.
     api = await startOpenwx(client, {
       ...openwxOptionsOf(settings),
