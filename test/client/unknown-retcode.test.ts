@@ -56,6 +56,8 @@ async function setup(o: ClientOptionsInput) {
       loginPollTimeoutMs: 5000,
       syncCheckTimeoutMs: 5000,
       requestTimeoutMs: 5000,
+      // the login's session save is run below by advancing the fake clock past it
+      sessionSaveIntervalMs: 1000,
       ...o,
     },
     { logger: pino({ level: 'debug' }, sink), output: null, clock },
