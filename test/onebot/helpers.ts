@@ -1,7 +1,7 @@
 /** OneBot test helpers: a WebSocket peer that records what it receives and waits on it, and action calls. */
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { waitFor } from '../helpers/wait-for.ts';
 
 export const TOKEN = 'onebot-secret-1';
@@ -87,6 +87,11 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     body: typeof body === 'string' ? body : JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...headers },
   });
+  return answerOf(r);
+}
+
+/** Status and body: JSON when it parses, else the text. */
+async function answerOf(r: Dispatcher.ResponseData): Promise<{ status: number; json: any }> {
   const text = await r.body.text();
   let json: unknown;
   try {
@@ -99,12 +104,5 @@ export async function post(url: string, body: unknown, headers: Record<string, s
 
 export async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   const r = await request(url, { headers });
-  const text = await r.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: r.statusCode, json };
+  return answerOf(r);
 }
