@@ -19,10 +19,9 @@ export const LOG_REDACT_PATHS: string[] = [
     'keys',
     'headers.cookie',
     'headers["set-cookie"]',
-    ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? k : `["${k}"]`)),
-    ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `*.${k}` : `*["${k}"]`)),
-    ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `headers.${k}` : `headers["${k}"]`)),
-    ...SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? `*.headers.${k}` : `*.headers["${k}"]`)),
+    ...['', '*', 'headers', '*.headers'].flatMap((at) =>
+      SECRET_KEYS.map((k) => (/^[\w$]+$/.test(k) ? (at ? `${at}.${k}` : k) : `${at}["${k}"]`)),
+    ),
   ]),
 ];
 
