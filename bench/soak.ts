@@ -38,6 +38,7 @@ import { Pool } from 'undici';
 import { SoakOpenwx, newOpenwxStats } from './lib/soak-openwx.ts';
 import { SOAK_PREFIX, SoakReceiver, type ReceiverMode } from './lib/soak-receiver.ts';
 import { median, percentile, round } from './lib/stats.ts';
+import { createRng } from '../src/sandbox/rng.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(here, '..');
@@ -101,18 +102,8 @@ if (!existsSync(join(ROOT, 'dist/cli/main.js')) || !existsSync(join(ROOT, 'dist/
 
 // ---- small helpers -------------------------------------------------------------------------------------------
 
-/** mulberry32: the chaos schedule is reproducible from --seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(opts.seed);
+/** The chaos schedule is reproducible from --seed (the sandbox's mulberry32). */
+const rand = createRng(opts.seed).next;
 const between = (a: number, b: number) => a + rand() * (b - a);
 const intBetween = (a: number, b: number) => Math.floor(between(a, b + 1));
 const t0 = performance.now();
