@@ -18,7 +18,7 @@ import type { WxClient } from '../client/interface.ts';
 import { isOpenwxError, owxError } from '../errors.ts';
 import { openDatabase, type DB } from '../store/db.ts';
 import { DATABASE_FILE } from '../api/durable.ts';
-import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions } from '../api/options.ts';
+import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions, type ResolvedOptions } from '../api/options.ts';
 import { ACCOUNT_ROUTES, buildApiServer, STOP_CLIENT_ROUTE } from '../api/server.ts';
 import { registerConsole } from '../console/plugin.ts';
 import { Metrics } from '../ops/metrics.ts';
@@ -92,6 +92,7 @@ export class Host {
   app!: FastifyInstance;
   readonly urls: string[] = [];
   readonly #o: HostOptions;
+  readonly #resolved: ResolvedOptions;
   readonly #ownMetrics: boolean;
   readonly #accounts = new Map<string, HostedAccount>();
   /** Accounts being started or stopped: a second start/stop of one name waits for the first. */
@@ -107,7 +108,8 @@ export class Host {
     // The API's logs are redacted whatever logger the host was given (token, post_api secret, cookies, session keys).
     this.logger = (o.logger ?? pino({ level: 'silent' })).child({}, { redact: { paths: LOG_REDACT_PATHS, censor: REDACT_CENSOR } });
     this.#ownMetrics = !o.metrics;
-    this.version = resolveOptions(o).version;
+    this.#resolved = resolveOptions(o);
+    this.version = this.#resolved.version;
     this.metrics = o.metrics ?? new Metrics({ version: this.version });
     this.db = o.dataDir ? openDatabase(join(o.dataDir, DATABASE_FILE)) : null;
     this.#list = o.mode === 'controller' && this.db ? new AccountList(this.db) : null;
@@ -132,11 +134,10 @@ export class Host {
 
   async #serve(): Promise<void> {
     const o = this.#o;
-    const processOptions = resolveOptions(o);
     let single: HostedAccount | null = null;
     if (o.mode === 'single') single = this.#add(o.account!);
     const accountOf = single ? () => single : (req: FastifyRequest) => this.#resolve(req);
-    const app = await buildApiServer(processOptions, this.logger, {
+    const app = await buildApiServer(this.#resolved, this.logger, {
       token: o.token,
       resolve: (req) => accountOf(req).ctx,
       // Under the Controller /openwx/stop_client is its own route (it shadows the account's, as in Mojo).
@@ -154,7 +155,7 @@ export class Host {
       if (!single) registerControllerRoutes(scope, this);
       registerOps(scope, {
         metrics: this.metrics,
-        version: processOptions.version,
+        version: this.version,
         metricsPublic: o.metricsPublic,
         readySyncMaxAgeMs: o.readySyncMaxAgeMs,
         ...(single ? { sync: single.sync } : { accounts: () => [...this.#accounts].map(([n, a]): [string, typeof a.sync] => [n, a.sync]) }),
