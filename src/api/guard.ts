@@ -58,7 +58,7 @@ function deny(reply: FastifyReply): FastifyReply {
 
 function refuse(reply: FastifyReply, code: ErrorCode, why: string): FastifyReply {
   const e = owxError(code, [why]);
-  return reply.code(e.statusCode).header('connection', 'close').send({ code: e.apiCode, status: e.message });
+  return reply.code(e.statusCode).header('connection', 'close').send(errorBody(e));
 }
 
 /** Whether an access_token may be looked for in this body: urlencoded or JSON, with a declared small length. */
