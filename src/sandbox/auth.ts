@@ -41,7 +41,7 @@ export function authenticate(core: SandboxCore, req: FastifyRequest, o: AuthOpts
   let sid = cSid && cUin ? cSid : undefined;
   if (!sid && o.fallbackSid) sid = o.fallbackSid;
   if (!sid) return fail(o.missingCookieRet ?? Ret.SESSION_NOEXIST, 'missing wxsid/wxuin cookies');
-  const s = core.sessions.get(sid.replace(/ /g, '+'));
+  const s = core.sessionBySid(sid);
   if (!s) return fail(Ret.SESSION_NOEXIST, 'unknown sid');
   if (!s.alive) return fail(Ret.SESSION_INVALID, `session ended (${s.endReason})`);
   return { ok: true, session: s };

@@ -53,6 +53,11 @@ export class SandboxCore {
     readonly log: Logger,
   ) {}
 
+  /** The session a wxsid names (a cookie's `+` may come back as a space); undefined for none. */
+  sessionBySid(sid: string | undefined): Session | undefined {
+    return sid ? this.sessions.get(sid.replace(/ /g, '+')) : undefined;
+  }
+
   addUser(identity: UserIdentity, world: World | (() => WorldSpec)): SandboxUser {
     const u = new SandboxUser(this, this.users.length + 1, identity, world);
     this.users.push(u);

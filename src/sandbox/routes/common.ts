@@ -33,8 +33,7 @@ export function jsonFault(endpoint: string, style: JsonStyle): (ret: number) => 
  * `wxsid` cookie names, the QR ticket its `uuid` names (once scanned as a user), or the user whose `uin` it gives.
  */
 export function requestUser(core: SandboxCore, req: FastifyRequest): SandboxUser | null {
-  const sid = cookie(req, 'wxsid');
-  const s = sid ? core.sessions.get(sid.replace(/ /g, '+')) : undefined;
+  const s = core.sessionBySid(cookie(req, 'wxsid'));
   if (s) return s.user;
   const q = query(req);
   const uuid = q['uuid'] ?? (req.params as { uuid?: string } | undefined)?.uuid;

@@ -181,7 +181,7 @@ export function registerLoginRoutes(app: FastifyInstance, core: SandboxCore): vo
       // names ends; the `uin` field is not compared (no capture shows it checked).
       const form = (req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body : {}) as Record<string, unknown>;
       for (const sid of [form['sid'], cookie(req, 'wxsid')]) {
-        const s = typeof sid === 'string' && sid ? core.sessions.get(sid.replace(/ /g, '+')) : undefined;
+        const s = typeof sid === 'string' ? core.sessionBySid(sid) : undefined;
         if (s?.alive) {
           core.endSession(s, 'logout');
           break;
