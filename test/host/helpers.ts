@@ -11,6 +11,7 @@ import { loadControllerSettings, startControllerFrom } from '../../src/cli/contr
 import type { Host } from '../../src/host/index.ts';
 import { callApi, silent, type CallResult, type Via } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { readBody } from '../helpers/receiver.ts';
 
 const person = (id: string, nickName: string) => ({ id, nickName, sex: 1 as const });
 
@@ -110,16 +111,7 @@ export class UrlReceiver {
   async start(): Promise<this> {
     const { createServer } = await import('node:http');
     this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
+      readBody(req, ({ json }) => {
         this.posts.push({ url: req.url ?? '', headers: req.headers, json });
         for (const w of [...this.#waiters]) w();
         if (this.status === 'hang') return;
