@@ -221,20 +221,6 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       for (const [res, s] of streams) if (s.feed === feed) send(res, chunk);
     },
   };
-  // Feeds of accounts added later attach when first used.
-  const attached = new WeakSet<ConsoleFeed>();
-  const feedOf = (req: FastifyRequest) => {
-    const f = o.feed(req);
-    if (!attached.has(f)) {
-      f.attach(out);
-      attached.add(f);
-    }
-    return f;
-  };
-  for (const [, f] of o.feeds()) {
-    f.attach(out);
-    attached.add(f);
-  }
   app.addHook('preClose', async () => {
     for (const res of [...streams.keys()]) {
       drop(res);
@@ -266,7 +252,7 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     tag: 'operations',
     responses: { 200: { description: 'overview', json: ConsoleOverview } },
   };
-  app.get('/console/api/overview', { config: { doc: overviewDoc } }, async (req) => feedOf(req).overview());
+  app.get('/console/api/overview', { config: { doc: overviewDoc } }, async (req) => o.feed(req).overview());
 
   const accountsDoc: RouteDoc = {
     summary: 'The accounts the console can show (one, or every account under the Controller)',
@@ -286,7 +272,7 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     tag: 'operations',
     responses: { 200: { description: 'messages', json: ConsoleMessages } },
   };
-  app.get('/console/api/recent', { config: { doc: recentDoc } }, async (req) => feedOf(req).recent);
+  app.get('/console/api/recent', { config: { doc: recentDoc } }, async (req) => o.feed(req).recent);
 
   const streamDoc: RouteDoc = {
     summary: 'Live events (server-sent events): state, message, qrcode, contacts',
@@ -300,7 +286,7 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     },
   };
   app.get('/console/api/stream', { config: { doc: streamDoc } }, (req, reply) => {
-    const feed = feedOf(req);
+    const feed = o.feed(req);
     if (streams.size >= maxStreams) throw owxError('OWX_ERR_TOO_MANY_STREAMS', [streams.size, maxStreams]);
     reply.hijack();
     const res = reply.raw;
@@ -310,6 +296,8 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // A feed's events reach only its streams, so it is attached here (again for each stream: the same broadcaster).
+    feed.attach(out);
     streams.set(res, { ping: setInterval(() => send(res, ': ping\n\n'), pingMs), feed });
     res.on('close', () => drop(res));
     if (req.raw.socket.destroyed) return drop(res); // the reader left before we held the stream
