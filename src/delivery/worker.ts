@@ -302,7 +302,8 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     }
     if (done.length === 0) return;
     this.#outbox.deliveredMany(done.map((e) => e.row.seq));
-    if (done.length === this.#queue.length || this.#queue[done.length - 1] === done[done.length - 1]) this.#queue.splice(0, done.length);
+    // A front run (the usual case) is spliced off; passed reports leave gaps, filtered out.
+    if (this.#queue[done.length - 1] === done[done.length - 1]) this.#queue.splice(0, done.length);
     else {
       const gone = new Set(done);
       this.#queue = this.#queue.filter((e) => !gone.has(e));
