@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { closeServer } from '../../test/helpers/receiver.ts';
 
 export const ACCT_PREFIX = 'acct:';
 
@@ -100,8 +101,6 @@ export class AccountsReceiver {
   async stop(): Promise<void> {
     const s = this.#server;
     this.#server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closeServer(s);
   }
 }

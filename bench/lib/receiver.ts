@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { closeServer } from '../../test/helpers/receiver.ts';
 
 export const CONTENT_PREFIX = 'bench:';
 
@@ -96,8 +97,6 @@ export class BenchReceiver {
   async stop(): Promise<void> {
     const s = this.#server;
     this.#server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closeServer(s);
   }
 }

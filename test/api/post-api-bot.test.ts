@@ -17,7 +17,7 @@ import { request } from 'undici';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { callApi, startStack, type Stack, type StackOptions } from '../helpers/stack.ts';
-import { readBody } from '../helpers/receiver.ts';
+import { closeServer, readBody } from '../helpers/receiver.ts';
 import { nextEvent, waitFor } from '../helpers/wait-for.ts';
 
 interface Post {
@@ -69,9 +69,7 @@ class Bot {
   async stop(): Promise<void> {
     const s = this.#server;
     this.#server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closeServer(s);
   }
 }
 

@@ -25,6 +25,13 @@ export function readBody(req: IncomingMessage, done: (b: { body: string; json: a
   });
 }
 
+/** Closes a server at once: drops its open (kept-alive) connections, then waits until it is closed. */
+export async function closeServer(s: Server | null): Promise<void> {
+  if (!s) return;
+  s.closeAllConnections();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+}
+
 export type Answer = { status?: number; json?: unknown; text?: string; contentType?: string; hang?: boolean };
 
 export class Receiver extends EventEmitter<{ post: [Received]; request: [Received] }> {
@@ -81,8 +88,6 @@ export class Receiver extends EventEmitter<{ post: [Received]; request: [Receive
   async stop(): Promise<void> {
     const s = this.#server;
     this.#server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closeServer(s);
   }
 }
