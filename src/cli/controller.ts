@@ -6,12 +6,11 @@
  * (flags > env > file > defaults) and the same one-line errors (exit 2). With `--sandbox` an embedded sandbox of
  * `--sandbox-users` WeChat users confirms every login by itself: the offline demo. docs/controller.md.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { printableUrl } from '../security/redact.ts';
-import { commandLogger, say } from './output.ts';
+import { commandLogger, say, SANDBOX_AUTO_LOGIN_MS, VERSION } from './output.ts';
 import { isLoopback } from '../api/options.ts';
 import { startController, type AccountFactory, type Host } from '../host/index.ts';
 import { clientNameProblem } from '../host/names.ts';
@@ -38,11 +37,6 @@ import {
   settingString,
   type ControllerSettings,
 } from './layers.ts';
-
-/** How long the embedded sandbox waits before it scans and confirms a QR code by itself. */
-const SANDBOX_AUTO_LOGIN_MS = 1_500;
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const ACCOUNT_NAMES: ReadonlySet<string> = new Set(ACCOUNT_SETTING_NAMES);
 const PROCESS_NAMES: ReadonlySet<string> = new Set([...PROCESS_SETTING_NAMES, 'account', 'max_clients', 'sandbox_users', 'clients']);

@@ -2,10 +2,16 @@
  * What both commands (`openwx`, `openwx controller`) print: console lines for people (where things are) and the
  * pino logger everything else goes through — readable lines on a terminal (or `log_format: pretty`), JSON lines
  * otherwise. Secrets (tokens, post_api secrets, cookies, skey, sid, pass_ticket, tickets) never reach the log:
- * src/security/redact.ts.
+ * src/security/redact.ts. Also the constants both commands share (the version, the embedded sandbox's auto-login).
  */
+import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { LOG_REDACT_PATHS, REDACT_CENSOR } from '../security/redact.ts';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** How long an embedded sandbox (`--sandbox`) waits before it scans and confirms a QR code by itself. */
+export const SANDBOX_AUTO_LOGIN_MS = 1_500;
 
 export function say(line: string): void {
   process.stdout.write(`${line}\n`);

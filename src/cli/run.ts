@@ -4,11 +4,10 @@
  * system runs offline (`npm run demo`). Settings: src/cli/config.ts. Exits 0 after stop_client, SIGINT or SIGTERM;
  * exit 2 on a bad setting; exit 1 when startup fails or the client stops without being asked to.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { printableUrl } from '../security/redact.ts';
-import { commandLogger, prettyOutput, say } from './output.ts';
+import { commandLogger, prettyOutput, say, SANDBOX_AUTO_LOGIN_MS, VERSION } from './output.ts';
 import { isLoopback } from '../api/options.ts';
 import { startOpenwx, type OpenwxHandle } from '../host/index.ts';
 import { clientOptionsOf, loadSettings, openwxOptionsOf, SETTING_NAMES, SettingsError, SettingsSchema, type Settings } from './config.ts';
@@ -16,11 +15,6 @@ import { addSettingFlags, flagsGiven } from './flags.ts';
 import { Weixin } from '../index.ts';
 // The sandbox and pino-pretty are imported only when used (--sandbox, a terminal): ~2 MiB of heap otherwise.
 import type { Sandbox } from '../sandbox/index.ts';
-
-/** How long the embedded sandbox waits before it scans and confirms the QR code by itself. */
-const SANDBOX_AUTO_LOGIN_MS = 1_500;
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function registerRunCommand(program: Command): void {
   // Every setting's flag comes from one table (src/cli/flags.ts), its default from the schema.
