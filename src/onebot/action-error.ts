@@ -29,3 +29,19 @@ export class ActionFailure extends Error {
 export const fail = (kind: FailKind, message: string): never => {
   throw new ActionFailure(kind, message);
 };
+
+/** Parameter `k` as a non-empty string, else `bad_param`. */
+export const requiredString = (p: Record<string, unknown>, k: string): string => {
+  const v = p[k];
+  if (typeof v !== 'string' || v === '') fail('bad_param', `${k}: expected a non-empty string`);
+  return v as string;
+};
+
+/** Runs a client call; what it throws fails the action as `platform`. */
+export async function platform(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    fail('platform', (e as Error).message);
+  }
+}

@@ -2,7 +2,7 @@
  * OneBot 11 actions (docs/onebot.md, "Actions"): the ones NoneBot/Koishi bots use most. Integer ids are mapped to
  * stable keys (src/onebot/ids.ts); an action WeChat cannot do is not in the table and answers retcode 1404.
  */
-import { ActionFailure, fail, type FailKind } from '../action-error.ts';
+import { ActionFailure, fail, platform, requiredString as str, type FailKind } from '../action-error.ts';
 import type { Bot } from '../bot.ts';
 import { fileEntry } from '../media.ts';
 import { revokeMessage, sendSegments } from '../send.ts';
@@ -34,11 +34,6 @@ const int = (p: Params, k: string): number => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) fail('bad_param', `${k}: expected a positive integer`);
   return n;
-};
-const str = (p: Params, k: string): string => {
-  const v = p[k];
-  if (typeof v !== 'string' || v === '') fail('bad_param', `${k}: expected a non-empty string`);
-  return v as string;
 };
 const bool = (v: unknown, dflt: boolean) => (v === undefined ? dflt : v === true || v === 'true' || v === 1 || v === '1');
 
@@ -232,14 +227,6 @@ const ACTIONS: Record<string, Action> = {
 };
 
 export const V11_ACTIONS: readonly string[] = Object.keys(ACTIONS);
-
-async function platform(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    fail('platform', (e as Error).message);
-  }
-}
 
 export interface V11Response {
   status: 'ok' | 'failed';

@@ -4,7 +4,7 @@
  * web protocol cannot do are not in the table: they answer 10002 unsupported action, and get_supported_actions
  * lists exactly the table.
  */
-import { ActionFailure, fail, type FailKind } from '../action-error.ts';
+import { ActionFailure, fail, platform, requiredString as str, type FailKind } from '../action-error.ts';
 import type { Bot } from '../bot.ts';
 import { fileBytes, fileEntry } from '../media.ts';
 import { revokeMessage, sendSegments } from '../send.ts';
@@ -36,11 +36,6 @@ export interface Directory {
 type Params = Record<string, unknown>;
 type Action = { self: boolean; run(bot: Bot | null, p: Params, dir: Directory): Promise<unknown> | unknown };
 
-const str = (p: Params, k: string): string => {
-  const v = p[k];
-  if (typeof v !== 'string' || v === '') fail('bad_param', `${k}: expected a non-empty string`);
-  return v as string;
-};
 
 const userInfo = (p: Friend | Member, _bot: Bot) => ({
   user_id: p.stable_id || p.id,
@@ -194,14 +189,6 @@ const ACTIONS: Record<string, Action> = {
     },
   },
 };
-
-async function platform(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    fail('platform', (e as Error).message);
-  }
-}
 
 export const V12_ACTIONS: readonly string[] = Object.keys(ACTIONS);
 
