@@ -6,7 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { owxError } from '../../errors.ts';
 import { Failure } from '../responses.ts';
 import type { RouteDoc } from '../route-table.ts';
-import { sniffImageType } from './media.ts';
+
+function isPng(b: Buffer): boolean {
+  return b.length > 4 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
+}
 
 const qrDoc: RouteDoc = {
   summary: 'The login QR code image while one waits to be scanned (for scripts)',
@@ -29,7 +32,7 @@ export function registerQrcodeRoute(app: FastifyInstance): void {
       const ctx = app.owxAccount(req);
       const data = await ctx.qrcode();
       if (!data) throw owxError('OWX_ERR_NO_QRCODE', [ctx.client.state]);
-      return reply.type(sniffImageType(data, 'image/jpeg')).header('cache-control', 'no-cache').send(data);
+      return reply.type(isPng(data) ? 'image/png' : 'image/jpeg').header('cache-control', 'no-cache').send(data);
     },
   });
 }
