@@ -1,45 +1,20 @@
 /**
  * Options of the Openwx plugin. Keys Mojo-Weixin's `load("Openwx", data => {...})` knows keep its spelling
  * (`listen`, `post_api`, `post_event`, …); openwx's own additions are camelCase with the unit in the name.
+ * An option named after a setting defaults to that setting's default (SETTING_DEFAULTS, src/settings/defaults.ts, the
+ * one source the settings schema uses too); the others to LIBRARY_DEFAULTS.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { Delivery } from '../delivery/sink.ts';
+import { DEFAULT_POST_EVENT_LIST, HOUR_MS, POSTABLE_EVENTS, SETTING_DEFAULTS as D } from '../settings/defaults.ts';
 
 export interface ListenAddress {
   host?: string;
   port?: number;
 }
 
-/** Mojo-Weixin's default post_event_list (Openwx.pm). */
-export const DEFAULT_POST_EVENT_LIST = [
-  'login',
-  'stop',
-  'state_change',
-  'input_qrcode',
-  'new_group',
-  'new_friend',
-  'new_group_member',
-  'lose_group',
-  'lose_friend',
-  'lose_group_member',
-  'friend_request',
-] as const;
-
-/** Every event name post_event_list may hold. */
-export const POSTABLE_EVENTS = [
-  ...DEFAULT_POST_EVENT_LIST,
-  'group_property_change',
-  'group_member_property_change',
-  'friend_property_change',
-  'user_property_change',
-  'update_user',
-  'update_friend',
-  'update_group',
-  'logout',
-  'relogin',
-  'qrcode_expire',
-] as const;
+export { DEFAULT_POST_EVENT_LIST, POSTABLE_EVENTS };
 
 /** Events check_event never queues (Mojo: only contact events, friend_request and messages are queued). */
 export const NOT_QUEUED_EVENTS: ReadonlySet<string> = new Set([
@@ -160,6 +135,21 @@ export interface OpenwxOptions {
   logger?: Logger;
 }
 
+/**
+ * Defaults of the library options that are no setting of the command (the others come from SETTING_DEFAULTS, the
+ * settings' own: src/settings/defaults.ts).
+ */
+export const LIBRARY_DEFAULTS = Object.freeze({
+  checkEventTimeoutMs: 30_000,
+  postAttempts: 3,
+  postQueueMax: 1_000,
+  version: '0.1.0',
+  historyPurgeIntervalMs: HOUR_MS,
+  timeoutCheckIntervalMs: 5_000,
+  accessTokenBodyMaxBytes: 64 * 1024,
+  jsonDepthMax: 64,
+} as const);
+
 export interface ResolvedOptions {
   postApi: string | undefined;
   postEvent: boolean;
@@ -204,54 +194,54 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(o: OpenwxOptions): ResolvedOptions {
-  const requestTimeoutMs = o.requestTimeoutMs ?? 120_000;
+  const requestTimeoutMs = o.requestTimeoutMs ?? D.request_timeout_ms;
   return {
     postApi: o.post_api || undefined,
-    postEvent: o.post_event ?? true,
-    postEventList: new Set(o.post_event_list ?? DEFAULT_POST_EVENT_LIST),
-    postMediaData: o.post_media_data ?? true,
+    postEvent: o.post_event ?? D.post_event,
+    postEventList: new Set(o.post_event_list ?? D.post_event_list),
+    postMediaData: o.post_media_data ?? D.post_media_data,
     postMessageFilter: o.post_message_filter,
-    checkEventMax: o.check_event_list_max_size ?? 20,
-    checkEventTimeoutMs: o.checkEventTimeoutMs ?? 30_000,
-    stopDelayMs: o.stopDelayMs ?? 3_000,
-    broadcastMax: o.broadcastMax ?? 500,
-    bodyLimitBytes: o.bodyLimitBytes ?? 32 * 1024 * 1024,
-    postTimeoutMs: o.postTimeoutMs ?? 40_000,
-    postAttempts: o.postAttempts ?? 3,
-    postQueueMax: o.postQueueMax ?? 1_000,
+    checkEventMax: o.check_event_list_max_size ?? D.check_event_list_max_size,
+    checkEventTimeoutMs: o.checkEventTimeoutMs ?? LIBRARY_DEFAULTS.checkEventTimeoutMs,
+    stopDelayMs: o.stopDelayMs ?? D.stop_delay_ms,
+    broadcastMax: o.broadcastMax ?? D.broadcast_max,
+    bodyLimitBytes: o.bodyLimitBytes ?? D.body_limit_bytes,
+    postTimeoutMs: o.postTimeoutMs ?? D.post_api_timeout_ms,
+    postAttempts: o.postAttempts ?? LIBRARY_DEFAULTS.postAttempts,
+    postQueueMax: o.postQueueMax ?? LIBRARY_DEFAULTS.postQueueMax,
     mediaDirs: o.mediaDirs ?? [],
-    logLevel: o.logLevel ?? 'info',
-    version: o.version ?? '0.1.0',
+    logLevel: o.logLevel ?? D.log_level,
+    version: o.version ?? LIBRARY_DEFAULTS.version,
     dataDir: o.dataDir || undefined,
     postApiSecret: o.postApiSecret || undefined,
-    postMaxAttempts: o.postMaxAttempts ?? 50,
-    postMaxAgeMs: o.postMaxAgeMs ?? 24 * 3600_000,
-    postBackoffBaseMs: o.postBackoffBaseMs ?? 500,
-    postBackoffMaxMs: o.postBackoffMaxMs ?? 60_000,
-    postConcurrency: o.postConcurrency ?? 8,
-    postOrder: o.postOrder ?? 'bounded',
-    postHoldMs: o.postHoldMs ?? 5_000,
-    postRejectedMaxAttempts: o.postRejectedMaxAttempts ?? 3,
-    historyRetentionDays: o.historyRetentionDays ?? 30,
-    historyPurgeIntervalMs: o.historyPurgeIntervalMs ?? 3600_000,
-    accessTokenParam: o.accessTokenParam ?? false,
+    postMaxAttempts: o.postMaxAttempts ?? D.post_api_max_attempts,
+    postMaxAgeMs: o.postMaxAgeMs ?? D.post_api_max_age_hours * HOUR_MS,
+    postBackoffBaseMs: o.postBackoffBaseMs ?? D.post_api_backoff_base_ms,
+    postBackoffMaxMs: o.postBackoffMaxMs ?? D.post_api_backoff_max_ms,
+    postConcurrency: o.postConcurrency ?? D.post_api_concurrency,
+    postOrder: o.postOrder ?? D.post_api_order,
+    postHoldMs: o.postHoldMs ?? D.post_api_hold_ms,
+    postRejectedMaxAttempts: o.postRejectedMaxAttempts ?? D.post_api_rejected_max_attempts,
+    historyRetentionDays: o.historyRetentionDays ?? D.history_retention_days,
+    historyPurgeIntervalMs: o.historyPurgeIntervalMs ?? LIBRARY_DEFAULTS.historyPurgeIntervalMs,
+    accessTokenParam: o.accessTokenParam ?? D.access_token_param,
     corsOrigins: o.corsOrigins ?? [],
-    jsonp: o.jsonp ?? false,
+    jsonp: o.jsonp ?? D.jsonp,
     listenHosts: listenAddresses(o).map((a) => a.host),
     allowedHosts: o.allowedHosts ?? [],
     requestTimeoutMs,
     // Node refuses a header timeout above the request timeout.
-    headersTimeoutMs: Math.min(o.headersTimeoutMs ?? 20_000, requestTimeoutMs),
-    timeoutCheckIntervalMs: o.timeoutCheckIntervalMs ?? 5_000,
-    connectionsMax: o.connectionsMax ?? 256,
-    accessTokenBodyMaxBytes: o.accessTokenBodyMaxBytes ?? 64 * 1024,
-    jsonDepthMax: o.jsonDepthMax ?? 64,
+    headersTimeoutMs: Math.min(o.headersTimeoutMs ?? D.headers_timeout_ms, requestTimeoutMs),
+    timeoutCheckIntervalMs: o.timeoutCheckIntervalMs ?? LIBRARY_DEFAULTS.timeoutCheckIntervalMs,
+    connectionsMax: o.connectionsMax ?? D.connections_max,
+    accessTokenBodyMaxBytes: o.accessTokenBodyMaxBytes ?? LIBRARY_DEFAULTS.accessTokenBodyMaxBytes,
+    jsonDepthMax: o.jsonDepthMax ?? LIBRARY_DEFAULTS.jsonDepthMax,
   };
 }
 
 export function listenAddresses(o: OpenwxOptions): { host: string; port: number }[] {
   const l = o.listen === undefined ? [{}] : Array.isArray(o.listen) ? o.listen : [o.listen];
-  return (l.length ? l : [{}]).map((a) => ({ host: a.host ?? '127.0.0.1', port: a.port ?? 3000 }));
+  return (l.length ? l : [{}]).map((a) => ({ host: a.host ?? D.host, port: a.port ?? D.port }));
 }
 
 /**

@@ -11,7 +11,7 @@ import { parse as parseYaml, YAMLError } from 'yaml';
 import { z } from 'zod';
 import type { ClientOptionsInput } from '../client/options.ts';
 import type { OpenwxOptions } from '../api/options.ts';
-import { POSTABLE_EVENTS, DEFAULT_POST_EVENT_LIST } from '../api/options.ts';
+import { HOUR_MS, POSTABLE_EVENTS, SETTING_DEFAULTS as D } from '../settings/defaults.ts';
 import { accessToken, oneBotOptionsOf, OneBotSettingSchema, wsUrl, type OneBotOptions } from '../onebot/settings.ts';
 
 export class SettingsError extends Error {
@@ -74,37 +74,37 @@ const secret = (min: number) => {
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-/** Every setting, with its default. Keys are the setting names. */
+/** Every setting, with its default (src/settings/defaults.ts holds them all). Keys are the setting names. */
 export const SettingsSchema = z
   .object({
-    host: nonEmpty('a host name or IP address').default('127.0.0.1'),
-    port: int(0, 65535).default(3000),
+    host: nonEmpty('a host name or IP address').default(D.host),
+    port: int(0, 65535).default(D.port),
     post_api: httpUrl().optional(),
-    data_dir: nonEmpty('a directory').default('./data'),
+    data_dir: nonEmpty('a directory').default(D.data_dir),
     token: secret(8).optional(),
-    insecure_no_auth: bool().default(false),
+    insecure_no_auth: bool().default(D.insecure_no_auth),
     wechat_origin: httpUrl().optional(),
     /** true: the built-in sandbox world; a string: a world JSON file. */
     sandbox: z.preprocess(
       (v) => (typeof v === 'string' && BOOL_TRUE.has(v.trim().toLowerCase()) ? true : typeof v === 'string' && BOOL_FALSE.has(v.trim().toLowerCase()) ? false : v),
       z.union([z.boolean(), z.string().min(1)], { error: 'expected true, false or a world JSON file' }),
-    ).default(false),
-    sandbox_port: int(0, 65535).default(5030),
-    log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    ).default(D.sandbox),
+    sandbox_port: int(0, 65535).default(D.sandbox_port),
+    log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default(D.log_level),
     /** auto: readable lines when stdout is a terminal, JSON lines otherwise (files, pipes, log collectors). */
-    log_format: z.enum(['auto', 'pretty', 'json'], { error: 'expected auto, pretty or json' }).default('auto'),
-    quiet: bool().default(false),
+    log_format: z.enum(['auto', 'pretty', 'json'], { error: 'expected auto, pretty or json' }).default(D.log_format),
+    quiet: bool().default(D.quiet),
     account: z
       .string({ error: 'expected letters, digits, _ . @ -' })
       .regex(/^[\w.@-]+$/, { error: 'expected letters, digits, _ . @ -' })
-      .default('default'),
-    desktop_mode: bool().default(true),
-    download_media: bool().default(true),
+      .default(D.account),
+    desktop_mode: bool().default(D.desktop_mode),
+    download_media: bool().default(D.download_media),
     send_interval_ms: int(0, 600_000).optional(),
     media_dirs: z.preprocess(toList, z.array(z.string().min(1), { error: 'expected a list of directories' })).optional(),
     /** Fetch media URLs from loopback/private/internal addresses too (docs/security.md, "Media URL destinations"). */
-    allow_private_media_urls: bool().default(false),
-    post_event: bool().default(true),
+    allow_private_media_urls: bool().default(D.allow_private_media_urls),
+    post_event: bool().default(D.post_event),
     post_event_list: z
       .preprocess(
         toList,
@@ -112,8 +112,8 @@ export const SettingsSchema = z
           error: 'expected a list of event names',
         }),
       )
-      .default([...DEFAULT_POST_EVENT_LIST]),
-    post_media_data: bool().default(true),
+      .default([...D.post_event_list]),
+    post_media_data: bool().default(D.post_media_data),
     post_message_filter: z
       .preprocess(
         (v) => {
@@ -129,30 +129,30 @@ export const SettingsSchema = z
         }),
       )
       .optional(),
-    check_event_list_max_size: int(1, 100_000).default(20),
-    broadcast_max: int(0, 100_000).default(500),
-    stop_delay_ms: int(0, 600_000).default(3_000),
+    check_event_list_max_size: int(1, 100_000).default(D.check_event_list_max_size),
+    broadcast_max: int(0, 100_000).default(D.broadcast_max),
+    stop_delay_ms: int(0, 600_000).default(D.stop_delay_ms),
     /** Serve /metrics without the token (docs/operations.md). */
-    metrics_public: bool().default(false),
+    metrics_public: bool().default(D.metrics_public),
     // --- post_api delivery (docs/delivery.md)
     post_api_secret: secret(16).optional(),
-    post_api_max_attempts: int(1, 1_000_000).default(50),
-    post_api_max_age_hours: int(1, 24 * 365).default(24),
-    post_api_backoff_base_ms: int(1, 3_600_000).default(500),
-    post_api_backoff_max_ms: int(1, 86_400_000).default(60_000),
+    post_api_max_attempts: int(1, 1_000_000).default(D.post_api_max_attempts),
+    post_api_max_age_hours: int(1, 24 * 365).default(D.post_api_max_age_hours),
+    post_api_backoff_base_ms: int(1, 3_600_000).default(D.post_api_backoff_base_ms),
+    post_api_backoff_max_ms: int(1, 86_400_000).default(D.post_api_backoff_max_ms),
     /** One attempt as a whole (request, answer headers and body); covers a handler that runs a consult (30 s). */
-    post_api_timeout_ms: int(100, 600_000).default(40_000),
+    post_api_timeout_ms: int(100, 600_000).default(D.post_api_timeout_ms),
     /** Reports in flight at once per account, pipelined on one connection (docs/delivery.md); 1 = one at a time. */
-    post_api_concurrency: int(1, 128).default(8),
+    post_api_concurrency: int(1, 128).default(D.post_api_concurrency),
     /** bounded: a refused / unanswered report holds the ones behind it for post_api_hold_ms at most; strict: until delivered or dead. */
-    post_api_order: z.enum(['bounded', 'strict'], { error: 'expected bounded or strict' }).default('bounded'),
-    post_api_hold_ms: int(0, 3_600_000).default(5_000),
+    post_api_order: z.enum(['bounded', 'strict'], { error: 'expected bounded or strict' }).default(D.post_api_order),
+    post_api_hold_ms: int(0, 3_600_000).default(D.post_api_hold_ms),
     /** Answers refusing a report (500, 400, …; not 408/429/502/503/504) before it becomes a dead letter. */
-    post_api_rejected_max_attempts: int(1, 1_000_000).default(3),
+    post_api_rejected_max_attempts: int(1, 1_000_000).default(D.post_api_rejected_max_attempts),
     /** Days messages are kept in the history (0 = no history). */
-    history_retention_days: int(0, 36_500).default(30),
+    history_retention_days: int(0, 36_500).default(D.history_retention_days),
     // --- API security (docs/security.md)
-    access_token_param: bool().default(false),
+    access_token_param: bool().default(D.access_token_param),
     cors_origins: z
       .preprocess(
         toList,
@@ -162,8 +162,8 @@ export const SettingsSchema = z
         ),
       )
       .optional(),
-    jsonp: bool().default(false),
-    body_limit_bytes: int(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+    jsonp: bool().default(D.jsonp),
+    body_limit_bytes: int(1024, 1024 * 1024 * 1024).default(D.body_limit_bytes),
     /** Host names served besides localhost, IP literals and the host setting: `name` or `name:port` (reverse proxies). */
     allowed_hosts: z
       .preprocess(
@@ -175,12 +175,12 @@ export const SettingsSchema = z
       )
       .optional(),
     /** A request's headers and body must arrive within this (HTTP 408); headers within headers_timeout_ms. */
-    request_timeout_ms: int(1_000, 3_600_000).default(120_000),
-    headers_timeout_ms: int(1_000, 3_600_000).default(20_000),
+    request_timeout_ms: int(1_000, 3_600_000).default(D.request_timeout_ms),
+    headers_timeout_ms: int(1_000, 3_600_000).default(D.headers_timeout_ms),
     /** Open API connections at once; further ones are closed at once. */
-    connections_max: int(1, 1_000_000).default(256),
+    connections_max: int(1, 1_000_000).default(D.connections_max),
     /** After WeChat logs the session out: log in again, or stop. */
-    relogin: z.enum(['relogin', 'stop'], { error: 'expected relogin or stop' }).default('relogin'),
+    relogin: z.enum(['relogin', 'stop'], { error: 'expected relogin or stop' }).default(D.relogin),
     // --- OneBot v11/v12 (docs/onebot.md); off unless configured
     onebot: OneBotSettingSchema.optional(),
     onebot_access_token: accessToken().optional(),
@@ -371,7 +371,7 @@ export function openwxOptionsOf(s: Settings): OpenwxOptions & { onebot?: OneBotO
     dataDir: resolve(s.data_dir),
     postApiSecret: s.post_api_secret,
     postMaxAttempts: s.post_api_max_attempts,
-    postMaxAgeMs: s.post_api_max_age_hours * 3_600_000,
+    postMaxAgeMs: s.post_api_max_age_hours * HOUR_MS,
     postBackoffBaseMs: s.post_api_backoff_base_ms,
     postBackoffMaxMs: s.post_api_backoff_max_ms,
     postTimeoutMs: s.post_api_timeout_ms,

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { SETTING_NAMES, SettingsSchema, type SettingName } from './config.ts';
+import { CONTROLLER_DEFAULTS } from '../settings/defaults.ts';
 
 export const ACCOUNT_SETTING_NAMES = [
   'post_api',
@@ -54,7 +55,7 @@ export const PROCESS_SETTING_NAMES = SETTING_NAMES.filter(
   (n) => !(ACCOUNT_SETTING_NAMES as readonly string[]).includes(n) && !NOT_CONTROLLER.includes(n),
 ) as Exclude<SettingName, AccountSettingName | 'account'>[];
 
-export const DEFAULT_CONTROLLER_PORT = 2000;
+export const DEFAULT_CONTROLLER_PORT = CONTROLLER_DEFAULTS.port;
 export const MAX_CLIENTS_LIMIT = 10_000;
 
 const toNumber = (v: unknown) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v);
@@ -71,9 +72,9 @@ export const ControllerSettingsSchema = SettingsSchema.omit(pickMask(NOT_CONTROL
   .extend({
     port: count(0, 65535).default(DEFAULT_CONTROLLER_PORT),
     /** Most accounts at once; start_client beyond answers code 5 "max clients exceed". */
-    max_clients: count(1, MAX_CLIENTS_LIMIT).default(100),
+    max_clients: count(1, MAX_CLIENTS_LIMIT).default(CONTROLLER_DEFAULTS.max_clients),
     /** With --sandbox: the number of independent WeChat users the embedded sandbox hosts. */
-    sandbox_users: count(1, 1000).default(1),
+    sandbox_users: count(1, 1000).default(CONTROLLER_DEFAULTS.sandbox_users),
     /** Accounts to start at launch (settings file only). */
     clients: z.array(ClientEntrySchema, { error: 'expected a list of {client: NAME, …settings}' }).default([]),
   })

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { join } from 'node:path';
 import { owxError } from '../errors.ts';
+import { SETTING_DEFAULTS } from '../settings/defaults.ts';
 
 /** The extspam blob circulated with the UOS patch (wechat4u / openwechat; shared/spec/wechat-web-protocol.md §2.5). */
 export const DEFAULT_UOS_EXTSPAM =
@@ -34,19 +35,19 @@ export const UosHeadersSchema = z.object({
 
 export const ClientOptionsSchema = z.object({
   /** Name of the account: names the files in `dataDir` and the logger child. */
-  account: z.string().min(1).regex(/^[\w.@-]+$/, 'letters, digits, _ . @ - only').default('default'),
+  account: z.string().min(1).regex(/^[\w.@-]+$/, 'letters, digits, _ . @ - only').default(SETTING_DEFAULTS.account),
   /** Session, QR image and stable-id files go here (created with mode 0700). */
-  dataDir: z.string().min(1).default('./data'),
+  dataDir: z.string().min(1).default(SETTING_DEFAULTS.data_dir),
   /** Downloaded media; default `<dataDir>/media`. */
   mediaDir: z.string().min(1).optional(),
   /** Longest name, in UTF-8 bytes, of a received file saved in `mediaDir` (most filesystems: 255). */
   mediaFileNameMaxBytes: z.number().int().min(32).max(255).default(255),
   /** Download the media of inbound messages. */
-  downloadMedia: z.boolean().default(true),
+  downloadMedia: z.boolean().default(SETTING_DEFAULTS.download_media),
   /** Send every web-protocol request to this origin (e.g. a sandbox), with the real Host header. */
   wechatOrigin: z.string().url().optional(),
   /** UOS desktop mode (`mod=desktop` + UOS headers on webwxnewloginpage); false = plain web mode. */
-  desktopMode: z.boolean().default(true),
+  desktopMode: z.boolean().default(SETTING_DEFAULTS.desktop_mode),
   uosHeaders: UosHeadersSchema.strict().prefault({}),
   userAgent: z.string().min(1).default(DEFAULT_USER_AGENT),
   /** `lang` sent where the official client sends it. */
@@ -68,7 +69,7 @@ export const ClientOptionsSchema = z.object({
   /** Print the QR in the terminal (plus a plain URL line). */
   showQrInTerminal: z.boolean().default(true),
   /** After a logout retcode (1100/1101/1102): log in again ('relogin') or stop ('stop'). */
-  relogin: z.enum(['relogin', 'stop']).default('relogin'),
+  relogin: z.enum(['relogin', 'stop']).default(SETTING_DEFAULTS.relogin),
   /** Also stop (not relogin) on synccheck 1101 "logged in elsewhere" (Mojo's stop_with_mobile). */
   stopWithMobile: z.boolean().default(false),
   /** On `stop()`, log out of WeChat too (false keeps the session for a resume). */
@@ -86,7 +87,7 @@ export const ClientOptionsSchema = z.object({
    * Fetch media URLs (sendMedia/uploadMedia `{ url }`) from loopback, private, link-local and other internal
    * addresses too; by default only public addresses are (docs/security.md, "Media URL destinations").
    */
-  allowPrivateMediaUrls: z.boolean().default(false),
+  allowPrivateMediaUrls: z.boolean().default(SETTING_DEFAULTS.allow_private_media_urls),
   /** Redirects followed at most when fetching a media URL; each hop is checked like the first. */
   mediaUrlMaxRedirections: z.number().int().min(0).max(20).default(5),
   /** Retries of idempotent login/contact steps on network errors and 5xx. */
