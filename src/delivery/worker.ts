@@ -36,6 +36,7 @@ import { Client } from 'undici';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../client/clock.ts';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
+import { HOUR_MS, SETTING_DEFAULTS } from '../settings/defaults.ts';
 import { classifyError, classifyStatus, isReportFailure, type FailureClass } from './failure.ts';
 import { postTarget, reportHeaders, reportRequest, sendAttempt, type DeliveredResponse, type ReportRequest } from './post.ts';
 
@@ -101,10 +102,11 @@ interface Entry {
   side: boolean;
 }
 
-export const DEFAULT_POST_API_CONCURRENCY = 8;
-export const DEFAULT_POST_API_TIMEOUT_MS = 40_000;
-export const DEFAULT_POST_API_HOLD_MS = 5_000;
-export const DEFAULT_POST_API_REJECTED_MAX_ATTEMPTS = 3;
+// The settings' defaults (src/settings/defaults.ts).
+export const DEFAULT_POST_API_CONCURRENCY = SETTING_DEFAULTS.post_api_concurrency;
+export const DEFAULT_POST_API_TIMEOUT_MS = SETTING_DEFAULTS.post_api_timeout_ms;
+export const DEFAULT_POST_API_HOLD_MS = SETTING_DEFAULTS.post_api_hold_ms;
+export const DEFAULT_POST_API_REJECTED_MAX_ATTEMPTS = SETTING_DEFAULTS.post_api_rejected_max_attempts;
 
 export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   readonly #outbox: Outbox;
@@ -140,12 +142,12 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     super();
     this.#outbox = outbox;
     this.#o = {
-      maxAttempts: 50,
-      maxAgeMs: 24 * 3600_000,
-      backoffBaseMs: 500,
-      backoffMaxMs: 60_000,
+      maxAttempts: SETTING_DEFAULTS.post_api_max_attempts,
+      maxAgeMs: SETTING_DEFAULTS.post_api_max_age_hours * HOUR_MS,
+      backoffBaseMs: SETTING_DEFAULTS.post_api_backoff_base_ms,
+      backoffMaxMs: SETTING_DEFAULTS.post_api_backoff_max_ms,
       timeoutMs: DEFAULT_POST_API_TIMEOUT_MS,
-      order: 'bounded',
+      order: SETTING_DEFAULTS.post_api_order,
       holdMs: DEFAULT_POST_API_HOLD_MS,
       rejectedMaxAttempts: DEFAULT_POST_API_REJECTED_MAX_ATTEMPTS,
       maxResponseBytes: 1024 * 1024,
