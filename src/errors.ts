@@ -86,6 +86,13 @@ export const ErrorDefs = {
   OWX_ERR_MAX_CLIENTS: def('max clients exceed', 200, 5),
   OWX_ERR_CLIENT_NAME: def('invalid client name %s: %s', 200, 1),
   OWX_ERR_CLIENT_SETTING: def('%s', 200, 1),
+  // --- cluster (docs/cluster.md)
+  OWX_ERR_LEASE_LOST: def('this controller no longer holds the account (lease lost): %s not done', 503, -2),
+  OWX_ERR_CLUSTER_WORKER: def('worker %s: %s', 200, 1),
+  OWX_ERR_CLUSTER_DB: def('cluster database unavailable: %s', 503, -1),
+  OWX_ERR_FORWARD_FAILED: def('the owner of client %s (worker %s) could not be reached: %s', 502, -1),
+  OWX_ERR_FORWARD_TIMEOUT: def('the owner of client %s (worker %s) did not answer within %s ms; the request was not repeated (it may have been carried out)', 504, -1),
+  OWX_ERR_FORWARD_LOOP: def('client %s: a forwarded request reached a controller that does not own it (ownership is moving; try again)', 503, -1),
   // --- API request guards (docs/security.md)
   OWX_ERR_HOST_NOT_ALLOWED: def('host not allowed: %s', 403, -1),
   OWX_ERR_CROSS_SITE: def('cross-site request refused: %s', 403, -1),

@@ -35,6 +35,20 @@ export interface AccountDeps {
   clock?: Clock;
 }
 
+/** What the Account needs of a session store: the files (SessionStore), or the cluster's PostgreSQL rows (src/store/pg). */
+export type SessionStoreLike = Pick<SessionStore, 'load' | 'loadStableIds' | 'save' | 'saveStableIds'>;
+
+/** How a cluster holds an account (src/cluster): where its session lives and whether it may act right now. */
+export interface Ownership {
+  /** Replaces the session files (loaded when run() starts, saved as usual). */
+  sessionStore?: SessionStoreLike | undefined;
+  /**
+   * Consulted before every request to WeChat (each sync step, each send, each login step) and again before its answer
+   * is used: false refuses the request with OWX_ERR_LEASE_LOST (the owner then stops the account).
+   */
+  mayAct?: (() => boolean) | undefined;
+}
+
 const SENT_IDS_MAX = 2000;
 
 export class Account extends TypedEmitter implements WxClient {
@@ -45,7 +59,8 @@ export class Account extends TypedEmitter implements WxClient {
   readonly #output: Writable | null;
   readonly #timers: Timers;
   readonly #sm: StateMachine;
-  readonly #store: SessionStore;
+  #store: SessionStoreLike;
+  #mayAct: (() => boolean) | undefined;
   readonly #book = new ContactBook();
   readonly #session: Session;
   #rt: Runtime | null = null;
@@ -89,6 +104,13 @@ export class Account extends TypedEmitter implements WxClient {
 
   get logger(): Logger {
     return this.#log;
+  }
+
+  /** A cluster's hold on this account (src/cluster): set before run(). */
+  setOwnership(o: Ownership): void {
+    if (this.#sm.state !== 'init' && this.#sm.state !== 'stop') throw owxError('OWX_ERR_CONFIG', ['ownership is set before the account runs']);
+    if (o.sessionStore) this.#store = o.sessionStore;
+    this.#mayAct = o.mayAct;
   }
 
   /** Runs `fn` in the `loading` state of each `run()` (how plugins are called). */
@@ -348,6 +370,7 @@ export class Account extends TypedEmitter implements WxClient {
   #wire(): Runtime {
     return buildRuntime({
       options: this.options, logger: this.#log, timers: this.#timers, session: this.#session, book: this.#book, output: this.#output,
+      mayAct: this.#mayAct,
     }, {
       onQrcode: (img) => {
         this.#sm.to('scaning');

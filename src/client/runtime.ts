@@ -46,6 +46,8 @@ export interface RuntimeShared {
   session: Session;
   book: ContactBook;
   output: Writable | null;
+  /** A cluster's "may this controller act for the account now" (src/cluster/lease.ts); absent: always. */
+  mayAct?: (() => boolean) | undefined;
 }
 
 export interface RuntimeHooks extends LoginHooks {
@@ -69,6 +71,7 @@ export function buildRuntime(sh: RuntimeShared, hooks: RuntimeHooks): Runtime {
   const transport = new HttpTransport({
     account: o.account, userAgent: o.userAgent, pageHost: o.pageHost, requestTimeoutMs: o.requestTimeoutMs, logger: log,
     ...(o.wechatOrigin ? { wechatOrigin: o.wechatOrigin } : {}),
+    ...(sh.mayAct ? { mayAct: sh.mayAct } : {}),
   });
   const qr = new QrPresenter(transport, {
     dataDir: o.dataDir, account: o.account, showInTerminal: o.showQrInTerminal, output: sh.output, requestTimeoutMs: o.requestTimeoutMs,

@@ -29,6 +29,11 @@ export interface HttpTransportOptions {
   requestTimeoutMs: number;
   logger: Logger;
   maxRedirects?: number;
+  /**
+   * A cluster's "may this controller act for the account now" (src/cluster/lease.ts): checked before each request is
+   * sent and again before its answer is handed back; false → OWX_ERR_LEASE_LOST and nothing is sent / used.
+   */
+  mayAct?: () => boolean;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -79,6 +84,7 @@ export class HttpTransport implements Transport {
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     if (this.#closed) throw owxError('OWX_ERR_NETWORK', [req.name, 'transport closed']);
+    if (this.#o.mayAct && !this.#o.mayAct()) throw owxError('OWX_ERR_LEASE_LOST', [req.name]);
     const timeoutMs = req.timeoutMs ?? this.#o.requestTimeoutMs;
     const ctrl = new AbortController();
     let timedOut = false;
@@ -122,6 +128,10 @@ export class HttpTransport implements Transport {
           continue;
         }
         publish(res.statusCode);
+        if (this.#o.mayAct && !this.#o.mayAct()) {
+          await res.body.dump().catch(() => undefined);
+          throw owxError('OWX_ERR_LEASE_LOST', [req.name]);
+        }
         return this.#response(res, url, req, done, () => timedOut);
       }
     } catch (err) {

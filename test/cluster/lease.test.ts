@@ -1,0 +1,130 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { pino } from 'pino';
+import { migrate } from '../../src/cluster/schema.ts';
+import { LeaseKeeper } from '../../src/cluster/lease.ts';
+import { PgSessionStore } from '../../src/store/pg/session-store.ts';
+import { isOpenwxError } from '../../src/errors.ts';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const silent = pino({ level: 'silent' });
+let server: TestPostgres;
+before(async () => {
+  server = await startTestPostgres();
+});
+after(async () => {
+  await server.stop();
+});
+
+async function db(): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString: await server.createDatabase(), max: 4 });
+  await migrate(pool);
+  return pool;
+}
+
+function keeper(pool: pg.Pool, workerId: string, lost: string[], clock?: { now: number }) {
+  return new LeaseKeeper({
+    pool, workerId, logger: silent, leaseTtlMs: 1_500, leaseRenewIntervalMs: 200, leaseSafetyMs: 200,
+    onLost: (c) => lost.push(c),
+    ...(clock ? { monotonicNow: () => performance.now() + clock.now } : {}),
+  });
+}
+
+const snap = (uin: string) => ({ session: { uin } as never, lastUin: uin });
+
+test('one holder at a time; each acquisition bumps the epoch; a stale holder is stopped at its local deadline and its writes are refused', async () => {
+  const pool = await db();
+  try {
+    await pool.query("INSERT INTO openwx_accounts (client) VALUES ('alice')");
+    const lostA: string[] = [];
+    const lostB: string[] = [];
+    const pausedA = { now: 0 };
+    const a = keeper(pool, 'A', lostA, pausedA);
+    const b = keeper(pool, 'B', lostB);
+    assert.equal(await a.acquire('alice'), 1);
+    assert.equal(await b.acquire('alice'), null, 'a live lease is not taken');
+    assert.equal(a.mayAct('alice'), true);
+    const storeA = new PgSessionStore({ pool, fence: a.fence('alice')!, initial: null });
+    await storeA.save(snap('1'));
+    await storeA.saveStableIds({ ids: ['x'] });
+
+    // A is "paused": its monotonic clock jumps past the lease. It may not act, and reports the loss once.
+    pausedA.now = 10_000;
+    assert.equal(a.mayAct('alice'), false);
+    assert.equal(a.mayAct('alice'), false);
+    assert.deepEqual(lostA, ['alice']);
+
+    // B takes it once the lease expired by the database clock, with the next epoch.
+    const epochB = await waitFor(() => b.acquire('alice'), 'the lease to expire in PostgreSQL', 10_000, 50);
+    assert.equal(epochB, 2);
+    const preloaded = await PgSessionStore.preload(pool, 'alice');
+    assert.equal((preloaded!.session as { uin: string }).uin, '1', 'the new owner resumes the stored session');
+    assert.deepEqual(preloaded!.stableIds, { ids: ['x'] }, 'and keeps the stable ids');
+
+    // The old owner's writes (epoch 1) are refused by PostgreSQL; the new owner's land.
+    const fenced: string[] = [];
+    const staleStore = new PgSessionStore({ pool, fence: { client: 'alice', epoch: 1, workerId: 'A' }, initial: null, onFenced: (w) => fenced.push(w) });
+    await assert.rejects(staleStore.save(snap('stale')), (e: unknown) => isOpenwxError(e, 'OWX_ERR_LEASE_LOST'));
+    assert.equal(fenced.length, 1);
+    const storeB = new PgSessionStore({ pool, fence: b.fence('alice')!, initial: preloaded });
+    assert.equal(storeB.load()!.session!.uin, '1');
+    await storeB.save(snap('2'));
+    const row = (await pool.query('SELECT epoch, session FROM openwx_sessions WHERE client = $1', ['alice'])).rows[0];
+    assert.equal(Number(row.epoch), 2);
+    assert.equal(row.session.uin, '2');
+    assert.deepEqual(lostB, []);
+  } finally {
+    await pool.end();
+  }
+});
+
+test('renewal keeps a lease past its ttl; an owner whose lease was taken finds out at its next renewal', async () => {
+  const pool = await db();
+  try {
+    await pool.query("INSERT INTO openwx_accounts (client) VALUES ('bob'), ('carol')");
+    const lostA: string[] = [];
+    const a = keeper(pool, 'A', lostA);
+    const b = keeper(pool, 'B', []);
+    await a.acquire('bob');
+    await a.acquire('carol');
+    a.start();
+    const first = (await pool.query("SELECT lease_until FROM openwx_accounts WHERE client = 'bob'")).rows[0].lease_until as Date;
+    // Three ttl's worth of renewals: the lease end keeps moving and B never gets it.
+    await waitFor(async () => {
+      assert.equal(await b.acquire('bob'), null);
+      const now = (await pool.query("SELECT lease_until FROM openwx_accounts WHERE client = 'bob'")).rows[0].lease_until as Date;
+      return now.getTime() - first.getTime() > 3 * 1_500;
+    }, 'renewals over three lease lengths', 15_000, 100);
+    assert.equal(a.mayAct('bob'), true);
+    assert.equal(lostA.length, 0);
+    // An operator (or a bug) moves carol: A's next renewal sees its epoch is gone and stops carol only.
+    await pool.query("UPDATE openwx_accounts SET epoch = epoch + 1, worker = 'B' WHERE client = 'carol'");
+    await waitFor(() => lostA.includes('carol'), 'A to notice carol was taken', 5_000);
+    assert.deepEqual(lostA, ['carol']);
+    assert.equal(a.mayAct('bob'), true);
+    await a.stop();
+    // Released: another controller takes it at once.
+    await a.release('bob');
+    assert.equal(await b.acquire('bob'), 2);
+  } finally {
+    await pool.end();
+  }
+});
+
+test('a renewal that cannot reach PostgreSQL changes nothing: the account stops when its local deadline passes', async () => {
+  const pool = await db();
+  await pool.query("INSERT INTO openwx_accounts (client) VALUES ('dave')");
+  const lost: string[] = [];
+  const a = keeper(pool, 'A', lost);
+  await a.acquire('dave');
+  await pool.end(); // every query fails from now on
+  a.start();
+  try {
+    await waitFor(() => lost.includes('dave'), 'dave to be stopped at its deadline', 5_000);
+    assert.equal(a.mayAct('dave'), false);
+  } finally {
+    await a.stop();
+  }
+});
