@@ -56,16 +56,22 @@ export interface ReportHeadersInput {
   secret?: string | undefined;
   /** The `Authorization` header (Basic auth from the post_api URL's credentials). */
   authorization?: string | undefined;
-  /** Further headers (a OneBot webhook's); the report headers above win over them. */
-  headers?: Record<string, string> | undefined;
+  /**
+   * Further headers (a OneBot webhook's); the report headers above win over them. A function gets the body text and
+   * adds headers computed from it (OneBot 11's `X-Signature`); a sink with one sends no media (see reportRequest).
+   */
+  headers?: ExtraHeaders | undefined;
   body: string;
   /** The signature's timestamp comes from it; default the system clock. */
   clock?: Clock | undefined;
 }
 
-function baseHeaders(i: Omit<ReportHeadersInput, 'body' | 'secret' | 'clock'>): Record<string, string> {
+/** Further request headers: fixed, or computed from the body text. */
+export type ExtraHeaders = Record<string, string> | ((body: string) => Record<string, string>);
+
+function baseHeaders(i: Omit<ReportHeadersInput, 'secret' | 'clock'>): Record<string, string> {
   const h: Record<string, string> = {
-    ...i.headers,
+    ...(typeof i.headers === 'function' ? i.headers(i.body) : i.headers),
     'content-type': 'application/json',
     'x-openwx-event-id': i.eventId,
     'x-openwx-account': i.account,
@@ -107,7 +113,8 @@ export interface ReportRequest {
  * cannot be attached (gone, changed) the report is sent without media_data.
  */
 export async function reportRequest(i: ReportRequestInput): Promise<ReportRequest> {
-  const streamed = await streamedBody(i.body, i.media, i.logger);
+  // Headers computed from the body text cannot cover a streamed body: such a report goes without media_data.
+  const streamed = typeof i.headers === 'function' ? null : await streamedBody(i.body, i.media, i.logger);
   if (!streamed) return { headers: reportHeaders(i), body: i.body };
   const headers = baseHeaders(i);
   headers['content-length'] = String(streamed.length);

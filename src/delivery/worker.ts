@@ -38,7 +38,7 @@ import { systemClock, type Clock } from '../client/clock.ts';
 import type { Outbox, OutboxRow } from '../store/outbox.ts';
 import { HOUR_MS, SETTING_DEFAULTS } from '../settings/defaults.ts';
 import { classifyError, classifyStatus, isReportFailure, type FailureClass } from './failure.ts';
-import { postTarget, reportHeaders, reportRequest, sendAttempt, type DeliveredResponse, type ReportRequest } from './post.ts';
+import { postTarget, reportHeaders, reportRequest, sendAttempt, type DeliveredResponse, type ExtraHeaders, type ReportRequest } from './post.ts';
 
 export interface DeliveryWorkerOptions {
   account: string;
@@ -69,7 +69,7 @@ export interface DeliveryWorkerOptions {
   readBatch?: number;
   userAgent?: string;
   /** Further request headers of every attempt (OneBot webhooks: their Authorization, X-Self-ID, X-OneBot-Version). */
-  headers?: Record<string, string> | undefined;
+  headers?: ExtraHeaders | undefined;
   logger?: Logger;
   /** Backoff and hold timers, attempt deadlines, row timestamps and signature timestamps; default the system clock. */
   clock?: Clock;

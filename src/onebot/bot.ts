@@ -14,6 +14,8 @@ import { IdMap } from './ids.ts';
 
 export type BotEvent =
   | { kind: 'message'; m: Message }
+  /** A message the account itself sent (from another device, the Openwx API or OneBot). */
+  | { kind: 'message_sent'; m: Message }
   | { kind: 'message_delete'; m: Message }
   | { kind: 'friend_increase' | 'friend_decrease'; friend: Friend }
   | { kind: 'member_increase' | 'member_decrease'; member: Member; group: Group }
@@ -80,6 +82,7 @@ export class Bot {
     }) as never);
     on('send_message', ((m: Message) => {
       if (m.id && m.local_id) this.noteSent(String(m.id).split(':')[0]!, { peer: m.group_id ?? m.receiver_id ?? '', localId: m.local_id });
+      this.#emit({ kind: 'message_sent', m });
     }) as never);
     on('new_friend', ((friend: Friend) => this.#emit({ kind: 'friend_increase', friend })) as never);
     on('lose_friend', ((friend: Friend) => this.#emit({ kind: 'friend_decrease', friend })) as never);
@@ -165,8 +168,15 @@ export class Bot {
     return this.client.searchGroups({ stable_id: groupId })[0] ?? this.client.group(groupId);
   }
 
+  /**
+   * A member by its stable id or current id, or by the stable id of a friend who is a member (a group message from a
+   * friend names the sender by the friend's stable id: a person has one as friend and one as member).
+   */
   memberBy(group: Group, userId: string): Member | undefined {
-    return group.member.find((m) => m.stable_id === userId || m.id === userId);
+    const m = group.member.find((x) => x.stable_id === userId || x.id === userId);
+    if (m) return m;
+    const f = this.client.searchFriends({ stable_id: userId })[0];
+    return f ? group.member.find((x) => x.id === f.id) : undefined;
   }
 
   /** The person a user id names: a friend, else a member of a known group. */

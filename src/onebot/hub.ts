@@ -18,6 +18,7 @@ import { heartbeat, sendJson } from './socket.ts';
 import { runV12, type Directory } from './v12/actions.ts';
 import { v12Connect, v12Event, v12Heartbeat, v12StatusUpdate } from './v12/events.ts';
 import { V11Surface } from './v11/surface.ts';
+import { QuickOperations } from './v11/quick.ts';
 import { ReverseLinks } from './reverse.ts';
 import { Webhooks, type DeliveryOptions } from './webhook.ts';
 
@@ -45,6 +46,8 @@ interface Hooks {
   v12: Webhooks | null;
   /** Made at the first event (X-Self-ID needs the logged-in user). */
   v11: Webhooks | null;
+  /** Acts on the http_post receivers' answers (v11 quick operations). */
+  quick: QuickOperations | null;
 }
 
 export class OneBotHub implements Directory {
@@ -82,7 +85,8 @@ export class OneBotHub implements Directory {
     const days = a.historyRetentionDays ?? 0;
     const bot = new Bot(a.client, { db: this.#o.db, history: a.history, mediaDirs: a.mediaDirs, logger: this.log, msgRetentionMs: days * 86_400_000 });
     const v12 = this.options.v12?.webhook.length ? new Webhooks(bot, '12', this.options.v12.webhook, this.#hookOptions(a.delivery)) : null;
-    this.#hooks.set(bot.name, { delivery: a.delivery, v12, v11: null });
+    const quick = this.options.v11?.http_post.length ? new QuickOperations(bot, { version: this.version, logger: this.log }) : null;
+    this.#hooks.set(bot.name, { delivery: a.delivery, v12, v11: null, quick });
     this.#bots.set(bot.name, bot);
     this.#offs.set(bot.name, bot.subscribe((e) => this.#dispatch(bot, e)));
     this.reverse.add(bot);
@@ -98,6 +102,7 @@ export class OneBotHub implements Directory {
     if (!bot) return;
     const hooks = this.#hooks.get(name);
     this.#hooks.delete(name);
+    hooks?.quick?.stop();
     this.reverse.remove(bot);
     this.v11?.dropBot(bot);
     this.#offs.get(name)?.();
@@ -128,7 +133,12 @@ export class OneBotHub implements Directory {
       const urls = this.options.v11!.http_post;
       const hooks = this.#hooks.get(bot.name);
       if (hooks && urls.length) {
-        hooks.v11 ??= new Webhooks(bot, '11', urls, this.#hookOptions(hooks.delivery));
+        const quick = hooks.quick;
+        hooks.v11 ??= new Webhooks(bot, '11', urls, {
+          ...this.#hookOptions(hooks.delivery),
+          secret: this.options.v11!.secret,
+          onAnswer: quick ? (report, res, sink) => quick.onAnswer(report, res, sink) : undefined,
+        });
         hooks.v11.send(ev11);
       }
     }

@@ -4,7 +4,8 @@
  *     onebot:
  *       access_token: SECRET
  *       v12: { http: true, ws: true, webhook: [URL…], ws_reverse: [URL…], heartbeat_ms: 5000 }
- *       v11: { http: true, ws: true, http_post: [URL…], ws_reverse: [URL…], heartbeat_ms: 5000, message_format: array }
+ *       v11: { http: true, ws: true, http_post: [URL…], ws_reverse: [URL…], heartbeat_ms: 5000, message_format: array,
+ *              secret: SIGNING-SECRET, report_self_message: false }
  *
  * The flags `--onebot-access-token`, `--onebot-v12-ws-reverse URL` and `--onebot-v11-ws-reverse URL` (repeatable)
  * and their env vars (`OPENWX_ONEBOT_ACCESS_TOKEN`, `OPENWX_ONEBOT_V12_WS_REVERSE`, `OPENWX_ONEBOT_V11_WS_REVERSE`,
@@ -71,6 +72,10 @@ const V11Schema = z
     ws_reverse: urls(wsUrl).default([]),
     heartbeat_ms: heartbeat().default(DEFAULT_HEARTBEAT_MS),
     message_format: z.enum(['array', 'string'], { error: 'expected array or string' }).default('array'),
+    /** http_post bodies are signed `X-Signature: sha1=<HMAC-SHA1 hex>` with it (OneBot 11). A secret: never logged. */
+    secret: accessToken().optional(),
+    /** Messages the account itself sends (other device, the API, OneBot) as `post_type: "message_sent"` (go-cqhttp). */
+    report_self_message: z.preprocess(toBool, z.boolean({ error: 'expected true or false' })).default(false),
   })
   .strict();
 
@@ -87,7 +92,8 @@ export const OneBotSettingSchema = z.preprocess(
 );
 export type OneBotSetting = z.output<typeof OneBotSettingSchema>;
 export type OneBotV12Options = z.output<typeof V12Schema>;
-export type OneBotV11Options = z.output<typeof V11Schema>;
+/** The v11 options; `report_self_message` may be left out by a library caller (false). */
+export type OneBotV11Options = Omit<z.output<typeof V11Schema>, 'report_self_message'> & { report_self_message?: boolean | undefined };
 
 export interface OneBotOptions {
   accessToken?: string | undefined;

@@ -208,6 +208,8 @@ const ACTIONS: Record<string, Action> = {
     if (!bool(p['approve'], true)) return null; // WeChat has no refusal: an unanswered request expires
     const r = bot.friendRequest(flag) ?? fail('not_found', `no pending friend request ${flag}`);
     await platform(() => bot.client.acceptFriendRequest(r.id, r.ticket));
+    // `remark`: the new friend's remark (WeChat's RemarkName).
+    if (typeof p['remark'] === 'string' && p['remark']) await platform(() => bot.client.setRemark(r.id, p['remark'] as string));
     return null;
   },
   get_status: (bot) => ({ online: bot.online, good: true }),

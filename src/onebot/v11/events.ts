@@ -1,4 +1,5 @@
 /** OneBot 11 events from the bot's neutral events (docs/onebot.md, "Events"); WeChat extras as `wx_*` fields. */
+import type { Message } from '../../model/types.ts';
 import type { Bot, BotEvent } from '../bot.ts';
 import { messageSegments, type Segment } from '../segments.ts';
 import { toCq, type V11Segment } from './cq.ts';
@@ -35,36 +36,51 @@ export function v11Segments(bot: Bot, segs: Segment[]): V11Segment[] {
   });
 }
 
-export function v11Event(bot: Bot, e: BotEvent, format: 'array' | 'string'): V11Event | null {
+/** Options of the v11 events. */
+export interface V11EventOptions {
+  format: 'array' | 'string';
+  /** Own messages as `message_sent` (go-cqhttp's `report-self-message`). */
+  reportSelf: boolean;
+}
+
+/** A received message (`message`) or one the account sent (`message_sent`, as go-cqhttp reports it). */
+function messageEvent(bot: Bot, m: Message, o: V11EventOptions): V11Event | null {
+  const sent = m.class === 'send';
+  if ((sent && !o.reportSelf) || (m.type !== 'friend_message' && m.type !== 'group_message')) return null;
+  const segs = v11Segments(bot, messageSegments(bot, m));
+  const group = m.type === 'group_message';
+  const msgId = String(m.id).split(':')[0]!;
+  const user = (id: string | undefined, groupId?: string) => bot.ids.num('user', bot.stableOf(id, groupId));
+  const user_id = sent ? bot.selfNum() : user(m.sender_id, m.group_id);
+  const who = sent ? bot.client.user() : m.sender_id ? (m.group_id ? bot.client.member(m.group_id, m.sender_id) : bot.client.friend(m.sender_id)) : undefined;
+  const name = who ? who.displayname || who.markname || who.name : '';
+  return {
+    time: m.time,
+    self_id: bot.selfNum(),
+    post_type: sent ? 'message_sent' : 'message',
+    message_type: group ? 'group' : 'private',
+    sub_type: group ? 'normal' : 'friend',
+    message_id: bot.ids.num('msg', msgId),
+    user_id,
+    ...(sent && !group ? { target_id: user(m.receiver_id) } : {}),
+    message: o.format === 'array' ? segs : toCq(segs),
+    raw_message: toCq(segs),
+    font: 0,
+    sender: { user_id, nickname: name, sex: 'unknown', age: 0, ...(group ? { card: name, role: 'member' } : {}) },
+    ...(group ? { group_id: bot.ids.num('group', bot.stableOf(m.group_id)), anonymous: null } : {}),
+    wx_msg_id: msgId,
+    wx_format: m.format,
+  };
+}
+
+export function v11Event(bot: Bot, e: BotEvent, o: V11EventOptions): V11Event | null {
   const self_id = bot.selfNum();
   const user = (id: string | undefined, groupId?: string) => bot.ids.num('user', bot.stableOf(id, groupId));
   switch (e.kind) {
-    case 'message': {
-      const m = e.m;
-      if (m.class !== 'recv' || (m.type !== 'friend_message' && m.type !== 'group_message')) return null;
-      const segs = v11Segments(bot, messageSegments(bot, m));
-      const group = m.type === 'group_message';
-      const msgId = String(m.id).split(':')[0]!;
-      const user_id = user(m.sender_id, m.group_id);
-      const who = m.sender_id ? (m.group_id ? bot.client.member(m.group_id, m.sender_id) : bot.client.friend(m.sender_id)) : undefined;
-      const name = who ? who.displayname || who.markname || who.name : '';
-      return {
-        time: m.time,
-        self_id,
-        post_type: 'message',
-        message_type: group ? 'group' : 'private',
-        sub_type: group ? 'normal' : 'friend',
-        message_id: bot.ids.num('msg', msgId),
-        user_id,
-        message: format === 'array' ? segs : toCq(segs),
-        raw_message: toCq(segs),
-        font: 0,
-        sender: { user_id, nickname: name, sex: 'unknown', age: 0, ...(group ? { card: name, role: 'member' } : {}) },
-        ...(group ? { group_id: bot.ids.num('group', bot.stableOf(m.group_id)), anonymous: null } : {}),
-        wx_msg_id: msgId,
-        wx_format: m.format,
-      };
-    }
+    case 'message':
+      return e.m.class === 'recv' ? messageEvent(bot, e.m, o) : null;
+    case 'message_sent':
+      return messageEvent(bot, e.m, o);
     case 'message_delete': {
       const m = e.m;
       const group = m.type === 'group_message';

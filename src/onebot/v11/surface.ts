@@ -30,7 +30,7 @@ export class V11Surface {
 
   /** The v11 event of `e`, sent to the account's forward sockets (the hub sends it on to the other transports). */
   dispatch(bot: Bot, e: BotEvent): V11Event | null {
-    const ev = v11Event(bot, e, this.#o.message_format);
+    const ev = v11Event(bot, e, { format: this.#o.message_format, reportSelf: this.#o.report_self_message === true });
     if (!ev) return null;
     for (const ws of this.#sockets.get(bot.name) ?? []) sendJson(ws, ev);
     return ev;

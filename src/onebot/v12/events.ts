@@ -61,6 +61,8 @@ export function v12Event(bot: Bot, e: BotEvent): V12Event | null {
     case 'group_name':
       return { ...base(bot, 'notice', 'wx.group_name_update'), group_id: e.group.stable_id || e.group.id, group_name: e.name, 'wx.old_name': e.old };
     case 'online':
+    // OneBot 12 has no event for the bot's own messages (docs/onebot.md): v11 reports them as message_sent.
+    case 'message_sent':
       return null;
   }
 }
