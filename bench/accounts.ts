@@ -147,16 +147,16 @@ export interface AccountsResult {
 type Eld = { p50Ms: number; p99Ms: number; maxMs: number; meanMs: number };
 const roundAll = (e: Eld): Eld => ({ p50Ms: round(e.p50Ms, 1), p99Ms: round(e.p99Ms, 1), maxMs: round(e.maxMs, 1), meanMs: round(e.meanMs, 1) });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function log(line: string): void {
   process.stderr.write(`[bench accounts] ${line}\n`);
 }
 
-const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+export const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** CPU time (user + system) of a process in ms, from /proc (USER_HZ = 100). */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
@@ -166,7 +166,7 @@ function cpuMs(pid: number): number {
   }
 }
 
-async function getJson<T>(url: string, o: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<{ status: number; json: T }> {
+export async function getJson<T>(url: string, o: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<{ status: number; json: T }> {
   const r = await request(url, {
     method: o.method ?? 'GET',
     headersTimeout: 30_000,
@@ -178,7 +178,7 @@ async function getJson<T>(url: string, o: { method?: 'GET' | 'POST'; body?: unkn
 }
 
 /** Polls `pred` every `everyMs` until it holds; false at the deadline. */
-async function until(pred: () => Promise<boolean> | boolean, deadlineMs: number, everyMs = 250): Promise<boolean> {
+export async function until(pred: () => Promise<boolean> | boolean, deadlineMs: number, everyMs = 250): Promise<boolean> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     if (await pred()) return true;
@@ -187,7 +187,7 @@ async function until(pred: () => Promise<boolean> | boolean, deadlineMs: number,
   }
 }
 
-async function startSandbox(o: Required<AccountsOptions>): Promise<{ proc: CommandProc; url: string }> {
+export async function startSandbox(o: { accounts: number; worldSize: string; autoLoginMs: number }): Promise<{ proc: CommandProc; url: string }> {
   const proc = new CommandProc(
     ['sandbox', '--port', '0', '--users', String(o.accounts), '--world-size', o.worldSize, '--auto-login', String(o.autoLoginMs), '--chatter', 'off', '--seed', '1'],
     { probe: true },
@@ -197,7 +197,7 @@ async function startSandbox(o: Required<AccountsOptions>): Promise<{ proc: Comma
   return { proc, url: m[1]! };
 }
 
-const quietFlags = ['--port', '0', '--quiet', '--log-level', process.env['BENCH_LOG_LEVEL'] ?? 'warn', '--log-format', 'json'];
+export const quietFlags = ['--port', '0', '--quiet', '--log-level', process.env['BENCH_LOG_LEVEL'] ?? 'warn', '--log-format', 'json'];
 
 /** At rest = VmRSS read before (no forced GC); then the settled reading (forced GC) and RssAnon right after it. */
 async function settledPoint(p: CommandProc, atRest: number): Promise<RssPoint> {
@@ -256,13 +256,13 @@ async function benchSeparate(o: Required<AccountsOptions>, receiver: AccountsRec
 
 // ---- 2. + 3. the controller ------------------------------------------------------------------------------------
 
-interface ClientEntry {
+export interface ClientEntry {
   client: string;
   state: string;
   user_id?: string;
 }
 
-interface Target {
+export interface Target {
   name: string;
   user: string;
   friends: string[];
@@ -276,7 +276,7 @@ interface WorldJson {
 }
 
 /** The account's sandbox user and 5 friends + 5 groups (with a member that is not the user) of its world. */
-async function targetOf(sandbox: string, e: ClientEntry): Promise<Target> {
+export async function targetOf(sandbox: string, e: ClientEntry): Promise<Target> {
   const user = e.user_id!;
   const { status, json: w } = await getJson<WorldJson>(`${sandbox}/__sandbox/world?user=${encodeURIComponent(user)}`);
   if (status !== 200) throw new Error(`world of ${e.client} (${user}): HTTP ${status}`);
@@ -289,7 +289,7 @@ async function targetOf(sandbox: string, e: ClientEntry): Promise<Target> {
   return { name: e.client, user, friends, groups };
 }
 
-interface InboundRun {
+export interface InboundRun {
   injected: number;
   /** Messages never sent because a part ran out of time (counted as one failure entry). */
   notInjected: number;
@@ -305,7 +305,7 @@ interface InboundRun {
  * Injects `total` messages at `rate` msg/s through the control API, message i for targets[i mod N], evenly spaced
  * (a 5 ms timer injects those due; at most `maxInflight` control calls at once). Parts: [warm-up, measured].
  */
-async function injectAll(pool: Pool, receiver: AccountsReceiver, targets: Target[], parts: number[], rate: number, hooks: { beforePart?(i: number): Promise<void> } = {}): Promise<InboundRun> {
+export async function injectAll(pool: Pool, receiver: AccountsReceiver, targets: Target[], parts: number[], rate: number, hooks: { beforePart?(i: number): Promise<void> } = {}): Promise<InboundRun> {
   const run: InboundRun = { injected: 0, notInjected: 0, failures: {}, controlMs: [], controlBySeq: new Float64Array(parts.reduce((a, b) => a + b, 0)).fill(NaN), spans: [] };
   const maxInflight = 512;
   let inflight = 0;

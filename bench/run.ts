@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: every benchmark of docs/benchmarks.md in one bounded run (≈ 9–12 minutes on 2 cores), a results
  * table on stdout and `bench/results.json`. Progress lines go to stderr. Options:
- *   --only login,inbound,api,upload,accounts   run a subset (results.json keeps the other sections, and the date, machine
- *                                     and commit at its top, of the last full run)
+ *   --only login,inbound,api,upload,accounts,onebot   run a subset (results.json keeps the other sections, and the date,
+ *                                     machine and commit at its top, of the last full run)
+ *   --only onebot                     OneBot reverse WebSocket latency (bench/onebot.ts, ≈ 4–5 minutes)
  *   BENCH_PROF=<dir>                  also write CPU profiles of the measured phases (openwx and runner processes)
  */
 import { execSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { benchApi } from './api.ts';
 import { log } from './inbound.ts';
 import { benchLogin } from './login.ts';
 import { benchInboundAndMemory } from './memory.ts';
+import { benchOneBot, P99_REFERENCE_MS, type ModeResult } from './onebot.ts';
 import { benchUpload } from './upload.ts';
 
 const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));
@@ -77,6 +79,12 @@ if (want('accounts')) {
   const r = await benchAccounts();
   results['accounts'] = { ...r, run: { date: run['date'], commit: run['commit'], durationS: Math.round((Date.now() - t) / 1000) } };
 }
+if (want('onebot')) {
+  log('onebot: 100 accounts in one openwx controller, 1,000 msg/s inbound, over post_api, then OneBot 12 and OneBot 11 reverse WebSocket (≈ 4–5 minutes)…');
+  const t = Date.now();
+  const r = await benchOneBot();
+  results['onebot'] = { ...r, run: { date: run['date'], commit: run['commit'], durationS: Math.round((Date.now() - t) / 1000) } };
+}
 run['durationS'] = Math.round((Date.now() - t0) / 1000);
 if (!only) results['durationS'] = run['durationS'];
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
@@ -135,6 +143,23 @@ if (C) {
   const ib = C.inbound;
   rows.push([`accounts: inbound ${ib.totalRate} msg/s (${ib.ratePerAccount}/s × ${c.running})`, `${ib.msgPerSec} msg/s injected, p50 ${ib.p50Ms} ms, p99 ${ib.p99Ms} ms (control call p99 ${ib.controlP99Ms} ms; CPU % controller ${ib.cpuPct.controller}, sandbox ${ib.cpuPct.sandbox}, runner ${ib.cpuPct.runner})`, 'p99 ≤ 100 ms', ok(C.targets.p99)]);
   rows.push(['accounts: inbound lost / duplicated / misrouted', `${ib.lost} / ${ib.duplicates} / ${ib.misrouted} of ${ib.injected} (control call failures ${Object.values(ib.injectFailures as Record<string, number>).reduce((a, b) => a + b, 0)})`, 'zero lost', ok(C.targets.zeroLost)]);
+}
+const O = results['onebot'];
+if (O) {
+  const byMode = O.modes as Record<string, ModeResult>;
+  for (const [mode, label] of [['post_api', 'post_api (reference)'], ['v12', 'OneBot 12 reverse WS'], ['v11', 'OneBot 11 reverse WS']] as const) {
+    const m = byMode[mode];
+    if (!m) continue;
+    const cost = O.costVsPostApi[mode] as { p50: number; p99: number } | undefined;
+    rows.push([
+      `onebot: ${label}, ${m.totalRate} msg/s (${O.ratePerAccount}/s × ${m.running})`,
+      `${m.msgPerSec} msg/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms${cost ? ` (× post_api: p50 ${cost.p50}, p99 ${cost.p99})` : ''}; CPU % controller ${m.cpuPct.controller}; load ${m.load.before}`,
+      mode === 'post_api' ? '(reported)' : `p99 ≤ ${P99_REFERENCE_MS} ms (accounts' bound)`,
+      mode === 'post_api' ? '' : ok(m.p99Ms <= P99_REFERENCE_MS),
+    ]);
+  }
+  const counts = Object.values(byMode).map((m) => `${m.mode} ${m.lost} / ${m.duplicates} / ${m.misrouted}`).join(', ');
+  rows.push(['onebot: lost / duplicated / misrouted', counts, 'zero lost', ok(O.targets.zeroLost)]);
 }
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join(' | ');

@@ -82,6 +82,11 @@ export class AccountsReceiver {
     });
   }
 
+  /** Records a report that arrived another way than this server (e.g. a OneBot WebSocket frame; bench/onebot.ts). */
+  receive(body: string, client: string): void {
+    this.#record(body, client);
+  }
+
   #record(body: string, client: string): void {
     const i = body.indexOf(`"${ACCT_PREFIX}`);
     if (i < 0) return;
