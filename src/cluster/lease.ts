@@ -2,7 +2,8 @@
  * Leases with epochs (fencing tokens): how one controller holds an account in the cluster (docs/cluster.md).
  *
  * - **Acquire**: one UPDATE of the account's row takes it when its lease is free (none, or expired by the DATABASE
- *   clock `now()`), sets `worker` to this controller, bumps `epoch` and sets `lease_until = now() + ttl`. The epoch
+ *   clock `now()`), sets `worker` to this controller, gives it a new `epoch` (from one sequence: epochs only grow and
+ *   are never reused, even by an account deleted and added again) and sets `lease_until = now() + ttl`. The epoch
  *   is the account's fencing token for as long as this controller runs it: every write made for the account
  *   (session, state, events) is conditioned on `epoch = $held AND worker = $me AND lease_until > now()`, so a stale
  *   owner's writes are refused by the database itself.
@@ -97,12 +98,30 @@ export class LeaseKeeper {
   async acquire(client: string, q: pg.Pool | pg.PoolClient = this.#o.pool): Promise<number | null> {
     const sent = this.#now();
     const r = await q.query<{ epoch: string }>(
-      `UPDATE openwx_accounts SET worker = $2, epoch = epoch + 1, lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
+      `UPDATE openwx_accounts SET worker = $2, epoch = nextval('openwx_epoch_seq'), lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
         WHERE client = $1 AND (lease_until IS NULL OR lease_until < now() OR worker = $2)
         RETURNING epoch`,
       [client, this.workerId, this.ttlMs],
     );
     if (r.rowCount === 0) return null;
+    const epoch = Number(r.rows[0]!.epoch);
+    this.#held.set(client, { epoch, deadline: sent + this.ttlMs - this.#safetyMs });
+    return epoch;
+  }
+
+  /**
+   * Adds `client` to the cluster held by this controller (start_client placed it here) with a fresh epoch; null when
+   * the account exists already.
+   */
+  async create(client: string, settings: Record<string, string>): Promise<number | null> {
+    const sent = this.#now();
+    const r = await this.#o.pool.query<{ epoch: string }>(
+      `INSERT INTO openwx_accounts (client, settings, worker, epoch, lease_until, state)
+       VALUES ($1, $2::jsonb, $3, nextval('openwx_epoch_seq'), now() + $4 * interval '1 millisecond', 'init')
+       ON CONFLICT (client) DO NOTHING RETURNING epoch`,
+      [client, JSON.stringify(settings), this.workerId, this.ttlMs],
+    );
+    if (!r.rowCount) return null;
     const epoch = Number(r.rows[0]!.epoch);
     this.#held.set(client, { epoch, deadline: sent + this.ttlMs - this.#safetyMs });
     return epoch;

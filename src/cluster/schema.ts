@@ -61,6 +61,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX openwx_events_created_at ON openwx_events (created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'epochs from one sequence: an account deleted and added again never reuses an epoch',
+    sql: `CREATE SEQUENCE openwx_epoch_seq;`,
+  },
 ];
 
 export interface MigrateResult {
