@@ -53,7 +53,14 @@ export function decodeAppFields(raw: RawMessage, body: string): Fields {
   if (!fields.app_title && !fields.app_url) {
     return { ...base, format: 'unknown', raw_type: raw.MsgType, raw_content: htmlDecode(body), content: '[未知消息]' };
   }
-  return { ...base, format: 'app', ...fields, content: appContent2(fields) };
+  return { ...base, format: 'app', ...fields, ...quoteFields(app), content: appContent2(fields) };
+}
+
+/** A quote's (AppMsgType 57) quoted message: openwx extras beside the two-line app content. */
+function quoteFields(app: AppMsg): Partial<Message> {
+  const r = app.refer;
+  if (!r || !r.svrid) return {};
+  return { quote_id: r.svrid, quote_sender: r.chatusr || r.fromusr, quote_name: r.displayname, quote_content: r.content };
 }
 
 function payment(type: number, app: AppMsg | null, fileTitle: string): Fields {

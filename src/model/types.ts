@@ -109,6 +109,14 @@ export interface Message {
   payment_memo?: string;
   payment_id?: string;
   payment_subtype?: string;
+  /**
+   * openwx extra: a quote (AppMsgType 57, format `app` with the reply text as `app_title`): the quoted message's
+   * MsgId, its sender's wxid (as the quote's XML names it, not the session's `@…` id), display name and text.
+   */
+  quote_id?: string;
+  quote_sender?: string;
+  quote_name?: string;
+  quote_content?: string;
   /** Media bytes (Mojo's `media_data`); post JSON carries them MIME-base64 encoded. */
   media_data?: Buffer;
   /** The sender's, receiver's and group's display fields, as Mojo adds them in to_json_hash. */

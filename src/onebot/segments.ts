@@ -55,11 +55,31 @@ export function messageSegments(bot: Bot, m: Message): Segment[] {
     out.push({ type: 'wx.card', data: { user_id: m.card_id ?? '', name: m.card_name ?? '', account: m.card_account ?? '' } });
     return out;
   }
+  if (m.format === 'app' && m.quote_id) {
+    // A quote: a `reply` segment naming the quoted message (and its sender when openwx knows them), then the text.
+    const user = quotedSender(bot, m.quote_id);
+    out.push({ type: 'reply', data: { message_id: m.quote_id, ...(user ? { user_id: user } : {}) } });
+    out.push(...textSegments(bot, m.app_title ?? '', m.type === 'group_message' ? m.group_id : undefined));
+    return out;
+  }
   if (m.format === 'app') {
     out.push({ type: 'wx.app', data: { title: m.app_title ?? '', url: m.app_url ?? '', desc: m.app_desc ?? '', app_name: m.app_name ?? '' } });
     return out;
   }
   return textSegments(bot, String(m.content ?? ''), m.type === 'group_message' ? m.group_id : undefined);
+}
+
+/**
+ * The stable id of a quoted message's sender, from the message history (the quote's XML names the sender by wxid,
+ * which the web session does not know); undefined when openwx did not record the message.
+ */
+function quotedSender(bot: Bot, msgId: string): string | undefined {
+  const body = bot.storedBody(msgId);
+  if (!body) return undefined;
+  if (body['class'] === 'send') return bot.selfId();
+  const sender = typeof body['sender_id'] === 'string' ? body['sender_id'] : '';
+  const group = typeof body['group_id'] === 'string' ? body['group_id'] : undefined;
+  return sender ? bot.stableOf(sender, group) : undefined;
 }
 
 /** Text with `@Name\u2005` mentions resolved against the group's members. */
@@ -110,6 +130,7 @@ export function altText(segs: Segment[]): string {
       if (s.type === 'text') return String(s.data['text'] ?? '');
       if (s.type === 'mention') return `@${String(s.data['user_id'])}`;
       if (s.type === 'mention_all') return '@all';
+      if (s.type === 'reply') return '';
       return `[${s.type}]`;
     })
     .join('');

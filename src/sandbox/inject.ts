@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { AppMsgType, MsgType } from '../wire/constants.ts';
 import { buildSysContent, buildTextContent } from '../wire/msgcontent.ts';
 import { buildEmoticonContent, buildOpaqueMediaContent } from '../wire/mediamsg.ts';
-import { buildFileAppMsgContent, buildLinkAppMsgContent, buildTransferAppMsgContent, DESKTOP_APPMSG_APPID } from '../wire/appmsg.ts';
+import { buildFileAppMsgContent, buildLinkAppMsgContent, buildReferAppMsgContent, buildTransferAppMsgContent, DESKTOP_APPMSG_APPID, type ReferMsg } from '../wire/appmsg.ts';
 import { buildCardContent } from '../wire/card.ts';
 import { buildVerifyContent } from '../wire/verifymsg.ts';
 import { buildRevokeContent, revokeReplaceText } from '../wire/sysmsg.ts';
@@ -19,6 +19,7 @@ import type { PersonSpec } from './world.ts';
 
 export const INJECT_TYPES = [
   'text', 'image', 'voice', 'video', 'emoticon', 'file', 'link', 'card', 'system', 'revoke', 'transfer', 'friend_request', 'location',
+  'quote',
 ] as const;
 export type InjectType = (typeof INJECT_TYPES)[number];
 
@@ -222,4 +223,18 @@ export function buildLocation(c: BuildContext): BuiltMessage {
   const label = c.content || c.title || '深圳市南山区科技园';
   const f = buildLocationFields({ label, lat: 22.540503, lng: 113.934528, msgId: c.msgId, poiname: label });
   return { fields: { MsgType: MsgType.TEXT, ...f } };
+}
+
+/** A quote (AppMsgType 57): `text` replying to the quoted message `refer`, sent by the person `fromWxid`. */
+export function buildQuote(text: string, refer: ReferMsg, fromWxid: string): BuiltMessage {
+  return {
+    fields: {
+      MsgType: MsgType.APP,
+      AppMsgType: AppMsgType.REFER,
+      Content: buildReferAppMsgContent({ title: text, refer, fromusername: fromWxid }),
+      FileName: text,
+      FileSize: '0',
+      Url: '',
+    },
+  };
 }

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MsgType } from '../wire/constants.ts';
-import { joinGroupContent } from '../wire/content.ts';
+import { decodeTextContent, joinGroupContent, splitGroupContent } from '../wire/content.ts';
+import type { ReferMsg } from '../wire/appmsg.ts';
 import { ControlError } from './control-error.ts';
 import type { SandboxUser } from './user.ts';
 import { Session } from './sessions.ts';
@@ -109,6 +110,31 @@ function findRevokeTarget(s: Session, route: Route, msgId: string | undefined): 
   throw new ControlError('nothing to revoke: that sender has no message in this session (give "msgId")');
 }
 
+/**
+ * The `<refermsg>` of a quote of `msgId` (a message injected into this session, or one the client sent), or of the
+ * chat's newest message. Names are world ids (wxids), as in the phone's XML.
+ */
+function quoted(u: SandboxUser, s: Session, route: Route, msgId: string | undefined): ReferMsg {
+  const self = u.world.self.id;
+  const group = route.group ? route.group.spec.id : null;
+  const refer = (id: string, type: number, sender: string, content: string, time: number): ReferMsg => ({
+    type, svrid: id, fromusr: group ?? sender, chatusr: group ? sender : '', displayname: u.world.displayName(sender), content, createtime: String(time),
+  });
+  const sent = msgId ? u.sent.find((x) => x.MsgID === msgId) : undefined;
+  if (sent) return refer(sent.MsgID, sent.Type, self, sent.Content, sent.createTime);
+  const chatName = group ? s.ids.group(group) : route.from;
+  const id = msgId ?? [...s.messages.keys()].reverse().find((k) => {
+    const w = s.messages.get(k)!.wire;
+    return w['FromUserName'] === chatName && w['MsgType'] !== MsgType.RECALLED && w['MsgType'] !== MsgType.STATUSNOTIFY;
+  });
+  const w = id ? s.messages.get(id)?.wire : undefined;
+  if (!id || !w) throw new ControlError(msgId ? `no message with MsgId ${msgId} to quote` : 'nothing to quote in this chat (give "msgId")');
+  const split = group ? splitGroupContent(String(w['Content'] ?? '')) : { sender: null, content: String(w['Content'] ?? '') };
+  const from = String(w['FromUserName']);
+  const sender = split.sender ? (s.ids.worldId(split.sender) ?? split.sender) : from === s.selfName ? self : (s.ids.worldId(from) ?? from);
+  return refer(id, Number(w['MsgType']), sender, decodeTextContent(split.content), Number(w['CreateTime'] ?? 0));
+}
+
 export function injectMessages(u: SandboxUser, r: InjectRequest): string[] {
   const s = u.requireOnline();
   const core = u.core;
@@ -163,6 +189,9 @@ export function injectMessages(u: SandboxUser, r: InjectRequest): string[] {
         built = B.buildCard(p, s.ids.user(p.id));
         break;
       }
+      case 'quote':
+        built = B.buildQuote(r.content ?? '收到', quoted(u, s, route, r.msgId), route.senderId ?? u.world.self.id);
+        break;
       case 'revoke': {
         const target = findRevokeTarget(s, route, r.msgId ?? (r.content && /^\d+$/.test(r.content) ? r.content : undefined));
         const nick = route.senderId === u.world.self.id ? null : senderNick;

@@ -51,6 +51,23 @@ export interface AppMsg {
   fromusername: string;
   /** Only for transfers / red packets. */
   wcpay?: WcPayInfo;
+  /** Only for quotes (AppMsgType 57): the quoted message. */
+  refer?: ReferMsg;
+}
+
+/**
+ * `<refermsg>` of a quote (AppMsgType 57): the quoted message's MsgType, server MsgId (`svrid`), chat (`fromusr`:
+ * the group, or the person in a private chat), sender in a group (`chatusr`), sender's display name and Content.
+ * User names here are wxids (the XML is the phone's), not the web session's `@…` ids.
+ */
+export interface ReferMsg {
+  type: number;
+  svrid: string;
+  fromusr: string;
+  chatusr: string;
+  displayname: string;
+  content: string;
+  createtime: string;
 }
 
 /** Parses plain appmsg XML: `<msg><appmsg>…</appmsg><appinfo>…</appinfo></msg>` or a bare `<appmsg>` (sent form). */
@@ -93,6 +110,19 @@ export function parseAppMsgXml(xml: string): AppMsg | null {
     appversion: text(info, 'version'),
     fromusername: msg ? text(msg, 'fromusername') : '',
   };
+  const refer = child(app, 'refermsg');
+  if (refer) {
+    const t = Number(text(refer, 'type'));
+    out.refer = {
+      type: Number.isFinite(t) ? t : 0,
+      svrid: text(refer, 'svrid'),
+      fromusr: text(refer, 'fromusr'),
+      chatusr: text(refer, 'chatusr'),
+      displayname: text(refer, 'displayname'),
+      content: text(refer, 'content'),
+      createtime: text(refer, 'createtime'),
+    };
+  }
   if (pay) {
     out.wcpay = {
       paysubtype: text(pay, 'paysubtype'),
@@ -258,6 +288,33 @@ export function buildGenericAppMsgContent(s: GenericAppMsgSpec): string {
     `<appattach>${el('totallen', 0)}${el('attachid')}${el('emoticonmd5')}${el('fileext')}</appattach>` +
     `${el('extinfo')}${el('sourceusername')}${el('sourcedisplayname')}${el('commenturl')}${el('thumburl', s.thumburl ?? '')}` +
     `</appmsg>${el('fromusername')}${el('scene', 0)}<appinfo>${el('version', 1)}${el('appname', s.appname ?? '')}</appinfo>` +
+    `${el('commenturl')}</msg>`;
+  return xmlToWire(xml);
+}
+
+export interface ReferAppMsgSpec {
+  /** The reply text. */
+  title: string;
+  refer: ReferMsg;
+  /** The quoting user's wxid (`<fromusername>`). */
+  fromusername: string;
+}
+
+/**
+ * AppMsgType 57 (a quote). No capture of one is in the fixtures: the element order follows the quote XML public
+ * WeChat tools build and parse (wechaty's refermsg fields: type, svrid, fromusr, chatusr, displayname, content).
+ */
+export function buildReferAppMsgContent(s: ReferAppMsgSpec): string {
+  const r = s.refer;
+  const xml =
+    `<msg><appmsg appid="" sdkver="0">${el('title', s.title)}${el('des')}${el('action')}${el('type', AppMsgType.REFER)}` +
+    `${el('showtype', 0)}${el('soundtype', 0)}${el('mediatagname')}${el('messageext')}${el('messageaction')}${el('content')}` +
+    `${el('contentattr', 0)}${el('url')}${el('lowurl')}${el('dataurl')}${el('lowdataurl')}${el('songalbumurl')}${el('songlyric')}` +
+    `<appattach>${el('totallen', 0)}${el('attachid')}${el('emoticonmd5')}${el('fileext')}${el('aeskey')}</appattach>` +
+    `${el('extinfo')}${el('sourceusername')}${el('sourcedisplayname')}${el('thumburl')}${el('md5')}${el('statextstr')}` +
+    `<refermsg>${el('type', r.type)}${el('svrid', r.svrid)}${el('fromusr', r.fromusr)}${el('chatusr', r.chatusr)}` +
+    `${el('displayname', r.displayname)}${el('content', r.content)}${el('createtime', r.createtime)}</refermsg>` +
+    `</appmsg>${el('fromusername', s.fromusername)}${el('scene', 0)}<appinfo>${el('version', 1)}${el('appname')}</appinfo>` +
     `${el('commenturl')}</msg>`;
   return xmlToWire(xml);
 }

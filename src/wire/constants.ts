@@ -44,6 +44,8 @@ export const AppMsgType = {
   EMOTION: 15,
   CARD_TICKET: 16,
   REALTIME_SHARE_LOCATION: 17,
+  /** A quote (引用): the reply text in `<title>`, the quoted message in `<refermsg>`. */
+  REFER: 57,
   TRANSFERS: 2000,
   RED_ENVELOPES: 2001,
   READER_TYPE: 100001,

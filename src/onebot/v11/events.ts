@@ -28,6 +28,9 @@ export function v11Segments(bot: Bot, segs: Segment[]): V11Segment[] {
         const url = path ? `file://${path}` : '';
         return { type: s.type === 'voice' ? 'record' : s.type, data: { file: path ? url : id, url, wx_file_id: id, ...(s.data['wx.name'] ? { name: s.data['wx.name'] } : {}) } };
       }
+      case 'reply':
+        // OneBot 11: `[CQ:reply,id=<message_id>]`, the quoted message's integer id (the same one get_msg takes).
+        return { type: 'reply', data: { id: String(bot.ids.num('msg', String(s.data['message_id']))) } };
       case 'location':
         return { type: 'location', data: { lat: String(s.data['latitude']), lon: String(s.data['longitude']), title: s.data['title'], content: s.data['content'] } };
       default:
