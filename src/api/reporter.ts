@@ -2,8 +2,9 @@
  * post_api reporting and the check_event feed (reference §1.9, §1.11). `Reporter` composes four parts, each in
  * its own file under report/:
  * - subscribing (report/subscribe.ts): which client events are reported, and the durability barrier;
- * - commit batching (report/commit-batch.ts): one ordered chain of reports, and the reports of one event-loop turn
- *   (one sync answer's messages) stored in one transaction; `commitPending` is the durability barrier;
+ * - commit batching (report/commit-batch.ts): one ordered chain of reports, each stored (history record + outbox
+ *   row) as one job of the host's storage, which commits a turn's jobs of all accounts in one transaction;
+ *   `commitPending` is the durability barrier;
  * - media attaching (report/media-attach.ts): a media report refers to its file, `media_data` is streamed later;
  * - replies (report/replies.ts): post_api answers with `reply`/`media`, the self-reply guard, once per event id.
  *
@@ -17,7 +18,7 @@ import { systemClock, type Clock } from '../client/clock.ts';
 import type { WxClient } from '../client/interface.ts';
 import type { Delivery } from '../delivery/sink.ts';
 import type { Message } from '../model/types.ts';
-import type { MessageHistory } from '../store/history.ts';
+import type { AccountStorage, ReportJob, StoredMessage } from '../store/storage.ts';
 import type { EventQueue } from './check-event.ts';
 import { NOT_QUEUED_EVENTS, type ResolvedOptions } from './options.ts';
 import { CommitBatch } from './report/commit-batch.ts';
@@ -37,16 +38,15 @@ export interface ReporterOptions {
   logger: Logger;
   /** Largest media file sent as `media_data`. */
   mediaDataMaxBytes?: number;
-  /** Message history: every message is recorded; WeChat's re-deliveries (after a restart) are not reported again. */
-  history?: MessageHistory | null;
+  /**
+   * The account's storage (src/store/storage.ts): the message history, and the outbox of a durable sink over the
+   * same handle (`delivery.storage`), whose report rows are committed with their history records.
+   */
+  storage?: AccountStorage | null | undefined;
+  /** Record every message in the storage's history (WeChat's re-deliveries after a restart are not reported again). Default true with a storage. */
+  history?: boolean | undefined;
   /** How long a reply waits for the client to be running (a report delivered during the login). Default 5 min. */
   replyLoginWaitMs?: number;
-  /**
-   * Runs `fn` in one SQLite transaction (rolled back if it throws). The reports of one event-loop turn are stored in
-   * one transaction; if one of them cannot be stored, each is stored again in its own (history record and outbox
-   * insert atomically). Without it (no database) reports are handed to the sink one by one.
-   */
-  transaction?: <T>(fn: () => T) => T;
   /** Time for the reply wait, flush deadlines and history timestamps; default the system clock. */
   clock?: Clock | undefined;
 }
@@ -67,10 +67,10 @@ export class Reporter {
     this.#o = o;
     this.#log = o.logger.child({ module: 'post_api' });
     this.#clock = o.clock ?? systemClock;
-    this.#batch = new CommitBatch({ logger: this.#log, transaction: o.transaction });
+    this.#batch = new CommitBatch({ logger: this.#log, storage: o.storage });
     this.#replies = new Replies(client, {
       delivery: o.delivery,
-      history: o.history,
+      history: o.history !== false ? o.storage : null,
       mediaDirs: o.options.mediaDirs,
       stats: this.stats,
       logger: this.#log,
@@ -123,12 +123,16 @@ export class Reporter {
     this.#batch.append(
       kind,
       async () => {
-        this.#batch.stage(kind, () => {
-          this.#o.delivery?.enqueue({ kind, body: JSON.stringify(json) });
-          return () => {
+        const body = JSON.stringify(json);
+        const durable = this.#durableSink();
+        this.#batch.stage(kind, {
+          job: durable ? { report: { kind, body, createdAt: this.#clock.now() } } : null,
+          done: (_dup, row) => {
+            if (!durable) this.#o.delivery?.enqueue({ kind, body });
+            else if (row) durable.accept!(row);
             if (queue) this.#o.events.push(json);
             this.stats.reported++;
-          };
+          },
         });
       },
       'report dropped: could not build its JSON',
@@ -146,7 +150,6 @@ export class Reporter {
     }
     const report = passesFilter(json, this.#o.options.postMessageFilter);
     if (!report) this.stats.filtered++;
-    const record = this.#historyRecord(m, json);
     const msgId = msgIdOf(String(m.id ?? ''));
     const sink = this.#o.delivery;
     const attach = { postMediaData: this.#o.options.postMediaData, mediaDataMaxBytes: this.#o.mediaDataMaxBytes, logger: this.#log };
@@ -155,51 +158,57 @@ export class Reporter {
       async () => {
         const media = report ? await mediaOf(json, m, attach) : null;
         const body = await sinkBody(json, media, sink, this.#log);
-        // The history record and the outbox insert commit together: a crash never leaves one without the other.
-        this.#batch.stage(postType, () => {
-          if (!record()) {
-            return () => {
+        const durable = this.#durableSink();
+        const byReference = media && sink?.mediaByReference ? media : null;
+        // The history record and the outbox row commit together: a crash never leaves one without the other.
+        const job: ReportJob = {
+          message: this.#historyRecord(m, json),
+          report: report && durable ? { kind: postType, body: body!, media: byReference, createdAt: this.#clock.now() } : undefined,
+        };
+        this.#batch.stage(postType, {
+          job: job.message || job.report ? job : null,
+          done: (duplicate, row) => {
+            if (duplicate) {
               this.stats.duplicates++;
               this.#log.debug({ msgId }, 'message delivered again by WeChat (already in the history): not reported twice');
-            };
-          }
-          if (!report) return null;
-          sink?.enqueue({ kind: postType, body: body!, ...(media && sink.mediaByReference ? { media } : {}) });
-          return () => {
+              return;
+            }
+            if (!report) return;
+            if (!durable) sink?.enqueue({ kind: postType, body: body!, ...(byReference ? { media: byReference } : {}) });
+            else if (row) durable.accept!(row);
             this.#o.events.push(json, media ?? undefined);
             this.stats.reported++;
-          };
+          },
         });
       },
       'report dropped: could not build or store it',
     );
   }
 
+  /** The sink whose outbox rows the reporter commits itself (with the history records), on the same storage. */
+  #durableSink(): Delivery | null {
+    const sink = this.#o.delivery;
+    return sink?.accept && sink.storage && sink.storage === this.#o.storage ? sink : null;
+  }
+
   /**
-   * Records the message in the history (inside the commit's transaction); false when it is there already: a
-   * message from the sync loop that WeChat delivered again (after a restart it re-sends what the saved SyncKey had
-   * not acknowledged). Our own sends (source "local") never come again.
+   * The message's history record (committed with its report). A message from the sync loop is recorded only if new
+   * (`ifNew`): WeChat delivers again, after a restart, what the saved SyncKey had not acknowledged, and such a
+   * duplicate is not reported. Our own sends (source "local") never come again.
    */
-  #historyRecord(m: Message, json: PostJson): () => boolean {
-    const history = this.#o.history;
+  #historyRecord(m: Message, json: PostJson): ReportJob['message'] {
     const msgId = msgIdOf(String(m.id ?? ''));
-    if (!history || !msgId) return () => true;
-    const fromSync = m.class === 'recv' || m.source !== 'local';
-    return () => {
-      const body = { ...json };
-      delete body.media_data;
-      const stored = {
-        msgId,
-        peer: chatOf(json),
-        localId: typeof m.local_id === 'string' ? m.local_id : null,
-        class: m.class === 'send' ? ('send' as const) : ('recv' as const),
-        time: Number(m.time) || Math.floor(this.#clock.now() / 1000),
-        body,
-      };
-      // From the sync loop: one statement both checks (already in the history: a re-delivery) and records.
-      if (fromSync) return history.putNew(stored);
-      history.put(stored);
-      return true;
+    if (!this.#o.storage || this.#o.history === false || !msgId) return undefined;
+    const body = { ...json };
+    delete body.media_data;
+    const record: StoredMessage = {
+      msgId,
+      peer: chatOf(json),
+      localId: typeof m.local_id === 'string' ? m.local_id : null,
+      class: m.class === 'send' ? 'send' : 'recv',
+      time: Number(m.time) || Math.floor(this.#clock.now() / 1000),
+      body,
     };
+    return { record, ifNew: m.class === 'recv' || m.source !== 'local' };
   }
 }

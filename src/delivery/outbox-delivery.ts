@@ -1,14 +1,20 @@
 /**
- * The durable post_api sink: the reporter's `Delivery` (src/delivery/sink.ts) over the SQLite outbox
- * (src/store/outbox.ts) and one DeliveryWorker per account. `enqueue` is a single local insert (never blocks the
- * sync loop); the worker delivers in order, at least once, and dead-letters reports past the attempt/age limit.
- * It re-emits the worker's `delivered` / `failed` / `dead` events and exposes `depth` (metrics, get_client_info).
+ * The durable post_api sink: the reporter's `Delivery` (src/delivery/sink.ts) over the host's storage
+ * (src/store/storage.ts: the outbox rows of one account) and one DeliveryWorker. The reporter commits a report
+ * together with its history record and hands the stored row over (`accept`); `enqueue` (other senders: OneBot
+ * webhooks) commits the report itself. Neither blocks the sync loop. The worker delivers in order, at least once,
+ * and dead-letters reports past the attempt/age limit. This re-emits the worker's `delivered` / `failed` / `dead`
+ * events and keeps `depth` and `deadCount` in memory (metrics, get_client_info: read synchronously): counted from
+ * the store once at start, then kept up to date by what this sink stores, delivers, kills and replays.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../client/clock.ts';
 import type { DeliveredHandler, Delivery, Report } from './sink.ts';
-import type { DeadLetter, Outbox, OutboxRow } from '../store/outbox.ts';
+import { randomUUID } from 'node:crypto';
+import { Outbox } from '../store/outbox.ts';
+import { SqliteStorage } from '../store/sqlite-storage.ts';
+import type { AccountStorage, DeadLetter, OutboxRow } from '../store/storage.ts';
 import { DeliveryWorker, type DeliveredResponse, type DeliveryWorkerOptions } from './worker.ts';
 
 export interface OutboxDeliveryEvents {
@@ -23,21 +29,33 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
   /** A media report is stored with its file reference; the worker streams media_data into the POST. */
   readonly mediaByReference = true;
   readonly account: string;
-  readonly #outbox: Outbox;
+  readonly #store: AccountStorage;
   readonly #worker: DeliveryWorker;
+  /** Reports stored and not yet delivered or dead (from the store at start, then counted here). */
+  #depth = 0;
+  #dead = 0;
+  /** Stores in flight (`enqueue`): close() and flush() wait for them. */
+  #storing = new Set<Promise<unknown>>();
   readonly #log: Logger | undefined;
   readonly #clock: Clock;
   #handlers: DeliveredHandler[] = [];
   #closed = false;
   #waiters = new Set<() => void>();
 
-  constructor(outbox: Outbox, o: OutboxDeliveryOptions) {
+  /**
+   * `store`: the account's handle of the host's storage. An `Outbox` (a database handle) still works: it gets a
+   * storage of its own, which batches only this sink's writes.
+   */
+  constructor(store: AccountStorage | Outbox, o: OutboxDeliveryOptions) {
     super();
     this.account = o.account;
-    this.#outbox = outbox;
+    this.#store = store instanceof Outbox ? new SqliteStorage(store.db).forAccount(o.account) : store;
+    this.#worker = new DeliveryWorker(this.#store, o);
     this.#log = o.logger;
     this.#clock = o.clock ?? systemClock;
-    this.#worker = new DeliveryWorker(outbox, o);
+    // First in the store's queue for this account: the counts are those of earlier runs, before anything is stored.
+    this.#track(this.#store.outboxDepth().then((n) => (this.#depth += n)));
+    this.#track(this.#store.deadDepth().then((n) => (this.#dead += n)));
     this.#worker.on('delivered', (row, res) => {
       const report: Report = { kind: row.kind, body: row.body, eventId: row.eventId, ...(row.media ? { media: row.media } : {}) };
       for (const h of this.#handlers) {
@@ -47,11 +65,14 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
           this.#log?.warn({ err }, 'post_api answer handler failed');
         }
       }
+      this.#depth--;
       this.emit('delivered', row, res);
       this.#check();
     });
     this.#worker.on('failed', (row, error, nextAt) => this.emit('failed', row, error, nextAt));
     this.#worker.on('dead', (row, error) => {
+      this.#depth--;
+      this.#dead++;
       this.emit('dead', row, error);
       this.#check();
     });
@@ -62,51 +83,80 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
 
   /** Reports waiting in the outbox (including the one in flight). */
   get depth(): number {
-    return this.#closed ? 0 : this.#outbox.depth(this.account);
+    return this.#closed ? 0 : Math.max(0, this.#depth);
   }
 
   /** Reports moved to the dead-letter table. */
   get deadCount(): number {
-    return this.#closed ? 0 : this.#outbox.deadDepth(this.account);
+    return this.#closed ? 0 : Math.max(0, this.#dead);
   }
 
-  deadLetters(limit = 100): DeadLetter[] {
-    return this.#outbox.deadLetters(this.account, limit);
+  /** The account's storage handle (the reporter commits its reports there and hands the rows over: `accept`). */
+  get storage(): AccountStorage {
+    return this.#store;
+  }
+
+  deadLetters(limit = 100): Promise<DeadLetter[]> {
+    return this.#store.deadLetters(limit);
   }
 
   /** Moves dead letters (all, or those event ids) back to the outbox; returns how many. */
-  replay(eventIds?: string[]): number {
-    const n = this.#outbox.replay(this.account, eventIds, this.#clock.now());
-    if (n > 0) this.#worker.wake();
+  async replay(eventIds?: string[]): Promise<number> {
+    const n = await this.#store.replayDead(eventIds, this.#clock.now());
+    if (n > 0) {
+      this.#dead -= n;
+      this.#depth += n;
+      this.#worker.wake();
+    }
     return n;
   }
 
   /** Records that this report's answer is acted on; false if it was already (a report that came again). */
-  claimAnswer(eventId: string): boolean {
-    return this.#outbox.claimAnswer(this.account, eventId, this.#clock.now());
+  claimAnswer(eventId: string): Promise<boolean> {
+    return this.#store.claimAnswer(eventId, this.#clock.now());
   }
 
   /** Forgets acted-on answers older than `maxAgeMs`; returns how many. */
-  purgeAnswered(maxAgeMs: number): number {
-    return this.#outbox.purgeAnswered(this.#clock.now() - maxAgeMs);
+  purgeAnswered(maxAgeMs: number): Promise<number> {
+    return this.#store.purgeAnswered(this.#clock.now() - maxAgeMs);
   }
 
   onDelivered(handler: DeliveredHandler): void {
     this.#handlers.push(handler);
   }
 
+  /** A row of this account the storage committed (the reporter's `commitReports`): delivered in its turn. */
+  accept(row: OutboxRow): void {
+    if (this.#closed) return; // stored: delivered after the next start
+    this.#depth++;
+    this.#worker.accept(row);
+  }
+
+  /** Stores one report (committed with the other writes of this turn), then delivers it. */
   enqueue(report: Report): void {
     if (this.#closed) {
       this.#log?.warn({ kind: report.kind }, 'post_api report after close: not stored');
       return;
     }
-    report.eventId = this.#outbox.enqueue(this.account, report.kind, report.body, this.#clock.now(), report.media ?? null);
-    this.#worker.wake();
+    report.eventId ??= randomUUID();
+    const job = { report: { kind: report.kind, body: report.body, media: report.media ?? null, eventId: report.eventId, createdAt: this.#clock.now() } };
+    this.#depth++; // counted at once, like a synchronous insert
+    this.#track(
+      this.#store.commitReports([job]).then(([out]) => {
+        if (out?.ok && out.row) {
+          if (!this.#closed) this.#worker.accept(out.row);
+          return;
+        }
+        this.#depth--;
+        if (out && !out.ok) this.#log?.warn({ err: out.error, kind: report.kind }, 'report dropped: could not store it');
+      }),
+    );
   }
 
   /** Resolves when the outbox of this account is empty, or after `timeoutMs` (what is left stays stored). */
-  flush(timeoutMs: number): Promise<void> {
-    if (this.depth === 0) return Promise.resolve();
+  async flush(timeoutMs: number): Promise<void> {
+    await Promise.allSettled([...this.#storing]);
+    if (this.depth === 0) return;
     return new Promise((resolve) => {
       const done = () => {
         this.#clock.clearTimeout(t);
@@ -120,9 +170,16 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    await Promise.allSettled([...this.#storing]);
     await this.#worker.stop();
     this.#closed = true;
     for (const w of [...this.#waiters]) w();
+  }
+
+  #track(p: Promise<unknown>): void {
+    const t = p.catch((err: unknown) => this.#log?.error({ err }, 'post_api outbox: storage failed'));
+    this.#storing.add(t);
+    void t.finally(() => this.#storing.delete(t));
   }
 
   #check(): void {

@@ -7,6 +7,7 @@
  * body is stored without `media_data` and refers to its file (`media`); both sinks stream `media_data` into the
  * POST body (src/delivery/media-body.ts), so no sink holds the file or its base64 in memory.
  */
+import type { AccountStorage, OutboxRow } from '../store/storage.ts';
 import type { ReportMedia } from './media-body.ts';
 import type { DeliveredResponse } from './post.ts';
 
@@ -45,7 +46,14 @@ export interface Delivery {
    * or false when an answer to it was acted on already (a report delivered again): then openwx does not reply
    * again. A sink without it (a host's own) acts on every answer.
    */
-  claimAnswer?(eventId: string): boolean;
+  claimAnswer?(eventId: string): boolean | Promise<boolean>;
+  /**
+   * A durable sink over the host's storage (`OutboxDelivery`): the reporter stores each report itself, with its
+   * history record, in one `commitReports` job on this handle, and hands the committed row over with `accept`
+   * instead of calling `enqueue`.
+   */
+  readonly storage?: AccountStorage;
+  accept?(row: OutboxRow): void;
   /** Reports waiting (including the one in flight). */
   readonly depth: number;
   /** Resolves when everything queued so far was delivered or given up, or after `timeoutMs`. */

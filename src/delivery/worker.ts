@@ -22,8 +22,11 @@
  * Order `strict` keeps every failing report at the head until it is delivered or dead. Each attempt has one
  * overall deadline (`timeoutMs`: request, answer headers and body), and is counted in the outbox before it is sent.
  *
- * The worker keeps a window of pending rows in memory, read from the outbox in batches (rows with a larger `seq`
- * than the last one read), and deletes the delivered rows of one pass in one transaction.
+ * The worker keeps its account's pending rows in memory (src/store/storage.ts): read from the store once at start
+ * (in batches of `readBatch`), then fed by the rows the reporter's commits return (`accept`), up to
+ * `pendingMemoryMaxRows`; past that (a receiver outage) and after a replay it reads the store again, in `seq` order.
+ * `started` is awaited before a request is sent; the delivered, failed and dead rows are written behind (the host's
+ * storage batches the writes of one event-loop turn, of every account, in one transaction).
  *
  * A media report's body is streamed from its file (src/delivery/media-body.ts). Its request is prepared (file
  * checked, signature computed over the streamed bytes) before it is handed to undici, and the requests behind it
@@ -35,8 +38,10 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { Client } from 'undici';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../client/clock.ts';
-import type { Outbox, OutboxRow } from '../store/outbox.ts';
 import { HOUR_MS, SETTING_DEFAULTS } from '../settings/defaults.ts';
+import { Outbox } from '../store/outbox.ts';
+import { SqliteStorage } from '../store/sqlite-storage.ts';
+import type { AccountStorage, OutboxRow } from '../store/storage.ts';
 import { classifyError, classifyStatus, isReportFailure, type FailureClass } from './failure.ts';
 import { postTarget, reportHeaders, reportRequest, sendAttempt, type DeliveredResponse, type ExtraHeaders, type ReportRequest } from './post.ts';
 
@@ -65,8 +70,10 @@ export interface DeliveryWorkerOptions {
   maxResponseBytes?: number;
   /** Reports in flight at once on the pipelined connection (1 = one at a time, the head blocking the rest). Default 8. */
   concurrency?: number;
-  /** Rows read from the outbox per query (at least 2 × concurrency are kept in memory). Default 64. */
+  /** Rows read from the outbox per query (start-up, and past `pendingMemoryMaxRows`). Default 64. */
   readBatch?: number;
+  /** Pending rows kept in memory (at least 2 × concurrency); more wait in the store. Default 256. */
+  pendingMemoryMaxRows?: number;
   userAgent?: string;
   /** Further request headers of every attempt (OneBot webhooks: their Authorization, X-Self-ID, X-OneBot-Version). */
   headers?: ExtraHeaders | undefined;
@@ -107,9 +114,10 @@ export const DEFAULT_POST_API_CONCURRENCY = SETTING_DEFAULTS.post_api_concurrenc
 export const DEFAULT_POST_API_TIMEOUT_MS = SETTING_DEFAULTS.post_api_timeout_ms;
 export const DEFAULT_POST_API_HOLD_MS = SETTING_DEFAULTS.post_api_hold_ms;
 export const DEFAULT_POST_API_REJECTED_MAX_ATTEMPTS = SETTING_DEFAULTS.post_api_rejected_max_attempts;
+export const DEFAULT_PENDING_MEMORY_MAX_ROWS = 256;
 
 export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
-  readonly #outbox: Outbox;
+  readonly #store: AccountStorage;
   readonly #o: Required<Omit<DeliveryWorkerOptions, 'secret' | 'logger' | 'clock' | 'headers'>> & Pick<DeliveryWorkerOptions, 'secret' | 'logger' | 'headers'>;
   readonly #clock: Clock;
   readonly #client: Client;
@@ -122,14 +130,20 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** A signal came while no sleep waited for it. */
+  #signalled = false;
   #timer: unknown = null;
   #abort = new AbortController();
   /** The window: pending rows in `seq` order. */
   #queue: Entry[] = [];
   /** Largest seq read from the outbox. */
   #readSeq = 0;
-  /** The outbox may hold rows beyond `#readSeq` (set by wake(), cleared when a read came back short). */
+  /** The outbox may hold rows beyond `#readSeq` (set by wake() and by rows accepted past the memory window, cleared when a read came back short). */
   #more = true;
+  /** Counts the rows that set `#more` (a read in flight clears `#more` only if none came meanwhile). */
+  #moreGen = 0;
+  /** The writes behind (delivered, failed, dead) not yet settled: stop() waits for them. */
+  readonly #writes = new Set<Promise<void>>();
   #inflight = 0;
   /** Reports allowed in flight now (1 after a failure or an empty outbox, doubling per delivered report). */
   #limit = 1;
@@ -138,9 +152,13 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   /** Requests waiting for their turn (a media report's preparation, and the reports launched behind it). */
   #preparing = 0;
 
-  constructor(outbox: Outbox, opts: DeliveryWorkerOptions) {
+  /**
+   * `store`: the account's handle of the host's storage. An `Outbox` (a database handle) still works: it gets a
+   * storage of its own, which batches only this worker's writes.
+   */
+  constructor(store: AccountStorage | Outbox, opts: DeliveryWorkerOptions) {
     super();
-    this.#outbox = outbox;
+    this.#store = store instanceof Outbox ? new SqliteStorage(store.db).forAccount(opts.account) : store;
     this.#o = {
       maxAttempts: SETTING_DEFAULTS.post_api_max_attempts,
       maxAgeMs: SETTING_DEFAULTS.post_api_max_age_hours * HOUR_MS,
@@ -153,6 +171,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       maxResponseBytes: 1024 * 1024,
       concurrency: DEFAULT_POST_API_CONCURRENCY,
       readBatch: 64,
+      pendingMemoryMaxRows: DEFAULT_PENDING_MEMORY_MAX_ROWS,
       userAgent: 'openwx',
       ...opts,
     };
@@ -170,8 +189,9 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     this.#side = new Client(origin, { keepAliveTimeout: 10_000, pipelining: 1 });
   }
 
+  /** Pending rows held in memory (the window; with more pending than `pendingMemoryMaxRows` the store holds the rest). */
   get depth(): number {
-    return this.#outbox.depth(this.#o.account);
+    return this.#queue.length;
   }
 
   start(): void {
@@ -182,10 +202,31 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     this.#loop = this.#run();
   }
 
-  /** Tells the worker a row was enqueued (or replayed). */
+  /** Tells the worker rows were stored that it was not handed (a replay): it reads the store again. */
   wake(): void {
     this.#more = true;
+    this.#moreGen++;
     this.#signal();
+  }
+
+  /**
+   * A row the store just committed (in `seq` order per account): kept in memory, unless the window is full or
+   * rows before it still wait in the store; then it is read from the store in its turn.
+   */
+  accept(row: OutboxRow): void {
+    if (row.seq <= this.#readSeq) return;
+    if (!this.#more && this.#queue.length < this.#windowRows()) {
+      this.#queue.push({ row, state: 'waiting', res: null, failedAt: null, cls: null, passed: false, side: false });
+      this.#readSeq = row.seq;
+    } else {
+      this.#more = true;
+      this.#moreGen++;
+    }
+    this.#signal();
+  }
+
+  #windowRows(): number {
+    return Math.max(this.#o.pendingMemoryMaxRows, 2 * this.#o.concurrency);
   }
 
   async stop(): Promise<void> {
@@ -195,15 +236,21 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     this.#signal();
     await this.#loop;
     await Promise.all([this.#client.close(), this.#side.close()]);
+    await Promise.allSettled([...this.#writes]);
   }
 
   #signal(): void {
     const w = this.#wake;
     this.#wake = null;
-    w?.();
+    if (w) w();
+    else this.#signalled = true; // during a pass (it awaits the store): the next sleep returns at once
   }
 
   #sleep(ms: number | null): Promise<void> {
+    if (this.#signalled) {
+      this.#signalled = false;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
       if (ms !== null) {
@@ -223,7 +270,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     while (this.#running) {
       let wait: number | null;
       try {
-        wait = this.#step();
+        wait = await this.#step();
       } catch (err) {
         if (!this.#running) break;
         // The database (disk full, locked) or a listener failed: never let the loop die silently.
@@ -235,9 +282,10 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   }
 
   /** One pass: acts on the answers at the front, reads new rows, sends what may go; returns how long to sleep (null: until signalled). */
-  #step(): number | null {
+  async #step(): Promise<number | null> {
     this.#drain();
-    this.#fill();
+    await this.#fill();
+    if (!this.#running) return null;
     if (this.#queue.length === 0) {
       this.#limit = 1;
       this.emit('idle');
@@ -277,8 +325,29 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     }
     if (main.length > 0 || side) {
       const launch = side ? [...main, side] : main;
-      // Counted before they are sent: X-Openwx-Attempt keeps counting after a crash mid-attempt.
-      this.#outbox.started(launch.map((e) => e.row.seq));
+      // Reserved while their attempts are counted (an answer settling meanwhile must not pick them).
+      for (const e of main) {
+        e.state = 'inflight';
+        this.#inflight++;
+      }
+      if (side) {
+        side.state = 'inflight';
+        this.#sideBusy = true;
+      }
+      try {
+        // Counted before they are sent: X-Openwx-Attempt keeps counting after a crash mid-attempt.
+        await this.#store.markStarted(launch.map((e) => e.row.seq));
+      } finally {
+        for (const e of main) {
+          e.state = 'waiting';
+          this.#inflight--;
+        }
+        if (side) {
+          side.state = 'waiting';
+          this.#sideBusy = false;
+        }
+      }
+      if (!this.#running) return null; // stopping: the rows stay in the outbox for the next start
       for (const e of launch) e.row.attempts++;
       for (const e of main) this.#launch(e, false);
       if (side) this.#launch(side, true);
@@ -303,7 +372,9 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       else if (!e.passed) break;
     }
     if (done.length === 0) return;
-    this.#outbox.deliveredMany(done.map((e) => e.row.seq));
+    // Written behind: a crash before it commits means these are delivered again (at least once; replies are
+    // claimed once per event id).
+    this.#behind(this.#store.markDelivered(done.map((e) => e.row.seq)), 'could not delete delivered reports');
     // A front run (the usual case) is spliced off; passed reports leave gaps, filtered out.
     if (this.#queue[done.length - 1] === done[done.length - 1]) this.#queue.splice(0, done.length);
     else {
@@ -317,15 +388,27 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     }
   }
 
-  /** Tops the window up from the outbox (one query for up to `readBatch` rows). */
-  #fill(): void {
+  /** Tops the window up from the store when rows wait there (one query for up to `readBatch` rows). */
+  async #fill(): Promise<void> {
     if (!this.#more) return;
-    const room = Math.max(this.#o.readBatch, 2 * this.#o.concurrency) - this.#queue.length;
+    const room = Math.min(this.#o.readBatch, this.#windowRows() - this.#queue.length);
     if (room <= 0) return;
-    const rows = this.#outbox.pendingAfter(this.#o.account, this.#readSeq, room);
-    for (const row of rows) this.#queue.push({ row, state: 'waiting', res: null, failedAt: null, cls: null, passed: false, side: false });
-    if (rows.length > 0) this.#readSeq = rows[rows.length - 1]!.seq;
-    this.#more = rows.length === room;
+    const gen = this.#moreGen;
+    const rows = await this.#store.pendingReports(this.#readSeq, room);
+    for (const row of rows) {
+      if (row.seq <= this.#readSeq) continue;
+      this.#queue.push({ row, state: 'waiting', res: null, failedAt: null, cls: null, passed: false, side: false });
+      this.#readSeq = row.seq;
+    }
+    // A short read saw every row stored so far, unless a row was accepted past the window meanwhile.
+    this.#more = rows.length === room || gen !== this.#moreGen;
+  }
+
+  /** Tracks a write behind (stop() waits for it); a failure is logged, the loop goes on. */
+  #behind(write: Promise<void>, what: string): void {
+    const p = write.catch((err: unknown) => this.#o.logger?.error({ err }, `post_api delivery: ${what}`));
+    this.#writes.add(p);
+    void p.finally(() => this.#writes.delete(p));
   }
 
   #launch(e: Entry, side: boolean): void {
@@ -376,10 +459,11 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       now - row.createdAt >= this.#o.maxAgeMs ||
       (cls === 'rejected' && rejections >= this.#o.rejectedMaxAttempts)
     ) {
-      this.#outbox.kill(row.seq, error, now);
       this.#queue.splice(this.#queue.indexOf(e), 1);
       this.#o.logger?.warn({ eventId: row.eventId, attempts, failure: cls, error }, 'post_api report moved to dead letters');
-      this.#emitSafely('dead', before, error);
+      // `dead` once the row is in the dead letters (a listener may look there).
+      const moved = this.#store.markDead(row.seq, error, now).then(() => this.#emitSafely('dead', before, error));
+      this.#behind(moved, 'could not move a report to the dead letters');
       return;
     }
     const exp = Math.min(this.#o.backoffMaxMs, this.#o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
@@ -387,7 +471,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     // "Later": the receiver's Retry-After is honoured, up to the longest backoff step.
     if (cls === 'busy' && retryAfterMs !== null) wait = Math.max(wait, Math.min(retryAfterMs, this.#o.backoffMaxMs));
     const nextAt = now + wait;
-    this.#outbox.failed(row.seq, error, nextAt, cls === 'rejected');
+    this.#behind(this.#store.markFailed(row.seq, error, nextAt, cls === 'rejected'), 'could not record a failed attempt');
     row.rejections = rejections;
     row.nextAt = nextAt;
     row.lastError = error.slice(0, 1000);

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { WxClient } from '../client/interface.ts';
 import type { DB } from '../store/db.ts';
+import type { Storage } from '../store/storage.ts';
 import { messagePostJson } from '../model/post-json.ts';
 import type { Message } from '../model/types.ts';
 import type { Delivery } from '../delivery/sink.ts';
@@ -40,6 +41,8 @@ export interface AccountSetup {
 export interface AccountShared {
   /** The host's database (null: none; undefined: the account opens its own from its dataDir). */
   db: DB | null | undefined;
+  /** The host's storage over `db` (every account's writes of one event-loop turn in one transaction). */
+  storage?: Storage | null | undefined;
   metrics: Metrics;
   logger: Logger;
   version: string;
@@ -73,7 +76,7 @@ export class HostedAccount {
     const logger = shared.logger.child({ account: client.account });
     this.events = new EventQueue<PostJson>(options.checkEventMax, options.checkEventTimeoutMs);
     // post_api outbox (durable with a database, else in memory) and message history: src/api/durable.ts.
-    this.store = openDurableStore({ account: client.account, options, logger, delivery: setup.delivery, db: shared.db });
+    this.store = openDurableStore({ account: client.account, options, logger, delivery: setup.delivery, db: shared.db, storage: shared.storage });
     this.toJson = setup.toJson ?? ((m: Message) => messagePostJson(m, client));
     this.qr = new QrWatch(client);
     this.sync = new SyncWatch(client);
@@ -88,9 +91,9 @@ export class HostedAccount {
       delivery: this.store.delivery,
       toJson: this.toJson,
       logger,
-      history: this.store.history,
-      // Only a real database transaction rolls back, which the reporter's batched commit relies on.
-      transaction: this.store.db ? this.store.transaction : undefined,
+      // The host's storage: history records and outbox rows committed together (src/store/storage.ts).
+      storage: this.store.storage,
+      history: this.store.keepsHistory,
     });
     this.reporter.start();
     this.feed = new ConsoleFeed({ client, qr: this.qr, toJson: this.toJson, outboxDepth: () => this.store.delivery?.depth ?? null });

@@ -17,6 +17,7 @@ import { pino, type Logger } from 'pino';
 import type { WxClient } from '../client/interface.ts';
 import { isOpenwxError, owxError } from '../errors.ts';
 import { openDatabase, type DB } from '../store/db.ts';
+import { SqliteStorage } from '../store/sqlite-storage.ts';
 import { DATABASE_FILE } from '../api/durable.ts';
 import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions, type ResolvedOptions } from '../api/options.ts';
 import { ACCOUNT_ROUTES, buildApiServer, STOP_CLIENT_ROUTE } from '../api/server.ts';
@@ -87,6 +88,8 @@ export class Host {
   readonly mode: 'single' | 'controller';
   readonly metrics: Metrics;
   readonly db: DB | null;
+  /** The one storage of the host's database: every account's history and outbox writes of a turn in one transaction. */
+  readonly storage: SqliteStorage | null;
   readonly logger: Logger;
   readonly maxClients: number;
   readonly version: string;
@@ -113,6 +116,7 @@ export class Host {
     this.version = this.#resolved.version;
     this.metrics = o.metrics ?? new Metrics({ version: this.version });
     this.db = o.dataDir ? openDatabase(join(o.dataDir, DATABASE_FILE)) : null;
+    this.storage = this.db ? new SqliteStorage(this.db) : null;
     this.#list = o.mode === 'controller' && this.db ? new AccountList(this.db) : null;
     this.#onebot = o.onebot ? new OneBotHub({ onebot: o.onebot, apiToken: o.token, version: this.version, logger: this.logger, db: this.db }) : null;
   }
@@ -185,7 +189,7 @@ export class Host {
   #add(setup: AccountSetup): HostedAccount {
     const name = setup.client.account;
     if (this.#accounts.has(name)) throw owxError('OWX_ERR_CONFIG', [`account ${name} is already hosted`]);
-    const a = new HostedAccount(setup, { db: this.db, metrics: this.metrics, logger: this.logger, version: this.version });
+    const a = new HostedAccount(setup, { db: this.db, storage: this.storage, metrics: this.metrics, logger: this.logger, version: this.version });
     this.#accounts.set(name, a);
     this.#onebot?.addAccount({ client: a.ctx.client, history: a.store.history, mediaDirs: a.options.mediaDirs, delivery: a.options, historyRetentionDays: a.options.historyRetentionDays });
     return a;
@@ -298,6 +302,7 @@ export class Host {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       await this.app?.close().catch((err: unknown) => this.logger.warn({ err }, 'API server close failed'));
       await Promise.all(accounts.map((a) => a.close(flushTimeoutMs)));
+      await this.storage?.close();
       this.db?.close();
       if (this.#ownMetrics) this.metrics.close();
     })();

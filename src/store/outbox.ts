@@ -83,12 +83,15 @@ const toRow = (r: RawRow): OutboxRow => ({
 
 export class Outbox {
   readonly #db: DB;
+  /** The database the rows are in. */
+  readonly db: DB;
   readonly #stmts;
   readonly #deleteMany: (seqs: readonly number[]) => void;
   readonly #startMany: (seqs: readonly number[]) => void;
 
   constructor(db: DB) {
     this.#db = db;
+    this.db = db;
     this.#stmts = {
       insert: db.prepare(
         'INSERT INTO outbox (event_id, account, kind, body, media, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -129,9 +132,13 @@ export class Outbox {
    * whose base64 is sent as `media_data` (then `body` is the JSON without it).
    */
   enqueue(account: string, kind: string, body: string, now = Date.now(), media: OutboxMedia | null = null): string {
-    const eventId = randomUUID();
-    this.#stmts.insert.run(eventId, account, kind, body, mediaText(media), now, now);
-    return eventId;
+    return this.insert(account, kind, body, now, media).eventId;
+  }
+
+  /** Stores one report with this event id (a new one when absent); returns its row. */
+  insert(account: string, kind: string, body: string, now: number, media: OutboxMedia | null, eventId: string = randomUUID()): OutboxRow {
+    const seq = Number(this.#stmts.insert.run(eventId, account, kind, body, mediaText(media), now, now).lastInsertRowid);
+    return { seq, eventId, account, kind, body, media: media ? { path: media.path, size: media.size } : null, createdAt: now, attempts: 0, rejections: 0, nextAt: now, lastError: null };
   }
 
   /** The oldest undelivered report of the account (delivery order = insertion order). */

@@ -1,44 +1,53 @@
 /**
- * Commit batching: the reporter's one ordered chain of reports, and the batched commit of what they store.
+ * Commit batching: the reporter's one ordered chain of reports, and the commit of what they store.
  *
  * - Every report is a step appended to one promise chain (building its JSON, checking its media file), so reports
  *   reach the sink and the check_event queue in event order: per-account order is kept.
- * - A step stages the storing part of its report (history record + outbox insert: `StoreJob`). Every job staged
- *   during one turn of the event loop (one webwxsync answer's AddMsgList) is committed in ONE SQLite transaction at
- *   the next `setImmediate`, in staging order, before the delivery worker can read any of them: a report is POSTed
- *   only once committed. If the batch fails, each job is committed again in its own transaction, so only the bad
- *   one is dropped. Without a transaction (no database) the jobs run one by one.
- * - `commitPending` is the client's durability barrier (WxClient.addDurabilityBarrier): it resolves once the
- *   report of every event emitted before the call is committed, or dropped with its warning. The sync loop awaits it
- *   before it acknowledges a webwxsync answer to WeChat, so a kill -9 cannot lose a message WeChat was told we
- *   received. It commits what is staged at once instead of at the next setImmediate: still one transaction per sync
- *   answer.
+ * - A step stages the storing part of its report (`StagedReport`: history record + outbox row, one `ReportJob` of
+ *   the host's storage, src/store/storage.ts). The storage commits every job called during one turn of the event
+ *   loop, of every account of the host, in ONE transaction, in call order; each job is atomic and fails alone (that
+ *   report is dropped with its warning, the others are kept). A report is handed to the sink only once committed.
+ * - What follows a commit (`done`: the row to the delivery worker, the check_event queue, counters) runs in staging
+ *   order, also for reports with nothing to store.
+ * - `commitPending` is the client's durability barrier (WxClient.addDurabilityBarrier): it resolves once the report
+ *   of every event emitted before the call is committed, or dropped with its warning. The sync loop awaits it before
+ *   it acknowledges a webwxsync answer to WeChat, so a kill -9 cannot lose a message WeChat was told we received.
  *
- * The batch boundary is a turn of the event loop (setImmediate), not a time: it takes no clock.
+ * The batch boundary is the storage's (a turn of the event loop for SQLite), not a time: it takes no clock.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../client/clock.ts';
+import type { AccountStorage, OutboxRow, ReportJob, ReportOutcome } from '../../store/storage.ts';
 
-/** Stores one report (inside the commit's transaction); returns what to do once committed, or null for nothing. */
-export type StoreJob = () => (() => void) | null;
+/** The storing part of one report. */
+export interface StagedReport {
+  /** What to store; null: nothing (no history, or a sink that is not the storage's). */
+  job: ReportJob | null;
+  /**
+   * Runs once the job is committed, in staging order. `duplicate`: the message was in the history already (nothing
+   * was stored); `row`: the report's outbox row, when the job had one.
+   */
+  done: (duplicate: boolean, row: OutboxRow | null) => void;
+}
 
 export interface CommitBatchOptions {
   logger: Logger;
-  /** Runs `fn` in one transaction, rolled back if it throws (only a real database transaction does). */
-  transaction?: (<T>(fn: () => T) => T) | undefined;
+  /** The account's storage (history + outbox); null: nothing is stored, `done` runs at once. */
+  storage?: AccountStorage | null | undefined;
 }
 
 export class CommitBatch {
   readonly #log: Logger;
-  readonly #tx: (<T>(fn: () => T) => T) | undefined;
+  readonly #storage: AccountStorage | null;
   #chain: Promise<void> = Promise.resolve();
-  /** Jobs staged but not yet committed: committed together at the next setImmediate (`stage`). */
-  #staged: { kind: string; store: StoreJob }[] = [];
-  #committing: Promise<void> | null = null;
+  /** Settles after the `done` of the last staged report ran (never rejects). */
+  #tail: Promise<void> = Promise.resolve();
+  /** Staged reports whose `done` has not run yet. */
+  #pending = 0;
 
   constructor(o: CommitBatchOptions) {
     this.#log = o.logger;
-    this.#tx = o.transaction;
+    this.#storage = o.storage ?? null;
   }
 
   /** Appends one report's step to the chain; a step that throws drops that report with `dropped` as the warning. */
@@ -46,29 +55,30 @@ export class CommitBatch {
     this.#chain = this.#chain.then(step).catch((err: unknown) => this.#log.warn({ err, kind }, dropped));
   }
 
-  /** Queues the storing part of one report for the commit at the next setImmediate (or an earlier commitPending). */
-  stage(kind: string, store: StoreJob): void {
-    this.#staged.push({ kind, store });
-    if (this.#committing) return;
-    this.#committing = new Promise<void>((resolve) =>
-      setImmediate(() => {
-        this.#committing = null;
-        try {
-          this.#commit();
-        } finally {
-          resolve();
-        }
-      }),
-    );
+  /** Hands the storing part of one report to the storage (committed with the rest of this turn's calls). */
+  stage(kind: string, s: StagedReport): void {
+    const committed = s.job && this.#storage ? this.#storage.commitReports([s.job]) : null;
+    if (!committed && this.#pending === 0) {
+      this.#done(kind, s, { ok: true, duplicate: false, row: null });
+      return;
+    }
+    this.#pending++;
+    this.#tail = this.#tail
+      .then(() => committed)
+      .then(
+        (outs) => this.#done(kind, s, outs?.[0] ?? { ok: true, duplicate: false, row: null }),
+        (err: unknown) => this.#done(kind, s, { ok: false, error: err instanceof Error ? err : new Error(String(err)) }),
+      )
+      .finally(() => this.#pending--);
   }
 
   /** The durability barrier: every report appended before the call is committed (or dropped) when it resolves. */
   async commitPending(): Promise<void> {
     await this.#chain;
-    if (this.#staged.length > 0) this.#commit();
+    await this.#tail;
   }
 
-  /** Waits for the chain (at most `timeoutMs`) and then for the commit in flight. */
+  /** Waits for the chain (at most `timeoutMs`) and then for the commits in flight. */
   async settle(timeoutMs: number, clock: Clock): Promise<void> {
     let timer: unknown;
     try {
@@ -76,42 +86,18 @@ export class CommitBatch {
     } finally {
       clock.clearTimeout(timer);
     }
-    await this.#committing;
+    await this.#tail;
   }
 
-  #commit(): void {
-    const jobs = this.#staged;
-    this.#staged = [];
-    if (jobs.length === 0) return; // committed early by commitPending
-    const tx = this.#tx;
-    let after: ((() => void) | null)[] = [];
-    const one = (job: (typeof jobs)[number], run: (f: StoreJob) => (() => void) | null) => {
-      try {
-        return run(job.store);
-      } catch (err) {
-        this.#log.warn({ err, kind: job.kind }, 'report dropped: could not store it');
-        return null;
-      }
-    };
-    if (!tx) {
-      after = jobs.map((job) => one(job, (f) => f()));
-    } else {
-      try {
-        tx(() => {
-          for (const job of jobs) after.push(job.store());
-        });
-      } catch {
-        // A report could not be stored and the whole batch rolled back: store them one by one, each in its own
-        // transaction (its history record and outbox row together), so only the bad one is dropped.
-        after = jobs.map((job) => one(job, tx));
-      }
+  #done(kind: string, s: StagedReport, out: ReportOutcome): void {
+    if (!out.ok) {
+      this.#log.warn({ err: out.error, kind }, 'report dropped: could not store it');
+      return;
     }
-    for (const a of after) {
-      try {
-        a?.();
-      } catch (err) {
-        this.#log.warn({ err }, 'report bookkeeping failed');
-      }
+    try {
+      s.done(out.duplicate, out.row);
+    } catch (err) {
+      this.#log.warn({ err }, 'report bookkeeping failed');
     }
   }
 }

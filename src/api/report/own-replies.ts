@@ -6,21 +6,21 @@
  */
 import type { Logger } from 'pino';
 import type { SendResult } from '../../client/interface.ts';
-import type { MessageHistory } from '../../store/history.ts';
+import type { AccountStorage } from '../../store/storage.ts';
 import { msgIdOf } from './report-json.ts';
 
 /** Reply ids remembered in memory (the history keeps them all). */
 export const OWN_REPLY_MEMORY = 1_000;
 
 export class OwnReplies {
-  readonly #history: MessageHistory | null;
+  readonly #history: AccountStorage | null;
   readonly #log: Logger;
   readonly #memorySize: number;
   /** Message ids of our own post_api replies. */
   readonly #ids = new Set<string>();
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(o: { history?: MessageHistory | null | undefined; logger: Logger; memorySize?: number }) {
+  constructor(o: { history?: AccountStorage | null | undefined; logger: Logger; memorySize?: number }) {
     this.#history = o.history ?? null;
     this.#log = o.logger;
     this.#memorySize = o.memorySize ?? OWN_REPLY_MEMORY;
@@ -44,12 +44,10 @@ export class OwnReplies {
       if (this.#ids.size > this.#memorySize) this.#ids.delete(this.#ids.values().next().value!);
     }
     if (r.code === 0 && r.msgId) {
-      try {
-        // Persisted too: after a restart a late send_message report of this reply must not trigger another one.
-        this.#history?.noteSent({ msgId: r.msgId, peer: r.toUserName, localId: r.localId, replyTo: replyTo || '?' });
-      } catch (err) {
-        this.#log.warn({ err }, 'history: reply not recorded');
-      }
+      // Persisted too: after a restart a late send_message report of this reply must not trigger another one.
+      this.#history
+        ?.noteSent({ msgId: r.msgId, peer: r.toUserName, localId: r.localId, replyTo: replyTo || '?' })
+        .catch((err: unknown) => this.#log.warn({ err }, 'history: reply not recorded'));
     }
   }
 
@@ -58,7 +56,7 @@ export class OwnReplies {
     await Promise.allSettled([...this.#pending]);
     if (this.#ids.has(id)) return true;
     try {
-      return this.#history?.isReply(msgIdOf(id)) ?? false;
+      return !!(await this.#history?.message(msgIdOf(id)))?.replyTo;
     } catch {
       return false;
     }

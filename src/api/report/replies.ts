@@ -10,14 +10,15 @@ import type { Clock } from '../../client/clock.ts';
 import type { WxClient } from '../../client/interface.ts';
 import type { DeliveredResponse, Delivery, Report } from '../../delivery/sink.ts';
 import { isHttpUrl, resolveMediaPath } from '../../security/media-path.ts';
-import type { MessageHistory } from '../../store/history.ts';
+import type { AccountStorage } from '../../store/storage.ts';
 import { OnlineWait } from './online-wait.ts';
 import { OwnReplies } from './own-replies.ts';
 import type { PostJson, ReportStats } from './report-json.ts';
 
 export interface RepliesOptions {
   delivery: Delivery | null;
-  history?: MessageHistory | null | undefined;
+  /** The account's storage: our replies are noted in its message history (the self-reply guard after a restart). */
+  history?: AccountStorage | null | undefined;
   /** Folders a local `media` answer may name. */
   mediaDirs: readonly string[];
   stats: ReportStats;
@@ -49,6 +50,13 @@ export class Replies {
 
   /** The sink's `onDelivered` handler: acts on one 2xx answer of post_api. */
   onAnswer(report: Report, res: DeliveredResponse): void {
+    void this.#onAnswer(report, res).catch((err: unknown) => {
+      this.#o.stats.replyFailures++;
+      this.#o.logger.warn({ err }, 'post_api reply failed');
+    });
+  }
+
+  async #onAnswer(report: Report, res: DeliveredResponse): Promise<void> {
     if (report.kind !== 'receive_message' && report.kind !== 'send_message') return;
     if (!/(text|application)\/json/i.test(res.contentType)) return;
     let answer: unknown;
@@ -66,16 +74,13 @@ export class Replies {
     // A report can come again after its answer was acted on (a restart that lost the delivery, a second process):
     // the sink remembers the acted-on event ids, so the same report never replies twice.
     const sink = this.#o.delivery;
-    if (report.eventId && sink?.claimAnswer && !sink.claimAnswer(report.eventId)) {
+    if (report.eventId && sink?.claimAnswer && !(await sink.claimAnswer(report.eventId))) {
       this.#o.stats.repeatedAnswers++;
       this.#o.logger.info({ eventId: report.eventId, kind: report.kind }, 'post_api answer to a report already answered and acted on: reply not sent again');
       return;
     }
     const msg = JSON.parse(report.body) as PostJson;
-    void this.#reply(report.kind, msg, reply, media).catch((err: unknown) => {
-      this.#o.stats.replyFailures++;
-      this.#o.logger.warn({ err }, 'post_api reply failed');
-    });
+    await this.#reply(report.kind, msg, reply, media);
   }
 
   async #reply(kind: string, msg: PostJson, reply: string, media: string): Promise<void> {

@@ -19,9 +19,9 @@ function parseReport(body: string): unknown {
 }
 
 export function registerDeliveryRoutes(app: FastifyInstance): void {
-  route(app, 'get_dead_letters', S.get_dead_letters, (p, ctx) => {
+  route(app, 'get_dead_letters', S.get_dead_letters, async (p, ctx) => {
     const outbox = ctx.store.outbox;
-    const rows = outbox ? outbox.deadLetters(p.limit ?? DEAD_LETTERS_DEFAULT_LIMIT) : [];
+    const rows = outbox ? await outbox.deadLetters(p.limit ?? DEAD_LETTERS_DEFAULT_LIMIT) : [];
     return {
       code: 0,
       status: 'success',
@@ -38,18 +38,18 @@ export function registerDeliveryRoutes(app: FastifyInstance): void {
     };
   });
 
-  route(app, 'replay_dead_letters', S.replay_dead_letters, (p, ctx) => {
+  route(app, 'replay_dead_letters', S.replay_dead_letters, async (p, ctx) => {
     const outbox = ctx.store.outbox;
     const ids = p.event_id === undefined ? undefined : [...new Set(p.event_id.split(',').map((s) => s.trim()).filter(Boolean))];
     if (ids !== undefined && ids.length === 0) throw owxError('OWX_ERR_BAD_PARAM', ['event_id: must not be empty']);
     let notFound: string[] = [];
     if (ids && outbox) {
-      const dead = new Set(outbox.deadLetters(-1).map((r) => r.eventId));
+      const dead = new Set((await outbox.deadLetters(-1)).map((r) => r.eventId));
       notFound = ids.filter((id) => !dead.has(id));
     } else if (ids) {
       notFound = ids;
     }
-    const replayed = outbox ? outbox.replay(ids) : 0;
+    const replayed = outbox ? await outbox.replay(ids) : 0;
     if (ids && replayed === 0) return { code: 100, status: `dead letter ${notFound.join(',')} not found`, replayed: 0, not_found: notFound };
     return { code: 0, status: 'success', replayed, ...(notFound.length ? { not_found: notFound } : {}) };
   });

@@ -1,0 +1,212 @@
+/**
+ * The SQLite `Storage` (src/store/storage.ts) of one host: every call of every account made during one turn of the
+ * event loop is queued and run, in call order, in ONE transaction at the next `setImmediate` (the host shares one
+ * database, `<data_dir>/openwx.db`, WAL, `synchronous=NORMAL`). Each write runs in its own savepoint, so a failing
+ * one is rolled back alone and only its promise rejects (a `ReportJob` then has the outcome `{ ok: false }`). If
+ * the transaction as a whole fails (COMMIT, or SQLite rolled it back itself: disk full, I/O error), every queued
+ * call is run again in its own transaction. Reads are queued too, so a read sees every write called before it.
+ * Promises settle after the COMMIT, in call order.
+ */
+import type { DB } from './db.ts';
+import { MessageHistory } from './history.ts';
+import { Outbox } from './outbox.ts';
+import type { AccountStorage, DeadLetter, NewReport, OutboxRow, ReportJob, ReportOutcome, SentNote, Storage, StoredMessage } from './storage.ts';
+
+interface Op {
+  run: () => unknown;
+  /** Writes run in a savepoint (rolled back alone when they throw); reads do not need one. */
+  write: boolean;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface SqliteStorageStats {
+  /** Transactions committed (one per event-loop turn with calls). */
+  transactions: number;
+  /** Calls run. */
+  operations: number;
+}
+
+export class SqliteStorage implements Storage {
+  readonly db: DB;
+  readonly outbox: Outbox;
+  /** Counters for tests and the benchmark. */
+  readonly stats: SqliteStorageStats = { transactions: 0, operations: 0 };
+  readonly #accounts = new Map<string, SqliteAccountStorage>();
+  readonly #inTransaction: (ops: readonly Op[], results: Settled[]) => void;
+  /** Runs `f` in a savepoint inside the turn's transaction, or in a transaction of its own outside one. */
+  readonly #atomic: (f: () => unknown) => unknown;
+  #queue: Op[] = [];
+  #scheduled: NodeJS.Immediate | null = null;
+  #closed = false;
+
+  constructor(db: DB) {
+    this.db = db;
+    this.outbox = new Outbox(db);
+    this.#atomic = db.transaction((f: () => unknown) => f());
+    this.#inTransaction = db.transaction((ops: readonly Op[], results: Settled[]) => {
+      for (const op of ops) {
+        try {
+          results.push({ ok: true, value: op.write ? this.#atomic(op.run) : op.run() });
+        } catch (error) {
+          // SQLite may have rolled the whole transaction back (SQLITE_FULL, I/O errors): then nothing of it holds.
+          if (!db.inTransaction) throw error;
+          results.push({ ok: false, error });
+        }
+      }
+    });
+  }
+
+  forAccount(account: string): AccountStorage {
+    let a = this.#accounts.get(account);
+    if (!a) {
+      a = new SqliteAccountStorage(account, this, new MessageHistory(this.db, account));
+      this.#accounts.set(account, a);
+    }
+    return a;
+  }
+
+  /** Queues one call for this turn's transaction. */
+  run<T>(fn: () => T, write: boolean): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('storage closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run: fn, write, resolve: resolve as (v: unknown) => void, reject });
+      this.#scheduled ??= setImmediate(() => this.#flush());
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#scheduled) clearImmediate(this.#scheduled);
+    this.#flush();
+    this.#closed = true;
+  }
+
+  #flush(): void {
+    this.#scheduled = null;
+    const ops = this.#queue;
+    this.#queue = [];
+    if (ops.length === 0) return;
+    let results: Settled[] = [];
+    if (this.db.open) {
+      try {
+        this.#inTransaction(ops, results);
+        this.stats.transactions++;
+      } catch {
+        // The transaction failed as a whole and was rolled back: each call again, in a transaction of its own.
+        results = ops.map((op) => {
+          try {
+            return { ok: true, value: this.#atomic(op.run) };
+          } catch (error) {
+            return { ok: false, error };
+          }
+        });
+      }
+    } else {
+      results = ops.map(() => ({ ok: false, error: new Error('database closed') }));
+    }
+    this.stats.operations += ops.length;
+    ops.forEach((op, i) => {
+      const r = results[i]!;
+      if (r.ok) op.resolve(r.value);
+      else op.reject(r.error);
+    });
+  }
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+class SqliteAccountStorage implements AccountStorage {
+  readonly account: string;
+  readonly #s: SqliteStorage;
+  readonly #outbox: Outbox;
+  readonly #history: MessageHistory;
+
+  constructor(account: string, s: SqliteStorage, history: MessageHistory) {
+    this.account = account;
+    this.#s = s;
+    this.#outbox = s.outbox;
+    this.#history = history;
+  }
+
+  commitReports(jobs: readonly ReportJob[]): Promise<ReportOutcome[]> {
+    return Promise.all(
+      jobs.map((job) =>
+        this.#s.run(() => this.#store(job), true).then(
+          (r): ReportOutcome => r,
+          (error: unknown): ReportOutcome => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) }),
+        ),
+      ),
+    );
+  }
+
+  #store(job: ReportJob): ReportOutcome {
+    const m = job.message;
+    if (m) {
+      if (m.ifNew) {
+        if (!this.#history.putNew(m.record)) return { ok: true, duplicate: true, row: null };
+      } else {
+        this.#history.put(m.record);
+      }
+    }
+    const r: NewReport | undefined = job.report;
+    const row = r ? this.#outbox.insert(this.account, r.kind, r.body, r.createdAt, r.media ?? null, r.eventId) : null;
+    return { ok: true, duplicate: false, row };
+  }
+
+  pendingReports(afterSeq: number, limit: number): Promise<OutboxRow[]> {
+    return this.#s.run(() => this.#outbox.pendingAfter(this.account, afterSeq, limit), false);
+  }
+
+  markStarted(seqs: readonly number[]): Promise<void> {
+    return this.#s.run(() => this.#outbox.started(seqs), true);
+  }
+
+  markDelivered(seqs: readonly number[]): Promise<void> {
+    return this.#s.run(() => this.#outbox.deliveredMany(seqs), true);
+  }
+
+  markFailed(seq: number, error: string, nextAt: number, rejected: boolean): Promise<void> {
+    return this.#s.run(() => this.#outbox.failed(seq, error, nextAt, rejected), true);
+  }
+
+  markDead(seq: number, error: string, now: number): Promise<void> {
+    return this.#s.run(() => this.#outbox.kill(seq, error, now), true);
+  }
+
+  outboxDepth(): Promise<number> {
+    return this.#s.run(() => this.#outbox.depth(this.account), false);
+  }
+
+  deadDepth(): Promise<number> {
+    return this.#s.run(() => this.#outbox.deadDepth(this.account), false);
+  }
+
+  deadLetters(limit: number): Promise<DeadLetter[]> {
+    return this.#s.run(() => this.#outbox.deadLetters(this.account, limit), false);
+  }
+
+  replayDead(eventIds: readonly string[] | undefined, now: number): Promise<number> {
+    return this.#s.run(() => this.#outbox.replay(this.account, eventIds ? [...eventIds] : undefined, now), true);
+  }
+
+  claimAnswer(eventId: string, now: number): Promise<boolean> {
+    return this.#s.run(() => this.#outbox.claimAnswer(this.account, eventId, now), true);
+  }
+
+  purgeAnswered(before: number): Promise<number> {
+    return this.#s.run(() => this.#outbox.purgeAnswered(before), true);
+  }
+
+  message(msgId: string): Promise<StoredMessage | undefined> {
+    return this.#s.run(() => this.#history.get(msgId), false);
+  }
+
+  noteSent(note: SentNote): Promise<void> {
+    return this.#s.run(() => this.#history.noteSent(note), true);
+  }
+
+  purgeMessages(beforeSec: number): Promise<number> {
+    return this.#s.run(() => this.#history.purge(0, beforeSec * 1000), true);
+  }
+}
