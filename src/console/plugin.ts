@@ -1,6 +1,6 @@
 /**
  * The web console served next to the Openwx API: the page (`/`) and its files (`/console/*`), the API docs page
- * (`/docs`), the console's data routes (`/console/api/overview`, `recent`, `stream` — server-sent events); the
+ * (`/docs`), the console's data routes (`/console/api/overview`, `recent`, `onebot`, `stream` — server-sent events); the
  * login QR image is the API's `/openwx/get_qrcode`. The pages are public (they ask for the token and keep it in the
  * browser); every data route follows the API's token rule. Everything is served from this folder: no CDN.
  */
@@ -16,6 +16,7 @@ import type { Message } from '../model/types.ts';
 import { owxError } from '../errors.ts';
 import { component, Failure } from '../api/responses.ts';
 import type { RouteDoc } from '../api/route-table.ts';
+import type { OneBotStatus } from '../onebot/status.ts';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 
@@ -168,6 +169,8 @@ export interface ConsoleOptions {
   feeds: () => [string, ConsoleFeed][];
   /** Controller: the page lists the accounts and can start and stop them. */
   controller: boolean;
+  /** The OneBot endpoints of an account and their state (absent: OneBot is off). */
+  onebot?: ((account: string) => OneBotStatus | null) | undefined;
   /** Keep-alive comment interval of the event stream (default 15 s). */
   streamPingMs?: number;
   /** Event streams open at once (every account together); one more is HTTP 503 `OWX_ERR_TOO_MANY_STREAMS` (default 32). */
@@ -186,6 +189,28 @@ export const ConsoleAccounts = component(
     accounts: z.array(z.strictObject({ client: z.string(), state: z.string(), user: z.string().nullable(), qrcode: z.string().nullable() })),
   }),
 );
+
+export const ConsoleOneBot = component(
+  'ConsoleOneBot',
+  z.strictObject({
+    enabled: z.boolean().describe('OneBot is configured (docs/onebot.md)'),
+    token: z.boolean().describe('the OneBot routes ask for a token'),
+    self: z.strictObject({ v12: z.string().optional(), v11: z.number().int().optional() }).describe('the bot: v12 self.user_id, v11 self_id (once logged in)'),
+    endpoints: z.array(
+      z.strictObject({
+        version: z.enum(['12', '11']),
+        transport: z.enum(['http', 'ws', 'ws_reverse', 'webhook', 'http_post']),
+        url: z.string().describe('a path on this port (served), or the URL openwx reaches (without credentials and query values)'),
+        state: z.string().describe('listening; open / connecting / down / waiting for login (reverse WebSocket); active / idle (webhook, http_post)'),
+        connections: z.number().int().optional().describe('forward WebSocket connections open now'),
+        waiting: z.number().int().optional().describe('events buffered for a reverse WebSocket, or reports waiting in the outbox'),
+        dead: z.number().int().optional().describe('webhook / http_post dead letters'),
+      }),
+    ),
+  }),
+);
+
+const ONEBOT_OFF: z.output<typeof ConsoleOneBot> = { enabled: false, token: false, self: {}, endpoints: [] };
 
 export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): Promise<void> {
   const pingMs = o.streamPingMs ?? 15_000;
@@ -266,6 +291,13 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       return { client: name, state: ov.state, user: ov.user?.displayname ?? null, qrcode: ov.qrcode };
     }),
   }));
+
+  const oneBotDoc: RouteDoc = {
+    summary: 'The account’s OneBot endpoints: served paths and connections, reverse WebSocket links, webhooks (docs/onebot.md)',
+    tag: 'operations',
+    responses: { 200: { description: 'OneBot endpoints (enabled false when OneBot is off)', json: ConsoleOneBot } },
+  };
+  app.get('/console/api/onebot', { config: { doc: oneBotDoc } }, async (req) => o.onebot?.(o.feed(req).client.account) ?? ONEBOT_OFF);
 
   const recentDoc: RouteDoc = {
     summary: 'The latest messages received and sent (oldest first)',

@@ -156,6 +156,7 @@ export class Host {
         feed: (req) => accountOf(req).feed,
         feeds: () => [...this.#accounts].map(([n, a]): [string, typeof a.feed] => [n, a.feed]),
         controller: !single,
+        onebot: this.#onebot ? (name) => this.#onebot!.status(name) : undefined,
       });
       if (!single) registerControllerRoutes(scope, this);
       registerOps(scope, {

@@ -12,6 +12,7 @@ import type { WxClient } from '../client/interface.ts';
 import type { DB } from '../store/db.ts';
 import type { MessageHistory } from '../store/history.ts';
 import { checkToken } from './auth.ts';
+import { oneBotStatus, type OneBotStatus } from './status.ts';
 import { Bot, type BotEvent } from './bot.ts';
 import type { OneBotOptions } from './settings.ts';
 import { heartbeat, sendJson } from './socket.ts';
@@ -142,6 +143,24 @@ export class OneBotHub implements Directory {
         hooks.v11.send(ev11);
       }
     }
+  }
+
+  /** The account's OneBot endpoints and their state (the console's OneBot panel); null for an account not hosted. */
+  status(name: string): OneBotStatus | null {
+    const bot = this.#bots.get(name);
+    if (!bot) return null;
+    const hooks = this.#hooks.get(name);
+    return oneBotStatus({
+      options: this.options,
+      token: this.token !== undefined,
+      self: { ...(this.options.v12 ? { v12: bot.selfId() } : {}), ...(this.options.v11 && bot.client.user() ? { v11: bot.selfNum() } : {}) },
+      v12Sockets: this.#v12Sockets.size,
+      v11Sockets: this.v11?.connections(bot) ?? 0,
+      v12Links: this.reverse.v12Links(),
+      v11Links: this.reverse.v11Links(bot),
+      v12Hooks: hooks?.v12 ?? null,
+      v11Hooks: hooks?.v11 ?? null,
+    });
   }
 
   /** Registers the routes of the configured versions on the API server. */

@@ -45,6 +45,18 @@ export class Link {
     return this.#buffer.length;
   }
 
+  /** `open`; `connecting` (dialling); `down` (waiting to dial again). */
+  get state(): 'open' | 'connecting' | 'down' {
+    const ws = this.#ws;
+    if (ws?.readyState === WebSocket.OPEN) return 'open';
+    return ws?.readyState === WebSocket.CONNECTING ? 'connecting' : 'down';
+  }
+
+  /** Events dropped since the start because the buffer was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
   send(ev: unknown): void {
     if (this.#ws && this.open && this.#buffer.length === 0 && sendJson(this.#ws, ev)) return;
     this.#buffer.push(ev);
@@ -124,6 +136,16 @@ export class ReverseLinks {
 
   #auth(): Record<string, string> {
     return this.#hub.token ? { authorization: `Bearer ${this.#hub.token}` } : {};
+  }
+
+  /** The v12 links (one per URL, every bot). */
+  v12Links(): readonly Link[] {
+    return this.#v12;
+  }
+
+  /** A bot's v11 links (none until it has logged in once). */
+  v11Links(bot: Bot): readonly Link[] {
+    return this.#v11.get(bot.name) ?? [];
   }
 
   v12Event(_bot: Bot, ev: unknown): void {

@@ -14,6 +14,10 @@
       counts: (f, g) => `${f} 个好友，${g} 个群`, lang: 'English',
       accountsTitle: '帐号', startPlaceholder: '新帐号名', start: '启动', stopAccount: '停止', noAccounts: '还没有帐号：输入名字启动一个。',
       states: { init: '初始化', loading: '加载中', scaning: '等待扫码', confirming: '等待确认', updating: '更新联系人', running: '在线', stop: '已停止' },
+      onebotTitle: 'OneBot 连接', obVersion: '版本', obTransport: '方式', obWhere: '地址', obState: '状态',
+      obTransports: { http: 'HTTP 接口', ws: '正向 WebSocket', ws_reverse: '反向 WebSocket', webhook: 'Webhook', http_post: 'HTTP 上报' },
+      obStates: { listening: '监听中', open: '已连接', connecting: '连接中', down: '已断开，等待重连', 'waiting for login': '等待登录', active: '上报中', idle: '等待第一个事件' },
+      obConnections: (n) => `${n} 个连接`, obWaiting: (n) => `${n} 条待发`, obDead: (n) => `${n} 条死信`,
     },
     en: {
       forgetToken: 'Forget token', tokenPrompt: 'Access token', save: 'Save', docs: 'API docs',
@@ -26,6 +30,10 @@
       counts: (f, g) => `${f} friends, ${g} groups`, lang: '中文',
       accountsTitle: 'Accounts', startPlaceholder: 'new account name', start: 'Start', stopAccount: 'Stop', noAccounts: 'No account yet: enter a name to start one.',
       states: { init: 'init', loading: 'loading', scaning: 'waiting for scan', confirming: 'waiting for confirm', updating: 'loading contacts', running: 'online', stop: 'stopped' },
+      onebotTitle: 'OneBot connections', obVersion: 'Version', obTransport: 'Transport', obWhere: 'Where', obState: 'State',
+      obTransports: { http: 'HTTP actions', ws: 'forward WebSocket', ws_reverse: 'reverse WebSocket', webhook: 'webhook', http_post: 'http_post' },
+      obStates: { listening: 'listening', open: 'open', connecting: 'connecting', down: 'down, reconnecting', 'waiting for login': 'waiting for login', active: 'active', idle: 'idle until the first event' },
+      obConnections: (n) => `${n} connected`, obWaiting: (n) => `${n} waiting`, obDead: (n) => `${n} dead letters`,
     },
   };
   const MAX_SHOWN = 500;
@@ -63,6 +71,7 @@
     if (target) showTarget();
     if (lastState) showState(lastState);
     renderContacts();
+    renderOneBot();
   }
 
   function askToken(wrong) {
@@ -190,6 +199,46 @@
     else qrStamp = null;
     if (o.state === 'running' && contactsState !== 'running') await loadContacts();
     contactsState = o.state;
+    await refreshOneBot();
+  }
+
+  /** The OneBot panel: each endpoint of the shown account (served paths as full URLs of this page's origin). */
+  let oneBot = null;
+  function renderOneBot() {
+    const box = $('onebot');
+    box.hidden = !oneBot || !oneBot.enabled;
+    const body = $('onebot-list');
+    body.textContent = '';
+    if (box.hidden) return;
+    for (const e of oneBot.endpoints) {
+      const tr = document.createElement('tr');
+      tr.dataset.version = e.version;
+      tr.dataset.transport = e.transport;
+      tr.dataset.state = e.state;
+      const origin = e.transport === 'ws' ? location.origin.replace(/^http/, 'ws') : location.origin;
+      const where = e.url.startsWith('/') ? `${origin}${e.url}` : e.url;
+      const extra = [];
+      if (typeof e.connections === 'number') extra.push(t('obConnections')(e.connections));
+      if (typeof e.waiting === 'number') extra.push(t('obWaiting')(e.waiting));
+      if (e.dead) extra.push(t('obDead')(e.dead));
+      const cells = [`v${e.version}`, t('obTransports')[e.transport] || e.transport, where, [t('obStates')[e.state] || e.state, ...extra].join(' · ')];
+      cells.forEach((text, i) => {
+        const td = document.createElement('td');
+        td.textContent = text;
+        if (i === 2) td.className = 'where';
+        if (i === 3) td.className = 'state';
+        tr.append(td);
+      });
+      body.append(tr);
+    }
+  }
+
+  async function refreshOneBot() {
+    if (controller && !current) return;
+    const res = await api('/console/api/onebot');
+    if (!res.ok) return;
+    oneBot = await res.json();
+    renderOneBot();
   }
 
   async function loadContacts() {

@@ -36,6 +36,11 @@ export class V11Surface {
     return ev;
   }
 
+  /** The forward WebSockets that receive a bot's events (ws and event roles). */
+  connections(bot: Bot): number {
+    return this.#sockets.get(bot.name)?.size ?? 0;
+  }
+
   dropBot(bot: Bot): void {
     for (const ws of this.#sockets.get(bot.name) ?? []) ws.close(1001, 'account stopped');
     this.#sockets.delete(bot.name);
