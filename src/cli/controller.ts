@@ -6,6 +6,7 @@
  * (flags > env > file > defaults) and the same one-line errors (exit 2). With `--sandbox` an embedded sandbox of
  * `--sandbox-users` WeChat users confirms every login by itself: the offline demo. docs/controller.md.
  */
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -13,6 +14,7 @@ import { printableUrl } from '../security/redact.ts';
 import { commandLogger, say, SANDBOX_AUTO_LOGIN_MS, VERSION } from './output.ts';
 import { isLoopback } from '../api/options.ts';
 import { startController, type AccountFactory, type Host } from '../host/index.ts';
+import { ClusterNode, type ClusterOptions } from '../cluster/node.ts';
 import { clientNameProblem } from '../host/names.ts';
 import { builtinPlugins } from '../plugins/builtin.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
@@ -31,6 +33,7 @@ import { addSettingFlags, flagsGiven } from './flags.ts';
 import {
   ACCOUNT_SETTING_NAMES,
   AccountSettingsSchema,
+  CLUSTER_SETTING_NAMES,
   CONTROLLER_SETTING_NAMES,
   ControllerSettingsSchema,
   PROCESS_SETTING_NAMES,
@@ -39,7 +42,7 @@ import {
 } from './layers.ts';
 
 const ACCOUNT_NAMES: ReadonlySet<string> = new Set(ACCOUNT_SETTING_NAMES);
-const PROCESS_NAMES: ReadonlySet<string> = new Set([...PROCESS_SETTING_NAMES, 'account', 'max_clients', 'sandbox_users', 'clients']);
+const PROCESS_NAMES: ReadonlySet<string> = new Set([...PROCESS_SETTING_NAMES, 'account', 'max_clients', 'sandbox_users', 'clients', ...CLUSTER_SETTING_NAMES]);
 
 export interface ControllerSources {
   flags?: Record<string, unknown>;
@@ -97,7 +100,7 @@ export function accountOverrides(raw: Record<string, string>): Partial<Settings>
 
 /** The settings of the `openwx` command these controller settings stand for (process layer + account defaults). */
 function baseSettings(s: ControllerSettings): Settings {
-  const { max_clients: _m, sandbox_users: _u, clients: _c, ...rest } = s;
+  const { max_clients: _m, sandbox_users: _u, clients: _c, database_url: _d, worker_id: _w, advertise_url: _a, events_retention_hours: _e, ...rest } = s;
   return { ...rest, account: 'controller' };
 }
 
@@ -144,6 +147,10 @@ export function registerControllerCommand(program: Command): void {
   cmd
     .option('--max-clients <n>', `most accounts at once (default ${defaults.max_clients})`)
     .option('--sandbox-users <n>', `WeChat users of the embedded sandbox (default ${defaults.sandbox_users})`)
+    .option('--database <url>', 'cluster: the PostgreSQL shared by the controllers, postgres://USER:PASS@HOST:PORT/DB (docs/cluster.md)')
+    .option('--worker-id <id>', "cluster: this controller's id (default <hostname>:<port>)")
+    .option('--advertise-url <url>', 'cluster: the URL the other controllers reach this API at (default the listen address)')
+    .option('--events-retention-hours <n>', `cluster: hours openwx_events rows are kept (default ${defaults.events_retention_hours})`)
     .option('--config <file>', 'YAML or JSON file of settings, with `clients:` to start at launch (also OPENWX_CONFIG)')
     .addHelpText(
       'after',
@@ -154,7 +161,14 @@ export function registerControllerCommand(program: Command): void {
     )
     .action(async (_opts: Record<string, unknown>, c: Command) => {
       const flags = flagsGiven(c, keys);
-      for (const [setting, key] of [['max_clients', 'maxClients'], ['sandbox_users', 'sandboxUsers']] as const) {
+      for (const [setting, key] of [
+        ['max_clients', 'maxClients'],
+        ['sandbox_users', 'sandboxUsers'],
+        ['database_url', 'database'],
+        ['worker_id', 'workerId'],
+        ['advertise_url', 'advertiseUrl'],
+        ['events_retention_hours', 'eventsRetentionHours'],
+      ] as const) {
         if (c.getOptionValueSource(key) === 'cli') flags[setting] = c.getOptionValue(key);
       }
       let settings: ControllerSettings;
@@ -176,19 +190,52 @@ export interface ControllerRuntime {
   /** The embedded sandbox's origin (the accounts' default WeChat origin). */
   origin?: string | undefined;
   showQr?: boolean;
+  /** Cluster timings (tests: short leases); the settings give the rest. */
+  cluster?: Partial<Pick<ClusterOptions, 'leaseTtlMs' | 'leaseRenewIntervalMs' | 'leaseSafetyMs' | 'heartbeatIntervalMs' | 'workerDeadAfterMs' | 'claimIntervalMs' | 'forwardTimeoutMs'>> | undefined;
 }
 
-/** The Controller these settings describe, listening (what `openwx controller` runs; tests start it too). */
+/** The default worker id of a cluster member: `<hostname>:<port>`, or `<hostname>:<pid>` when the port is 0. */
+export function defaultWorkerId(port: number): string {
+  return `${hostname()}:${port || process.pid}`;
+}
+
+/**
+ * The Controller these settings describe, listening (what `openwx controller` runs; tests start it too). With
+ * `database_url` it joins the cluster of that PostgreSQL (docs/cluster.md): the schema is migrated first, the account
+ * list lives there (settings file `clients:` are added to it) and start_client places accounts cluster-wide.
+ */
 export async function startControllerFrom(settings: ControllerSettings, rt: ControllerRuntime): Promise<Host> {
   const plugins = builtinPlugins();
-  return startController({
-    ...openwxOptionsOf(baseSettings(settings)),
-    logger: rt.logger,
-    version: VERSION,
-    maxClients: settings.max_clients,
-    accounts: accountFactory(settings, { logger: rt.logger, plugins, origin: rt.origin, showQr: rt.showQr === true }),
-    initialClients: settings.clients.map(({ client, ...rest }) => ({ client, settings: stringSettings(rest) })),
-  });
+  const initialClients = settings.clients.map(({ client, ...rest }) => ({ client, settings: stringSettings(rest) }));
+  const cluster = settings.database_url
+    ? await ClusterNode.open({
+        databaseUrl: settings.database_url,
+        workerId: settings.worker_id ?? defaultWorkerId(settings.port),
+        advertiseUrl: settings.advertise_url,
+        logger: rt.logger,
+        eventsRetentionHours: settings.events_retention_hours,
+        initialClients,
+        ...rt.cluster,
+      })
+    : null;
+  let host: Host | null = null;
+  try {
+    host = await startController({
+      ...openwxOptionsOf(baseSettings(settings)),
+      logger: rt.logger,
+      version: VERSION,
+      maxClients: settings.max_clients,
+      accounts: accountFactory(settings, { logger: rt.logger, plugins, origin: rt.origin, showQr: rt.showQr === true }),
+      initialClients: cluster ? [] : initialClients,
+      cluster: cluster ?? undefined,
+    });
+    await cluster?.start();
+    return host;
+  } catch (e) {
+    if (host) await host.close(0).catch(() => undefined);
+    else await cluster?.close().catch(() => undefined);
+    throw e;
+  }
 }
 
 export async function runController(settings: ControllerSettings): Promise<void> {
@@ -232,6 +279,7 @@ export async function runController(settings: ControllerSettings): Promise<void>
     const url = host.urls[0]!;
     say(`openwx controller: Controller API at ${url}/openwx/ (start_client, stop_client, check_client; max ${settings.max_clients} accounts)`);
     say(`openwx controller: ${host.accounts().length} account(s) started; health /healthz /readyz, metrics /metrics`);
+    if (settings.database_url) say(`openwx controller: cluster member ${settings.worker_id ?? defaultWorkerId(settings.port)} of ${printableUrl(settings.database_url)} (docs/cluster.md)`);
     if (settings.post_api) say(`openwx controller: accounts report to ${printableUrl(settings.post_api)} (with client=NAME) unless start_client gives a post_api`);
     if (settings.sandbox) say(`openwx controller: try ${url}/openwx/start_client?client=alice then ${url}/openwx/check_client`);
     if (!settings.token && !isLoopback(settings.host)) {

@@ -12,6 +12,11 @@ import { z } from 'zod';
 import { SETTING_NAMES, SettingsSchema, type SettingName } from './config.ts';
 import { CONTROLLER_DEFAULTS } from '../settings/defaults.ts';
 
+/** Defaults of the cluster settings (docs/cluster.md). */
+export const CLUSTER_DEFAULTS = { events_retention_hours: 168 } as const;
+/** The cluster's settings: the Controller's only. */
+export const CLUSTER_SETTING_NAMES = ['database_url', 'worker_id', 'advertise_url', 'events_retention_hours'] as const;
+
 export const ACCOUNT_SETTING_NAMES = [
   'post_api',
   'post_api_secret',
@@ -77,6 +82,24 @@ export const ControllerSettingsSchema = SettingsSchema.omit(pickMask(NOT_CONTROL
     sandbox_users: count(1, 1000).default(CONTROLLER_DEFAULTS.sandbox_users),
     /** Accounts to start at launch (settings file only). */
     clients: z.array(ClientEntrySchema, { error: 'expected a list of {client: NAME, …settings}' }).default([]),
+    // --- cluster (docs/cluster.md): absent database_url = this controller alone, on SQLite
+    /** The PostgreSQL the controllers of a cluster share (`--database`): postgres://USER:PASS@HOST:PORT/DB. A secret. */
+    database_url: z
+      .string({ error: 'expected a postgres:// URL' })
+      .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), { error: 'expected a postgres://USER:PASS@HOST:PORT/DB URL' })
+      .optional(),
+    /** This controller's id in the cluster; default `<hostname>:<port>` (`<hostname>:<pid>` with port 0). */
+    worker_id: z
+      .string({ error: 'expected letters, digits, _ . @ : -' })
+      .regex(/^[\w.@:-]{1,128}$/, { error: 'expected 1-128 letters, digits, _ . @ : -' })
+      .optional(),
+    /** How the other controllers reach this one's API (forwarded requests); default the listen address. */
+    advertise_url: z
+      .string({ error: 'expected an http(s) URL' })
+      .refine((v) => /^https?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), { error: 'expected an http(s) URL' })
+      .optional(),
+    /** Rows of openwx_events older than this many hours are deleted. */
+    events_retention_hours: count(1, 24 * 365 * 10).default(CLUSTER_DEFAULTS.events_retention_hours),
   })
   .strict();
 export type ControllerSettings = z.output<typeof ControllerSettingsSchema>;

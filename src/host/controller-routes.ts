@@ -34,8 +34,9 @@ const ClientEntry = component(
       runtime: z.number().int().describe('seconds since start_time'),
       user_id: z.string().optional().describe('the logged-in user (when running)'),
       user_name: z.string().optional(),
-      outbox_depth: z.number().int().describe('post_api reports waiting'),
-      dead_letters: z.number().int(),
+      outbox_depth: z.number().int().optional().describe('post_api reports waiting (absent for an account another controller of the cluster runs)'),
+      dead_letters: z.number().int().optional(),
+      worker: z.string().nullable().optional().describe('cluster (docs/cluster.md): the controller that runs the account (null: none yet)'),
     })
     .describe('one hosted account'),
 );
@@ -52,7 +53,7 @@ function doc(summary: string, query: z.ZodObject, ok: z.ZodType, description?: s
 }
 
 /** Parameters of a Controller request that are not per-account settings. */
-const NOT_SETTINGS = new Set(['client', 'access_token', 'datatype', 'callback']);
+const NOT_SETTINGS = new Set(['client', 'access_token', 'datatype', 'callback', 'worker']);
 
 /** The per-account settings of a start_client request: every parameter but `client`, the token and JSONP's. */
 export function settingsOf(params: Record<string, string>): Record<string, string> {
@@ -66,6 +67,11 @@ function echo(raw: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (!/secret|token|password/i.test(k)) out[k] = v;
   return out;
+}
+
+/** start_client's answer (also given by a cluster for an account another controller runs). */
+export function startAnswer(name: string, raw: Record<string, string>, existed: boolean): Record<string, unknown> {
+  return { ...echo(raw), client: name, account: name, pid: process.pid, code: 0, status: existed ? 'client already exists' : 'success' };
 }
 
 export function clientEntry(a: HostedAccount, nowS = Math.floor(Date.now() / 1000)): Record<string, unknown> {
@@ -97,7 +103,10 @@ export function registerControllerRoutes(app: FastifyInstance, host: Host): void
     config: {
       doc: doc(
         'Controller: start an account (client=NAME), with per-account settings as further parameters',
-        z.looseObject({ client: z.string().describe('the account name: letters, digits, _ . @ -, at most 64') }),
+        z.looseObject({
+          client: z.string().describe('the account name: letters, digits, _ . @ -, at most 64'),
+          worker: z.string().optional().describe('cluster (docs/cluster.md): the controller to run it on; default the live one with the fewest accounts'),
+        }),
         ControllerAnswer,
         'Any per-account setting (post_api, post_event_list, send_interval_ms, relogin, …) may be given; the rest come from the controller. ' +
           'A name already present: code 0 `client already exists`. Beyond max_clients: code 5 `max clients exceed`.',
@@ -108,7 +117,7 @@ export function registerControllerRoutes(app: FastifyInstance, host: Host): void
       const name = nameOf(p);
       const raw = settingsOf(p);
       const { existed } = await host.startClient(name, raw);
-      return { ...echo(raw), client: name, account: name, pid: process.pid, code: 0, status: existed ? 'client already exists' : 'success' };
+      return startAnswer(name, raw, existed);
     },
   });
 

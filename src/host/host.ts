@@ -46,6 +46,20 @@ export interface AccountFactory {
   create(name: string, raw: Record<string, string>): AccountSetup;
 }
 
+/**
+ * A cluster of controllers sharing one PostgreSQL that this host belongs to (src/cluster/node.ts; docs/cluster.md):
+ * it answers the Controller routes for the whole cluster, forwards account routes to their owners and holds the
+ * accounts this host runs (their sessions, may-act check and report log).
+ */
+export interface HostCluster {
+  /** Called once the API server is built (before it listens): adds the cluster's request hook. */
+  register(app: FastifyInstance, host: Host): void | Promise<void>;
+  /** A new account's setup, before the host adds it: the cluster sets its ownership and report tap. */
+  adopt(name: string, setup: AccountSetup): void;
+  /** The host closes (its accounts are stopped): leave the cluster. */
+  close(): Promise<void>;
+}
+
 export interface HostOptions extends OpenwxOptions {
   mode: 'single' | 'controller';
   logger?: Logger | undefined;
@@ -65,6 +79,8 @@ export interface HostOptions extends OpenwxOptions {
   initialClients?: { client: string; settings: Record<string, string> }[] | undefined;
   /** OneBot v11/v12 for every account, under /onebot/ on the API port (docs/onebot.md); absent: off. */
   onebot?: OneBotOptions | undefined;
+  /** Controller: a member of a cluster (docs/cluster.md); its account list then lives in PostgreSQL, not SQLite. */
+  cluster?: HostCluster | undefined;
 }
 
 /** Refuses a listen address beyond loopback without a token, unless explicitly allowed. */
@@ -117,7 +133,7 @@ export class Host {
     this.metrics = o.metrics ?? new Metrics({ version: this.version });
     this.db = o.dataDir ? openDatabase(join(o.dataDir, DATABASE_FILE)) : null;
     this.storage = this.db ? new SqliteStorage(this.db) : null;
-    this.#list = o.mode === 'controller' && this.db ? new AccountList(this.db) : null;
+    this.#list = o.mode === 'controller' && this.db && !o.cluster ? new AccountList(this.db) : null;
     this.#onebot = o.onebot ? new OneBotHub({ onebot: o.onebot, apiToken: o.token, version: this.version, logger: this.logger, db: this.db }) : null;
   }
 
@@ -149,6 +165,7 @@ export class Host {
       accountRoutes: single ? ACCOUNT_ROUTES : ACCOUNT_ROUTES.filter((r) => r !== STOP_CLIENT_ROUTE),
     });
     this.app = app;
+    await o.cluster?.register(app, this);
     await this.#onebot?.register(app);
     await app.register(async (scope) => {
       // The console shows the request's account (client= under the Controller, which also lists them all).
@@ -205,6 +222,16 @@ export class Host {
     return this.#accounts.get(name);
   }
 
+  /** The checks of startClient, without starting (a cluster checks before it places the account): name, settings. */
+  checkStart(name: string, raw: Record<string, string>): void {
+    checkClientName(name);
+    try {
+      this.#o.accounts!.check(raw);
+    } catch (e) {
+      throw owxError('OWX_ERR_CLIENT_SETTING', [(e as Error).message]);
+    }
+  }
+
   /**
    * Controller start_client: adds and runs account `name` with these per-account settings (strings, as the
    * request gave them). Answers Mojo's codes: already present → code 0 `client already exists`.
@@ -223,6 +250,7 @@ export class Host {
       throw owxError('OWX_ERR_CLIENT_SETTING', [(e as Error).message]);
     }
     const setup = factory.create(name, raw);
+    this.#o.cluster?.adopt(name, setup);
     // Each account reports to its own post_api (its setting, else the controller's) with client=NAME in the
     // query, as Mojo's controller does (the X-Openwx-Account header names it too).
     const postApi = setup.options.post_api;
@@ -303,6 +331,7 @@ export class Host {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       await this.app?.close().catch((err: unknown) => this.logger.warn({ err }, 'API server close failed'));
       await Promise.all(accounts.map((a) => a.close(flushTimeoutMs)));
+      await this.#o.cluster?.close();
       await this.storage?.close();
       this.db?.close();
       if (this.#ownMetrics) this.metrics.close();

@@ -1,0 +1,108 @@
+/**
+ * Forwarding a request for an account to the controller that owns it, over HTTP to its `advertise_url`. The caller
+ * gets the owner's exact answer: its status, content type and body bytes.
+ *
+ * - A GET goes as it came (path and query). Any other request goes as a POST of the request's merged parameters
+ *   (query, form, multipart, JSON: src/api/server.ts mergeParams), urlencoded, or multipart when it carried files:
+ *   every route reads its parameters the same from any of these.
+ * - The caller's Authorization header goes along (all controllers of a cluster share one token); an access_token
+ *   parameter is one of the parameters.
+ * - `X-Openwx-Forwarded: <worker id>` marks it: a controller receiving a forwarded request for an account it does not
+ *   own answers OWX_ERR_FORWARD_LOOP instead of forwarding again.
+ * - One attempt only: no retry. An owner that does not answer within `forwardTimeoutMs` gets OWX_ERR_FORWARD_TIMEOUT
+ *   (the request may have been carried out: a send is never silently repeated).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Agent, FormData, request } from 'undici';
+import { owxError, type OpenwxError } from '../errors.ts';
+
+export const FORWARDED_HEADER = 'x-openwx-forwarded';
+export const DEFAULT_FORWARD_TIMEOUT_MS = 90_000;
+
+/** Answer headers passed back to the caller besides the content type. */
+const PASSED_BACK = ['content-disposition', 'cache-control', 'x-content-type-options'];
+
+export interface ForwardTarget {
+  client: string;
+  workerId: string;
+  advertiseUrl: string;
+}
+
+export class Forwarder {
+  readonly #agent: Agent;
+  readonly #selfId: string;
+  readonly #timeoutMs: number;
+
+  constructor(selfId: string, forwardTimeoutMs = DEFAULT_FORWARD_TIMEOUT_MS) {
+    this.#selfId = selfId;
+    this.#timeoutMs = forwardTimeoutMs;
+    this.#agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  }
+
+  /** Sends `req` (its parameters, plus `extra`) to the owner and replies with the owner's answer. */
+  async forward(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget, extra: Record<string, string> = {}): Promise<FastifyReply> {
+    const base = new URL(to.advertiseUrl);
+    const path = req.url.split('?')[0]!;
+    const headers: Record<string, string> = { [FORWARDED_HEADER]: this.#selfId, accept: req.headers.accept ?? '*/*' };
+    if (typeof req.headers.authorization === 'string') headers['authorization'] = req.headers.authorization;
+    let method: 'GET' | 'POST' = 'POST';
+    let url: URL;
+    let body: string | FormData | undefined;
+    const params = { ...req.owx.params, ...extra };
+    const files = Object.entries(req.owx.files);
+    if (req.method === 'GET' && files.length === 0 && Object.keys(extra).length === 0) {
+      method = 'GET';
+      url = new URL(req.url, base);
+    } else if (files.length > 0) {
+      url = new URL(path, base);
+      const form = new FormData();
+      for (const [k, v] of Object.entries(params)) form.append(k, v);
+      for (const [k, f] of files) form.append(k, new Blob([f.data], { type: f.mimetype || 'application/octet-stream' }), f.filename || k);
+      body = form;
+    } else {
+      url = new URL(path, base);
+      body = new URLSearchParams(params).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    let res;
+    try {
+      res = await request(url, {
+        method,
+        headers,
+        body,
+        dispatcher: this.#agent,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      });
+    } catch (err) {
+      throw this.#failure(err, to);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(await res.body.arrayBuffer());
+    } catch (err) {
+      throw this.#failure(err, to);
+    }
+    reply.code(res.statusCode);
+    const ct = res.headers['content-type'];
+    if (typeof ct === 'string') reply.header('content-type', ct);
+    for (const h of PASSED_BACK) {
+      const v = res.headers[h];
+      if (typeof v === 'string') reply.header(h, v);
+    }
+    reply.header(FORWARDED_HEADER, to.workerId);
+    return reply.send(bytes);
+  }
+
+  #failure(err: unknown, to: ForwardTarget): OpenwxError {
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return owxError('OWX_ERR_FORWARD_TIMEOUT', [to.client, to.workerId, this.#timeoutMs]);
+    }
+    return owxError('OWX_ERR_FORWARD_FAILED', [to.client, to.workerId, code || (err as Error).message || String(err)]);
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+}

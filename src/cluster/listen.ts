@@ -1,0 +1,97 @@
+/**
+ * A LISTEN connection that stays up: its own `pg.Client` (a pool's connection cannot hold a LISTEN), reopened with
+ * exponential backoff when it drops (PostgreSQL restart, network cut), logging once per outage. `onNotify` gets each
+ * notification's channel and payload; `onReconnect` is called after each reconnection (notifications sent while it was
+ * down are lost, so the owner re-checks what they would have told it).
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+export interface ListenerOptions {
+  config: pg.ClientConfig;
+  channels: string[];
+  logger: Logger;
+  onNotify(channel: string, payload: string): void;
+  onReconnect?: (() => void) | undefined;
+  backoffBaseMs?: number | undefined;
+  backoffMaxMs?: number | undefined;
+}
+
+export class Listener {
+  readonly #o: ListenerOptions;
+  #client: pg.Client | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #attempt = 0;
+  #closed = false;
+  #down = false;
+
+  constructor(o: ListenerOptions) {
+    this.#o = o;
+  }
+
+  async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) return;
+    const c = new pg.Client(this.#o.config);
+    c.on('notification', (n) => this.#o.onNotify(n.channel, n.payload ?? ''));
+    c.on('error', () => this.#lost(c));
+    c.on('end', () => this.#lost(c));
+    try {
+      await c.connect();
+      for (const ch of this.#o.channels) await c.query(`LISTEN ${pg.escapeIdentifier(ch)}`);
+    } catch (err) {
+      c.removeAllListeners('end');
+      await c.end().catch(() => undefined);
+      this.#retry(err);
+      return;
+    }
+    if (this.#closed) {
+      await c.end().catch(() => undefined);
+      return;
+    }
+    this.#client = c;
+    const wasDown = this.#down;
+    this.#attempt = 0;
+    this.#down = false;
+    if (wasDown) {
+      this.#o.logger.info('PostgreSQL LISTEN connection is back');
+      this.#o.onReconnect?.();
+    }
+  }
+
+  #lost(c: pg.Client): void {
+    if (this.#client !== c) return;
+    this.#client = null;
+    c.removeAllListeners('end');
+    void c.end().catch(() => undefined);
+    this.#retry(new Error('connection ended'));
+  }
+
+  #retry(err: unknown): void {
+    if (this.#closed || this.#timer) return;
+    const base = this.#o.backoffBaseMs ?? 250;
+    const delay = Math.min(this.#o.backoffMaxMs ?? 10_000, base * 2 ** Math.min(this.#attempt, 16));
+    this.#attempt++;
+    if (!this.#down) this.#o.logger.warn({ err: (err as Error).message, retryInMs: delay }, 'PostgreSQL LISTEN connection lost; reconnecting with backoff');
+    this.#down = true;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#connect();
+    }, delay);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const c = this.#client;
+    this.#client = null;
+    if (c) {
+      c.removeAllListeners('end');
+      await c.end().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,492 @@
+/**
+ * One controller as a member of a cluster sharing one PostgreSQL (docs/cluster.md). It plugs into the Host
+ * (`HostCluster`) and:
+ *
+ * - answers the Controller routes for the whole cluster: start_client places the account on the live controller with
+ *   the fewest accounts (or the one `worker=` names) and starts it there (forwarded when it is another); check_client
+ *   lists every account of the cluster with its `worker`; stop_client stops it on its owner and removes it;
+ * - forwards every other account route that arrives here for an account another controller owns (src/cluster/forward.ts);
+ * - holds its accounts by leases with epochs (src/cluster/lease.ts): each account's session lives in PostgreSQL
+ *   (src/store/pg/session-store.ts), its client asks "may I act" before every request to WeChat, its state changes
+ *   and its reports (the event log, src/cluster/event-log.ts) are written fenced by its epoch;
+ * - heartbeats, and claims accounts whose lease expired (a dead controller's) while it is among the least loaded:
+ *   `FOR UPDATE SKIP LOCKED`, on a timer and at once on `NOTIFY openwx_cluster` (an account freed);
+ * - survives PostgreSQL going away: its periodic work backs off exponentially and logs once per outage; leases that
+ *   cannot be renewed stop their accounts at the local deadline.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { Account } from '../client/account.ts';
+import { isOpenwxError, owxError } from '../errors.ts';
+import type { AccountSetup } from '../host/account.ts';
+import { clientEntry, settingsOf, startAnswer } from '../host/controller-routes.ts';
+import type { Host, HostCluster } from '../host/host.ts';
+import { PgSessionStore, type StoredSession } from '../store/pg/session-store.ts';
+import { Coalesced } from '../store/pg/coalesce.ts';
+import { connectionConfig, databaseLabel, inTransaction, openPool } from './db.ts';
+import { AccountEventLog, pruneEvents, tapDelivery } from './event-log.ts';
+import { DEFAULT_FORWARD_TIMEOUT_MS, FORWARDED_HEADER, Forwarder } from './forward.ts';
+import { LeaseKeeper, type Fence } from './lease.ts';
+import { Listener } from './listen.ts';
+import { migrate } from './schema.ts';
+import { heartbeat, ownerOf, workerLoads } from './workers.ts';
+
+export const CLUSTER_CHANNEL = 'openwx_cluster';
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
+export const DEFAULT_WORKER_DEAD_AFTER_MS = 10_000;
+export const DEFAULT_CLAIM_INTERVAL_MS = 2_000;
+export const DEFAULT_EVENTS_RETENTION_HOURS = 168;
+export const DEFAULT_EVENTS_PRUNE_INTERVAL_MS = 600_000;
+export const DEFAULT_DB_BACKOFF_MAX_MS = 10_000;
+
+export interface ClusterOptions {
+  /** `postgres://USER:PASS@HOST:PORT/DB` (a secret: never logged). */
+  databaseUrl: string;
+  /** This controller's id in the cluster (unique). */
+  workerId: string;
+  /** How the other controllers reach this one's API; default its listen URL. */
+  advertiseUrl?: string | undefined;
+  logger: Logger;
+  leaseTtlMs?: number | undefined;
+  leaseRenewIntervalMs?: number | undefined;
+  leaseSafetyMs?: number | undefined;
+  heartbeatIntervalMs?: number | undefined;
+  /** A controller without a heartbeat for this long is dead (no placement on it, its accounts are claimed). */
+  workerDeadAfterMs?: number | undefined;
+  /** How often this controller looks for accounts to claim (besides NOTIFY). */
+  claimIntervalMs?: number | undefined;
+  /** A forwarded request not answered within this gets OWX_ERR_FORWARD_TIMEOUT (never repeated). */
+  forwardTimeoutMs?: number | undefined;
+  /** openwx_events rows older than this are deleted. */
+  eventsRetentionHours?: number | undefined;
+  eventsPruneIntervalMs?: number | undefined;
+  /** Longest wait between tries while PostgreSQL is unreachable. */
+  dbBackoffMaxMs?: number | undefined;
+  /** Accounts of the settings file (`clients:`): added to the cluster if absent; the least loaded controllers take them. */
+  initialClients?: { client: string; settings: Record<string, string> }[] | undefined;
+}
+
+interface Local {
+  fence: Fence;
+  log: AccountEventLog;
+  off: () => void;
+}
+
+export class ClusterNode implements HostCluster {
+  readonly workerId: string;
+  readonly pool: pg.Pool;
+  readonly lease: LeaseKeeper;
+  readonly #o: ClusterOptions;
+  readonly #log: Logger;
+  readonly #forwarder: Forwarder;
+  readonly #listener: Listener;
+  readonly #deadAfterMs: number;
+  /** Accounts placed/claimed here whose client is being made: the host's factory call picks its ownership up. */
+  readonly #prepared = new Map<string, { epoch: number; initial: StoredSession | null }>();
+  readonly #local = new Map<string, Local>();
+  readonly #losing = new Set<string>();
+  #host: Host | null = null;
+  #advertiseUrl = '';
+  #tickTimer: NodeJS.Timeout | null = null;
+  #tickFailures = 0;
+  #lastPrune = 0;
+  #claiming: Promise<void> | null = null;
+  #claimAgain = false;
+  #closing: Promise<void> | null = null;
+
+  private constructor(o: ClusterOptions, pool: pg.Pool) {
+    this.#o = o;
+    this.workerId = o.workerId;
+    this.#log = o.logger.child({ module: 'cluster', worker: o.workerId });
+    this.pool = pool;
+    this.#deadAfterMs = o.workerDeadAfterMs ?? DEFAULT_WORKER_DEAD_AFTER_MS;
+    this.lease = new LeaseKeeper({
+      pool,
+      workerId: o.workerId,
+      logger: this.#log,
+      leaseTtlMs: o.leaseTtlMs,
+      leaseRenewIntervalMs: o.leaseRenewIntervalMs,
+      leaseSafetyMs: o.leaseSafetyMs,
+      onLost: (client, why) => this.#lost(client, why),
+    });
+    this.#forwarder = new Forwarder(o.workerId, o.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS);
+    this.#listener = new Listener({
+      config: connectionConfig({ databaseUrl: o.databaseUrl, logger: this.#log }),
+      channels: [CLUSTER_CHANNEL],
+      logger: this.#log,
+      onNotify: () => this.#kickClaim(),
+      onReconnect: () => this.#kickClaim(),
+    });
+  }
+
+  /** Connects and migrates the schema (fails with a clear error when PostgreSQL cannot be reached). */
+  static async open(o: ClusterOptions): Promise<ClusterNode> {
+    const pool = openPool({ databaseUrl: o.databaseUrl, logger: o.logger });
+    try {
+      const m = await migrate(pool);
+      o.logger.info({ db: databaseLabel(o.databaseUrl), schema: m.version, applied: m.applied, worker: o.workerId }, 'cluster database ready');
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw owxError('OWX_ERR_CLUSTER_DB', [`${databaseLabel(o.databaseUrl)}: ${(err as Error).message}`], { cause: err });
+    }
+    return new ClusterNode(o, pool);
+  }
+
+  // ---- HostCluster --------------------------------------------------------------------------------------
+
+  register(app: FastifyInstance, host: Host): void {
+    this.#host = host;
+    app.addHook('preHandler', async (req, reply) => {
+      const path = req.url.split('?')[0]!;
+      if (!path.startsWith('/openwx/')) return;
+      const route = path.slice('/openwx/'.length);
+      if (route === 'openapi.json') return;
+      if (route === 'check_client') return this.#checkClient(req, reply);
+      if (route === 'start_client') return this.#startClient(req, reply);
+      if (route === 'stop_client') return this.#stopClient(req, reply);
+      return this.#accountRoute(req, reply);
+    });
+  }
+
+  adopt(name: string, setup: AccountSetup): void {
+    const p = this.#prepared.get(name);
+    const fence = this.lease.fence(name);
+    if (!p || !fence || fence.epoch !== p.epoch) throw owxError('OWX_ERR_CONFIG', [`cluster: account ${name} was not placed on this controller`]);
+    this.#prepared.delete(name);
+    const client = setup.client;
+    if (!(client instanceof Account)) throw owxError('OWX_ERR_CONFIG', ['cluster: accounts must be openwx Accounts']);
+    const lost = (why: string) => this.#lost(name, why);
+    client.setOwnership({
+      sessionStore: new PgSessionStore({ pool: this.pool, fence, initial: p.initial, onFenced: lost }),
+      mayAct: () => this.lease.mayAct(name),
+    });
+    const log = new AccountEventLog({
+      pool: this.pool,
+      fence,
+      onFenced: lost,
+      onError: (err) => this.#log.warn({ account: name, err: (err as Error).message }, 'event log insert failed; retrying'),
+    });
+    setup.wrapDelivery = (d) => tapDelivery(d, (r) => log.append(r));
+    const offBarrier = client.addDurabilityBarrier(async () => {
+      await this.#host?.account(name)?.reporter.commitPending();
+      await log.drained();
+    });
+    const state = new Coalesced<string>(async (to) => {
+      const user = to === 'running' ? client.user() : null;
+      await this.pool.query(
+        `UPDATE openwx_accounts SET state = $4, start_time = $5, user_id = $6, user_name = $7, user_displayname = $8, updated_at = now()
+          WHERE client = $1 AND epoch = $2 AND worker = $3`,
+        [name, fence.epoch, fence.workerId, to, client.startTime, user?.id ?? null, user?.name ?? null, user?.displayname ?? null],
+      );
+    });
+    const onState = (_from: string, to: string) => {
+      state.push(to).catch((err: unknown) => this.#log.warn({ account: name, err: (err as Error).message }, 'account state not written to PostgreSQL'));
+    };
+    client.on('state_change', onState);
+    this.#local.set(name, {
+      fence,
+      log,
+      off: () => {
+        offBarrier();
+        client.off('state_change', onState);
+        log.close();
+      },
+    });
+  }
+
+  // ---- start ----------------------------------------------------------------------------------------------
+
+  /** Heartbeats, renews, listens and claims from now on (the host listens: its URL is the default advertise URL). */
+  async start(): Promise<void> {
+    const host = this.#need();
+    this.#advertiseUrl = this.#o.advertiseUrl ?? host.urls[0]!;
+    await heartbeat(this.pool, this.workerId, this.#advertiseUrl, true);
+    for (const c of this.#o.initialClients ?? []) {
+      await this.pool.query(`INSERT INTO openwx_accounts (client, settings) VALUES ($1, $2::jsonb) ON CONFLICT (client) DO NOTHING`, [
+        c.client,
+        JSON.stringify(c.settings),
+      ]);
+    }
+    this.lease.start();
+    await this.#listener.start();
+    this.#log.info({ advertiseUrl: this.#advertiseUrl }, 'joined the cluster');
+    this.#schedule(0);
+  }
+
+  #need(): Host {
+    if (!this.#host) throw owxError('OWX_ERR_CONFIG', ['cluster: not registered with a host']);
+    return this.#host;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#closing) return;
+    this.#tickTimer = setTimeout(() => void this.#tick(), delayMs);
+  }
+
+  /** Heartbeat, claims, retention; on a database failure the next try backs off (logged once per outage). */
+  async #tick(): Promise<void> {
+    this.#tickTimer = null;
+    const every = this.#o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    try {
+      await heartbeat(this.pool, this.workerId, this.#advertiseUrl, false);
+      await this.#claimNow();
+      const pruneEvery = this.#o.eventsPruneIntervalMs ?? DEFAULT_EVENTS_PRUNE_INTERVAL_MS;
+      if (Date.now() - this.#lastPrune >= pruneEvery) {
+        this.#lastPrune = Date.now();
+        const n = await pruneEvents(this.pool, this.#o.eventsRetentionHours ?? DEFAULT_EVENTS_RETENTION_HOURS);
+        if (n > 0) this.#log.info({ deleted: n }, 'old events deleted from openwx_events (events_retention_hours)');
+      }
+      if (this.#tickFailures > 0) this.#log.info({ failures: this.#tickFailures }, 'PostgreSQL reachable again');
+      this.#tickFailures = 0;
+      this.#schedule(Math.min(every, this.#o.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS));
+    } catch (err) {
+      const delay = Math.min(this.#o.dbBackoffMaxMs ?? DEFAULT_DB_BACKOFF_MAX_MS, every * 2 ** Math.min(this.#tickFailures, 10));
+      if (this.#tickFailures === 0) {
+        this.#log.warn({ db: databaseLabel(this.#o.databaseUrl), err: (err as Error).message, retryInMs: delay }, 'PostgreSQL unreachable: heartbeat and claims back off; accounts stop if their leases run out');
+      }
+      this.#tickFailures++;
+      this.#schedule(delay);
+    }
+  }
+
+  // ---- claims (failover) ----------------------------------------------------------------------------------
+
+  #kickClaim(): void {
+    if (this.#closing || !this.#advertiseUrl) return;
+    this.#claimNow().catch((err: unknown) => this.#log.debug({ err: (err as Error).message }, 'claim round failed'));
+  }
+
+  /** Claims accounts without a live lease while this controller is among the least loaded live ones. */
+  #claimNow(): Promise<void> {
+    if (this.#claiming) {
+      this.#claimAgain = true;
+      return this.#claiming;
+    }
+    this.#claiming = (async () => {
+      do {
+        this.#claimAgain = false;
+        while (await this.#claimOne());
+      } while (this.#claimAgain && !this.#closing);
+    })().finally(() => {
+      this.#claiming = null;
+    });
+    return this.#claiming;
+  }
+
+  async #claimOne(): Promise<boolean> {
+    const host = this.#need();
+    if (this.#closing || host.accounts().length >= host.maxClients) return false;
+    const loads = await workerLoads(this.pool, this.#deadAfterMs);
+    const mine = loads.find((w) => w.workerId === this.workerId)?.accounts ?? this.#local.size;
+    const others = loads.filter((w) => w.live && w.workerId !== this.workerId).map((w) => w.accounts);
+    if (others.length > 0 && mine > Math.min(...others)) return false; // a less loaded controller takes it
+    let claimed: { client: string; settings: Record<string, string>; epoch: number; initial: StoredSession | null } | null = null;
+    try {
+      claimed = await inTransaction(this.pool, async (c) => {
+        const r = await c.query<{ client: string; settings: Record<string, string> }>(
+          `SELECT client, settings FROM openwx_accounts WHERE lease_until IS NULL OR lease_until < now()
+            ORDER BY added_at, client LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        );
+        const row = r.rows[0];
+        if (!row) return null;
+        const epoch = await this.lease.acquire(row.client, c);
+        if (epoch === null) return null;
+        return { client: row.client, settings: row.settings ?? {}, epoch, initial: await PgSessionStore.preload(c, row.client) };
+      });
+    } catch (err) {
+      for (const c of this.lease.held()) if (!this.#local.has(c) && !this.#prepared.has(c)) this.lease.forget(c);
+      throw err;
+    }
+    if (!claimed) return false;
+    this.#log.info({ account: claimed.client, epoch: claimed.epoch, resumes: claimed.initial?.session ? 'stored session' : 'no session' }, 'account taken over');
+    await this.#startLocal(claimed.client, claimed.settings, claimed.epoch, claimed.initial, false);
+    return true;
+  }
+
+  /** Runs an account this controller now holds; on failure frees it (a claim) or removes it (a new account). */
+  async #startLocal(name: string, settings: Record<string, string>, epoch: number, initial: StoredSession | null, created: boolean): Promise<boolean> {
+    const host = this.#need();
+    this.#prepared.set(name, { epoch, initial });
+    try {
+      const { existed } = await host.startClient(name, settings, false);
+      return existed;
+    } catch (err) {
+      this.#prepared.delete(name);
+      this.#dropLocal(name);
+      if (created) await this.pool.query('DELETE FROM openwx_accounts WHERE client = $1 AND epoch = $2', [name, epoch]).catch(() => undefined);
+      else await this.lease.release(name).catch(() => undefined);
+      this.lease.forget(name);
+      throw err;
+    } finally {
+      this.#prepared.delete(name);
+    }
+  }
+
+  #dropLocal(name: string): void {
+    const l = this.#local.get(name);
+    this.#local.delete(name);
+    l?.off();
+  }
+
+  /** The lease of `name` is gone: stop it here at once (its client aborts everything in flight), then unhost it. */
+  #lost(name: string, why: string): void {
+    if (this.#losing.has(name)) return;
+    this.#losing.add(name);
+    this.lease.forget(name);
+    const host = this.#host;
+    const a = host?.account(name);
+    const stopping = a ? a.client.stop(`lease lost: ${why}`).catch(() => undefined) : Promise.resolve();
+    void (async () => {
+      try {
+        await stopping;
+        await host?.stopClient(name, 0);
+      } catch (err) {
+        this.#log.warn({ err, account: name }, 'unhosting an account whose lease was lost failed');
+      } finally {
+        this.#dropLocal(name);
+        this.#losing.delete(name);
+      }
+    })();
+  }
+
+  // ---- routes ---------------------------------------------------------------------------------------------
+
+  async #db<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isOpenwxError(err)) throw err;
+      throw owxError('OWX_ERR_CLUSTER_DB', [(err as Error).message], { cause: err });
+    }
+  }
+
+  async #startClient(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const host = this.#need();
+    const p = req.owx.params;
+    const name = p['client'];
+    if (name === undefined || name === '') throw owxError('OWX_ERR_CLIENT_NOT_FOUND');
+    if (host.account(name)) return undefined; // hosted here: the route answers "client already exists"
+    const raw = settingsOf(p);
+    host.checkStart(name, raw);
+    const wanted = p['worker'] || undefined;
+    const loads = await this.#db(() => workerLoads(this.pool, this.#deadAfterMs));
+    let target = loads.find((w) => w.live);
+    if (wanted !== undefined) {
+      target = loads.find((w) => w.workerId === wanted);
+      if (!target) throw owxError('OWX_ERR_CLUSTER_WORKER', [JSON.stringify(wanted), 'no such controller in the cluster']);
+      if (!target.live && wanted !== this.workerId) {
+        throw owxError('OWX_ERR_CLUSTER_WORKER', [JSON.stringify(wanted), `not live (no heartbeat within ${this.#deadAfterMs} ms)`]);
+      }
+    }
+    if (target && target.workerId !== this.workerId) {
+      const owner = await this.#db(() => ownerOf(this.pool, name, this.#deadAfterMs));
+      if (owner) return reply.send(startAnswer(name, raw, true));
+      if (req.headers[FORWARDED_HEADER] !== undefined) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
+      return this.#forwarder.forward(req, reply, { client: name, workerId: target.workerId, advertiseUrl: target.advertiseUrl }, { worker: target.workerId });
+    }
+    const epoch = await this.#db(() => this.lease.create(name, raw));
+    if (epoch === null) return reply.send(startAnswer(name, raw, true));
+    const existed = await this.#startLocal(name, raw, epoch, null, true);
+    return reply.send(startAnswer(name, raw, existed));
+  }
+
+  async #stopClient(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const host = this.#need();
+    const name = req.owx.params['client'];
+    if (name === undefined || name === '') throw owxError('OWX_ERR_CLIENT_NOT_FOUND');
+    const answer = { client: name, account: name, pid: process.pid, code: 0, status: 'success' };
+    const local = this.#local.get(name);
+    if (local && host.account(name)) {
+      await host.stopClient(name);
+      await this.#db(() => this.pool.query('DELETE FROM openwx_accounts WHERE client = $1 AND epoch = $2', [name, local.fence.epoch]));
+      this.lease.forget(name);
+      this.#dropLocal(name);
+      this.#log.info({ account: name }, 'account stopped and removed from the cluster');
+      return reply.send(answer);
+    }
+    const owner = await this.#db(() => ownerOf(this.pool, name, this.#deadAfterMs));
+    if (!owner) return undefined; // not in the cluster: the route answers (client not exists, or a local one)
+    if (owner.worker && owner.worker !== this.workerId && owner.leased && owner.workerLive && owner.advertiseUrl) {
+      if (req.headers[FORWARDED_HEADER] !== undefined) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
+      return this.#forwarder.forward(req, reply, { client: name, workerId: owner.worker, advertiseUrl: owner.advertiseUrl });
+    }
+    // Nobody runs it (its owner died, or it waits to be claimed): removed here.
+    const r = await this.#db(() =>
+      this.pool.query('DELETE FROM openwx_accounts WHERE client = $1 AND (lease_until IS NULL OR lease_until < now() OR worker = $2)', [name, this.workerId]),
+    );
+    if (!r.rowCount) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
+    this.#log.info({ account: name }, 'account (not running anywhere) removed from the cluster');
+    return reply.send(answer);
+  }
+
+  async #checkClient(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const host = this.#need();
+    const name = req.owx.params['client'] || undefined;
+    const r = await this.#db(() =>
+      this.pool.query<{
+        client: string; worker: string | null; state: string; start_time: string; user_id: string | null; user_name: string | null; user_displayname: string | null;
+      }>(
+        `SELECT client, worker, state, start_time, user_id, user_name, user_displayname FROM openwx_accounts
+          ${name !== undefined ? 'WHERE client = $1' : ''} ORDER BY added_at, client`,
+        name !== undefined ? [name] : [],
+      ),
+    );
+    const now = Math.floor(Date.now() / 1000);
+    const entries = r.rows.map((row) => {
+      const a = host.account(row.client);
+      if (a && this.#local.has(row.client)) return { ...clientEntry(a, now), worker: this.workerId };
+      const start = Number(row.start_time) || 0;
+      return {
+        client: row.client,
+        account: row.client,
+        state: row.state,
+        start_time: start,
+        runtime: start ? Math.max(0, now - start) : 0,
+        ...(row.state === 'running' && row.user_id ? { user_id: row.user_id, user_name: row.user_name ?? '', user_displayname: row.user_displayname ?? '' } : {}),
+        worker: row.worker,
+      };
+    });
+    if (name !== undefined && entries.length === 0) throw owxError('OWX_ERR_CLIENT_NOT_EXISTS');
+    return reply.send({ code: 0, client: entries });
+  }
+
+  async #accountRoute(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const host = this.#need();
+    const name = req.owx.params['client'];
+    if (name === undefined || name === '' || host.account(name)) return undefined;
+    const owner = await this.#db(() => ownerOf(this.pool, name, this.#deadAfterMs));
+    if (!owner || !owner.worker || owner.worker === this.workerId) return undefined; // the host answers
+    if (req.headers[FORWARDED_HEADER] !== undefined) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
+    if (!owner.leased || !owner.workerLive || !owner.advertiseUrl) {
+      throw owxError('OWX_ERR_FORWARD_FAILED', [name, owner.worker, 'its lease ran out: the account is moving to another controller']);
+    }
+    return this.#forwarder.forward(req, reply, { client: name, workerId: owner.worker, advertiseUrl: owner.advertiseUrl });
+  }
+
+  // ---- close ----------------------------------------------------------------------------------------------
+
+  /**
+   * Leaves the cluster (the host has stopped its accounts): the event logs drained, every lease released and the
+   * other controllers told (NOTIFY), so they take the accounts over at once; this controller marked dead.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#tickTimer) clearTimeout(this.#tickTimer);
+      this.#tickTimer = null;
+      await this.#claiming?.catch(() => undefined);
+      await this.#listener.close();
+      await this.lease.stop();
+      for (const [name, l] of [...this.#local]) {
+        await l.log.drained().catch(() => undefined);
+        await this.lease.release(name).catch(() => undefined);
+        this.#dropLocal(name);
+      }
+      await this.pool.query(`UPDATE openwx_workers SET heartbeat = 'epoch' WHERE worker_id = $1`, [this.workerId]).catch(() => undefined);
+      await this.pool.query(`SELECT pg_notify('${CLUSTER_CHANNEL}', $1)`, [`left:${this.workerId}`]).catch(() => undefined);
+      await this.#forwarder.close().catch(() => undefined);
+      await this.pool.end().catch(() => undefined);
+    })();
+    return this.#closing;
+  }
+}
