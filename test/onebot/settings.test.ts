@@ -28,7 +28,7 @@ test('onebot: the config key with both versions and their defaults', () => {
   const o = openwxOptionsOf(s).onebot!;
   assert.equal(o.accessToken, 's3cret-token');
   assert.deepEqual(o.v12, { http: true, ws: true, webhook: ['http://127.0.0.1:9/hook'], ws_reverse: [], heartbeat_ms: 5000 });
-  assert.deepEqual(o.v11, { http: false, ws: true, http_post: [], ws_reverse: [], heartbeat_ms: 5000, message_format: 'string' });
+  assert.deepEqual(o.v11, { http: false, ws: true, http_post: [], ws_reverse: [], heartbeat_ms: 5000, message_format: 'string', report_self_message: false });
 });
 
 test('onebot: flags and env vars win over the key; a reverse URL by flag turns its version on', () => {
@@ -51,10 +51,25 @@ test('onebot: bad values are one line naming the setting, and never echo the tok
   bad(() => loadSettings({ env: {}, flags: { onebot_v12_ws_reverse: ['http://x/'] } }), /invalid setting onebot_v12_ws_reverse: expected a ws\(s\) URL/);
   bad(() => loadSettings({ env: {}, configFile: file('onebot:\n  v11: { message_format: xml }\n') }), /invalid setting onebot: expected array or string/);
   bad(() => loadSettings({ env: {}, configFile: file('onebot:\n  v13: {}\n') }), /unknown setting v13/);
-  for (const src of [{ flags: { onebot_access_token: 'short' } }, { configFile: file('onebot:\n  access_token: short\n') }]) {
+  for (const src of [{ flags: { onebot_access_token: 'short' } }, { configFile: file('onebot:\n  access_token: short\n') }, { configFile: file('onebot:\n  v11: { http: true, secret: short }\n') }]) {
     assert.throws(
       () => loadSettings({ env: {}, ...src }),
       (e: unknown) => e instanceof SettingsError && /at least 8 characters/.test(e.message) && !e.message.includes('short'),
     );
   }
+});
+
+test('onebot.v11: secret (the X-Signature key) and report_self_message', () => {
+  const o = openwxOptionsOf(loadSettings({ env: {}, configFile: file('onebot:\n  v11: { http_post: [http://127.0.0.1:9/p], secret: sign-me-please, report_self_message: true }\n') })).onebot!;
+  assert.equal(o.v11?.secret, 'sign-me-please');
+  assert.equal(o.v11?.report_self_message, true);
+  assert.throws(
+    () => loadSettings({ env: {}, configFile: file('onebot:\n  v11: { http: true, report_self_message: maybe }\n') }),
+    (e: unknown) => e instanceof SettingsError && /invalid setting onebot: expected true or false/.test(e.message),
+  );
+  // A secret with spaces at an end is refused without being printed.
+  assert.throws(
+    () => loadSettings({ env: {}, configFile: file('onebot:\n  v11: { http: true, secret: " padded-secret-1 " }\n') }),
+    (e: unknown) => e instanceof SettingsError && !e.message.includes('padded-secret-1'),
+  );
 });
