@@ -202,7 +202,7 @@ export const flagName = (s: string) => `--${s.replace(/_/g, '-')}`;
  */
 export const SECRET_SETTINGS: ReadonlySet<string> = new Set<string>(['token', 'post_api_secret', 'onebot_access_token', 'database_url']);
 /** Keys of a mapping setting whose value is a secret (never printed): `onebot: {access_token}`. */
-const NESTED_SECRET_KEYS: ReadonlySet<string> = new Set(['access_token']);
+const NESTED_SECRET_KEYS: ReadonlySet<string> = new Set(['access_token', 'secret']);
 /** URL settings: printed without user:password and query values (either may be a credential). */
 const URL_SETTINGS: ReadonlySet<string> = new Set<SettingName>(['post_api', 'wechat_origin', 'onebot_v12_ws_reverse', 'onebot_v11_ws_reverse']);
 
