@@ -66,6 +66,60 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'epochs from one sequence: an account deleted and added again never reuses an epoch',
     sql: `CREATE SEQUENCE openwx_epoch_seq;`,
   },
+  {
+    version: 3,
+    name: 'data plane: post_api outbox, dead letters, message history, acted-on answers (src/store/pg/pg-storage.ts)',
+    // The SQLite tables of src/store/db.ts keyed by `client`; times in ms (outbox, answered) or unix seconds
+    // (messages.time, like WeChat's CreateTime), as there. Bodies are text: the exact report JSON, never re-encoded.
+    sql: `
+      CREATE TABLE openwx_outbox (
+        seq         bigserial PRIMARY KEY,
+        event_id    text NOT NULL UNIQUE,
+        client      text NOT NULL,
+        kind        text NOT NULL,
+        body        text NOT NULL,
+        media       jsonb,
+        created_at  bigint NOT NULL,
+        attempts    integer NOT NULL DEFAULT 0,
+        rejections  integer NOT NULL DEFAULT 0,
+        next_at     bigint NOT NULL,
+        last_error  text
+      );
+      CREATE INDEX openwx_outbox_client_seq ON openwx_outbox (client, seq);
+      CREATE TABLE openwx_dead_letters (
+        seq         bigint PRIMARY KEY,
+        event_id    text NOT NULL UNIQUE,
+        client      text NOT NULL,
+        kind        text NOT NULL,
+        body        text NOT NULL,
+        media       jsonb,
+        created_at  bigint NOT NULL,
+        attempts    integer NOT NULL,
+        last_error  text,
+        died_at     bigint NOT NULL
+      );
+      CREATE INDEX openwx_dead_letters_client_seq ON openwx_dead_letters (client, seq);
+      CREATE TABLE openwx_messages (
+        client      text NOT NULL,
+        msg_id      text NOT NULL,
+        peer        text NOT NULL,
+        local_id    text,
+        class       text NOT NULL,
+        time        bigint NOT NULL,
+        body        text NOT NULL,
+        reply_to    text,
+        PRIMARY KEY (client, msg_id)
+      );
+      CREATE INDEX openwx_messages_client_time ON openwx_messages (client, time);
+      CREATE TABLE openwx_answered (
+        client      text NOT NULL,
+        event_id    text NOT NULL,
+        at          bigint NOT NULL,
+        PRIMARY KEY (client, event_id)
+      );
+      CREATE INDEX openwx_answered_at ON openwx_answered (client, at);
+    `,
+  },
 ];
 
 export interface MigrateResult {

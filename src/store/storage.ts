@@ -106,10 +106,25 @@ export interface AccountStorage {
   purgeMessages(beforeSec: number): Promise<number>;
 }
 
+/**
+ * The lease an account's handle writes under (PostgreSQL: src/cluster/lease.ts). Every write of the handle lands only
+ * while the account's row still names this worker and epoch with a live lease; otherwise it rejects with
+ * OWX_ERR_LEASE_LOST (and `onFenced` is called once). SQLite ignores it.
+ */
+export interface StorageFence {
+  epoch: number;
+  workerId: string;
+  /** The account's lease is gone (a write was refused): the owner stops the account. */
+  onFenced?: ((why: string) => void) | undefined;
+}
+
 /** The host's storage: one per process (SQLite) or per controller (PostgreSQL). */
 export interface Storage {
-  /** The handle of one account (cheap; the same account may be asked for again). */
-  forAccount(account: string): AccountStorage;
+  /**
+   * The handle of one account (cheap; the same account may be asked for again). `fence`: bind its writes to the
+   * owner's lease (an implementation that fences may also find the fence itself); ignored by SQLite.
+   */
+  forAccount(account: string, fence?: StorageFence | null): AccountStorage;
   /** Commits what is queued, then refuses further calls. Does not close a database it was given. */
   close(): Promise<void>;
 }

@@ -25,7 +25,7 @@ test('controllers starting at once: every migration is applied exactly once, the
     assert.deepEqual(applied, MIGRATIONS.map((m) => m.version), 'each version applied once in all');
     for (const r of results) assert.equal(r.version, MIGRATIONS.at(-1)!.version);
     const tables = (await ps[0]!.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'openwx_%' ORDER BY 1")).rows.map((r) => r.t);
-    assert.deepEqual(tables, ['openwx_accounts', 'openwx_events', 'openwx_schema_migrations', 'openwx_sessions', 'openwx_workers']);
+    assert.deepEqual(tables, ['openwx_accounts', 'openwx_answered', 'openwx_dead_letters', 'openwx_events', 'openwx_messages', 'openwx_outbox', 'openwx_schema_migrations', 'openwx_sessions', 'openwx_workers']);
     const cols = (await ps[0]!.query<{ c: string; t: string }>(
       "SELECT column_name AS c, data_type AS t FROM information_schema.columns WHERE table_name = 'openwx_events' ORDER BY ordinal_position",
     )).rows;

@@ -1,0 +1,329 @@
+/**
+ * The PostgreSQL `Storage` (src/store/storage.ts) of one controller of a cluster (docs/cluster.md, "Data"): the same
+ * contract as SQLite's, over a `pg.Pool` it is given (and does not close).
+ *
+ * - **Batching, order.** Every call of every account is queued; at the next `setImmediate` the queue runs, in call
+ *   order, in ONE transaction on one connection. One transaction at a time: calls made meanwhile form the next one.
+ *   Promises settle after the COMMIT, in call order. Reads are queued too, so a read sees every write called before it.
+ * - **Failure isolation.** A transaction first runs its calls straight through (the cheap path). If one statement
+ *   fails (PostgreSQL aborts the whole transaction then), it is rolled back and run again with each call in a
+ *   SAVEPOINT of its own: the failing call is rolled back alone and only its promise rejects (a `ReportJob`'s outcome
+ *   is `{ ok: false }`).
+ * - **Fencing.** A handle may be bound to its owner's lease (`forAccount(account, fence)`, or the `fenceOf` option,
+ *   asked when the handle is made). Each transaction first locks the rows of the fenced accounts among its writes
+ *   `FOR SHARE` where they still carry the handle's epoch and worker and a live lease (so a takeover waits for the
+ *   commit, then sees it); the writes of an account not found are refused with OWX_ERR_LEASE_LOST, and so is every
+ *   later write of that handle (`onFenced` is called once).
+ * - **Event log.** Each report `commitReports` stores is also appended to `openwx_events` with its NOTIFY in the same
+ *   transaction (src/store/pg/events.ts), in call order; events older than `eventsRetentionHours` are deleted every
+ *   `eventsPurgeIntervalMs`.
+ * - **PostgreSQL unreachable.** A transaction that fails for the connection (not for a statement) is tried again,
+ *   whole, with exponential backoff, logged once per outage; the calls stay pending meanwhile (the durability
+ *   barrier therefore holds WeChat's acknowledgement back). After `retryGiveUpMs`, or once closing, they reject.
+ *   A COMMIT whose answer was lost may have landed: the retry then finds its report's event id or MsgID already
+ *   stored and fails or counts it a duplicate (delivery is at-least-once; the rows are delivered after the next start).
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { AccountStorage, Storage, StorageFence } from '../storage.ts';
+import { appendEvents, lockEventLog, purgeEvents, type LoggedEvent } from './events.ts';
+import { PgAccountStorage, type OpQueue, type OpRun, type TxContext } from './pg-account-storage.ts';
+
+export const DEFAULT_BATCH_MAX_OPS = 1_000;
+export const DEFAULT_RETRY_BACKOFF_BASE_MS = 100;
+export const DEFAULT_RETRY_BACKOFF_MAX_MS = 5_000;
+export const DEFAULT_RETRY_GIVE_UP_MS = 30_000;
+export const DEFAULT_EVENTS_RETENTION_HOURS = 168;
+export const DEFAULT_EVENTS_PURGE_INTERVAL_MS = 600_000;
+
+export interface PgStorageOptions {
+  pool: pg.Pool;
+  /** The fence of a handle made without one (a controller: its lease keeper's current fence); absent: unfenced. */
+  fenceOf?: ((account: string) => StorageFence | null) | undefined;
+  /** Append stored reports to openwx_events (default true). */
+  eventLog?: boolean | undefined;
+  /** Events older than this are deleted (0: never). */
+  eventsRetentionHours?: number | undefined;
+  /** How often old events are deleted. */
+  eventsPurgeIntervalMs?: number | undefined;
+  /** Most calls in one transaction. */
+  batchMaxOps?: number | undefined;
+  retryBackoffBaseMs?: number | undefined;
+  retryBackoffMaxMs?: number | undefined;
+  /** Calls still failing for the connection after this long reject. */
+  retryGiveUpMs?: number | undefined;
+  logger?: Logger | undefined;
+}
+
+export interface PgStorageStats {
+  /** Transactions committed. */
+  transactions: number;
+  /** Calls run. */
+  operations: number;
+  /** Transactions run again call by call (savepoints) after a statement failed. */
+  isolated: number;
+  /** Transactions tried again after the connection failed. */
+  retries: number;
+  /** Writes refused by the fence. */
+  fenced: number;
+}
+
+interface Op {
+  handle: PgAccountStorage;
+  write: boolean;
+  run: OpRun;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** SQLSTATE classes of a statement's own failure (data, constraint, syntax …): anything else is the connection's. */
+const STATEMENT_ERROR = /^(2[0-9A-Z]|4[02]|3[0-9A-Z]|44|P0|XX)/;
+
+/** true: the connection or server failed (retry the transaction); false: a statement failed (isolate it). */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true; // ECONNREFUSED, "Connection terminated", timeouts
+  if (code === '40001' || code === '40P01') return true; // serialization failure, deadlock: try again
+  return !STATEMENT_ERROR.test(code);
+}
+
+export class PgStorage implements Storage, OpQueue {
+  readonly pool: pg.Pool;
+  readonly logsEvents: boolean;
+  readonly stats: PgStorageStats = { transactions: 0, operations: 0, isolated: 0, retries: 0, fenced: 0 };
+  readonly #o: PgStorageOptions;
+  readonly #accounts = new Map<string, PgAccountStorage>();
+  readonly #batchMax: number;
+  #queue: Op[] = [];
+  #scheduled: NodeJS.Immediate | null = null;
+  #pumping: Promise<void> | null = null;
+  #backoff: { timer: NodeJS.Timeout; wake: () => void } | null = null;
+  #purgeTimer: NodeJS.Timeout | null = null;
+  #closing = false;
+  #closed = false;
+
+  constructor(o: PgStorageOptions) {
+    this.#o = o;
+    this.pool = o.pool;
+    this.logsEvents = o.eventLog ?? true;
+    this.#batchMax = o.batchMaxOps ?? DEFAULT_BATCH_MAX_OPS;
+    const hours = o.eventsRetentionHours ?? DEFAULT_EVENTS_RETENTION_HOURS;
+    const every = o.eventsPurgeIntervalMs ?? DEFAULT_EVENTS_PURGE_INTERVAL_MS;
+    if (this.logsEvents && hours > 0 && every > 0) {
+      this.#purgeTimer = setInterval(() => {
+        this.purgeEvents().catch((err: unknown) => o.logger?.warn({ err: (err as Error).message }, 'openwx_events retention purge failed; tried again later'));
+      }, every);
+      this.#purgeTimer.unref();
+    }
+  }
+
+  forAccount(account: string, fence?: StorageFence | null): AccountStorage {
+    const f = fence ?? this.#o.fenceOf?.(account) ?? null;
+    const fenced = fence !== undefined || this.#o.fenceOf !== undefined;
+    let a = this.#accounts.get(account);
+    // A handle is bound to one epoch: a new lease (or a lost one) makes a new handle.
+    if (!a || a.fence?.epoch !== f?.epoch || a.fence?.workerId !== f?.workerId || a.lost) {
+      a = new PgAccountStorage(account, f, this);
+      // A fenced storage asked for an account it does not hold: every write is refused.
+      if (fenced && !f) a.markLost('this controller holds no lease on it');
+      this.#accounts.set(account, a);
+    }
+    return a;
+  }
+
+  /** Deletes events older than `eventsRetentionHours`; returns how many. */
+  async purgeEvents(retentionHours = this.#o.eventsRetentionHours ?? DEFAULT_EVENTS_RETENTION_HOURS): Promise<number> {
+    const n = await purgeEvents(this.pool, retentionHours);
+    if (n > 0) this.#o.logger?.info({ deleted: n, retentionHours }, 'old events deleted from openwx_events (events_retention_hours)');
+    return n;
+  }
+
+  run<T>(handle: PgAccountStorage, write: boolean, fn: (c: pg.PoolClient, tx: TxContext) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('storage closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ handle, write, run: fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#pumping) this.#scheduled ??= setImmediate(() => this.#pump());
+    });
+  }
+
+  /** Commits what is queued (giving up at once on a connection failure), then refuses further calls. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closing = true;
+    if (this.#purgeTimer) clearInterval(this.#purgeTimer);
+    this.#purgeTimer = null;
+    this.#backoff?.wake();
+    while (this.#scheduled || this.#pumping) {
+      if (this.#scheduled) {
+        clearImmediate(this.#scheduled);
+        this.#pump();
+      }
+      await this.#pumping;
+    }
+    this.#closed = true;
+  }
+
+  #pump(): void {
+    this.#scheduled = null;
+    if (this.#pumping) return;
+    this.#pumping = (async () => {
+      while (this.#queue.length > 0) {
+        const ops = this.#queue.splice(0, this.#batchMax);
+        const results = await this.#runBatch(ops);
+        this.stats.operations += ops.length;
+        ops.forEach((op, i) => {
+          const r = results[i]!;
+          if (r.ok) op.resolve(r.value);
+          else op.reject(r.error);
+        });
+      }
+    })().finally(() => {
+      this.#pumping = null;
+      // Calls made by the continuations of the last settled ones, after the loop looked at the queue.
+      if (this.#queue.length > 0) this.#scheduled ??= setImmediate(() => this.#pump());
+    });
+  }
+
+  /** One transaction for `ops`; tried again on connection failures, with backoff, until `retryGiveUpMs`. */
+  async #runBatch(ops: readonly Op[]): Promise<Settled[]> {
+    const started = Date.now();
+    const giveUpMs = this.#o.retryGiveUpMs ?? DEFAULT_RETRY_GIVE_UP_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await this.#transaction(ops);
+        if (attempt > 0) this.#o.logger?.info({ attempts: attempt + 1 }, 'PostgreSQL storage works again');
+        return out;
+      } catch (err) {
+        if (this.#closing || Date.now() - started >= giveUpMs) {
+          this.#o.logger?.error({ err: (err as Error).message, calls: ops.length }, 'PostgreSQL storage: giving up on these calls');
+          return ops.map(() => ({ ok: false, error: err }));
+        }
+        const base = this.#o.retryBackoffBaseMs ?? DEFAULT_RETRY_BACKOFF_BASE_MS;
+        const delay = Math.min(this.#o.retryBackoffMaxMs ?? DEFAULT_RETRY_BACKOFF_MAX_MS, base * 2 ** Math.min(attempt, 16));
+        if (attempt === 0) {
+          this.#o.logger?.warn({ err: (err as Error).message, calls: ops.length, retryInMs: delay }, 'PostgreSQL storage unreachable: retrying with backoff');
+        }
+        this.stats.retries++;
+        await new Promise<void>((wake) => {
+          const timer = setTimeout(wake, delay);
+          this.#backoff = {
+            timer,
+            wake: () => {
+              clearTimeout(timer);
+              wake();
+            },
+          };
+        });
+        this.#backoff = null;
+      }
+    }
+  }
+
+  /** Runs `ops` in one transaction: straight through, or call by call in savepoints after a failed statement. */
+  async #transaction(ops: readonly Op[]): Promise<Settled[]> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      try {
+        return await this.#attempt(c, ops, false);
+      } catch (err) {
+        if (isConnectionError(err)) throw err;
+        this.stats.isolated++;
+        return await this.#attempt(c, ops, true);
+      }
+    } catch (err) {
+      broken = err as Error;
+      throw err;
+    } finally {
+      // A connection that failed is closed rather than handed back to the pool.
+      c.release(broken && isConnectionError(broken) ? broken : undefined);
+    }
+  }
+
+  async #attempt(c: pg.PoolClient, ops: readonly Op[], isolated: boolean): Promise<Settled[]> {
+    await c.query('BEGIN');
+    try {
+      const refused = await this.#fence(c, ops);
+      const events: LoggedEvent[] = [];
+      let locked = false;
+      const tx: TxContext = {
+        event: async (client, eventId, body) => {
+          if (!isolated) {
+            events.push({ client, eventId, body });
+            return;
+          }
+          // Call by call: the event is appended inside the call's savepoint (a report it cannot take fails alone).
+          if (!locked) await lockEventLog(c);
+          locked = true;
+          await appendEvents(c, [{ client, eventId, body }]);
+        },
+      };
+      const results: Settled[] = [];
+      for (const op of ops) {
+        if (op.write && refused.has(op.handle)) {
+          this.stats.fenced++;
+          results.push({ ok: false, error: op.handle.lost });
+          continue;
+        }
+        if (!isolated) {
+          results.push({ ok: true, value: await op.run(c, tx) });
+          continue;
+        }
+        await c.query('SAVEPOINT owx_call');
+        try {
+          const value = await op.run(c, tx);
+          await c.query('RELEASE SAVEPOINT owx_call');
+          results.push({ ok: true, value });
+        } catch (err) {
+          if (isConnectionError(err)) throw err;
+          await c.query('ROLLBACK TO SAVEPOINT owx_call');
+          results.push({ ok: false, error: err });
+        }
+      }
+      // The event log's lock is taken last and held only until the COMMIT (rows visible in id order).
+      if (events.length > 0) {
+        await lockEventLog(c);
+        await appendEvents(c, events);
+      }
+      await c.query('COMMIT');
+      this.stats.transactions++;
+      return results;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Locks the rows of the fenced accounts written to in this transaction (`FOR SHARE`) where they still carry the
+   * handle's epoch and worker and a live lease; returns the handles whose writes are refused.
+   */
+  async #fence(c: pg.PoolClient, ops: readonly Op[]): Promise<Set<PgAccountStorage>> {
+    const refused = new Set<PgAccountStorage>();
+    const check = new Set<PgAccountStorage>();
+    for (const op of ops) {
+      if (!op.write) continue;
+      if (op.handle.lost) refused.add(op.handle);
+      else if (op.handle.fence) check.add(op.handle);
+    }
+    if (check.size === 0) return refused;
+    const hs = [...check];
+    const r = await c.query<{ client: string; epoch: string; worker: string }>(
+      `SELECT a.client, a.epoch, a.worker FROM openwx_accounts a
+         JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS f(client, epoch, worker)
+           ON a.client = f.client AND a.epoch = f.epoch AND a.worker = f.worker
+        WHERE a.lease_until > now()
+        FOR SHARE OF a`,
+      [hs.map((h) => h.account), hs.map((h) => h.fence!.epoch), hs.map((h) => h.fence!.workerId)],
+    );
+    const live = new Set(r.rows.map((x) => `${x.client}\u0000${x.epoch}\u0000${x.worker}`));
+    for (const h of hs) {
+      if (live.has(`${h.account}\u0000${h.fence!.epoch}\u0000${h.fence!.workerId}`)) continue;
+      h.markLost(`epoch ${h.fence!.epoch} of worker ${h.fence!.workerId} is no longer the account's, or its lease ran out`);
+      refused.add(h);
+    }
+    return refused;
+  }
+}
