@@ -238,6 +238,8 @@ test('real answers of every route match the document', async () => {
   assert.deepEqual(accounts.json, { controller: false, accounts: [{ client: s.client.account, state: 'running', user: s.client.user()!.displayname, qrcode: null }] });
   const recent = await call('/console/api/recent');
   assert.ok(recent.json.some((m: { content: string }) => m.content === 'openapi'));
+  // OneBot is off here: the panel's route says so.
+  assert.deepEqual((await call('/console/api/onebot')).json, { enabled: false, token: false, self: {}, endpoints: [] });
   // The event stream: its type and its first event, then hang up.
   const st = await request(`${s.base}/console/api/stream`, { headers: auth });
   assert.equal(st.statusCode, 200);
