@@ -2,17 +2,15 @@
  * What every route handler receives for its request: the account context (the client seam, that account's resolved
  * options, its check_event queue, store handles and stop), resolved per request by the host's resolver (one account,
  * or the account named by `client=` under the Controller). Nothing is bound to "the" client when a route is
- * registered. Also the route helper that registers one Openwx route for GET and POST with its zod schema.
+ * registered. Routes are declared in src/api/routes/ and registered from their declarations (account-route.ts).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import type { WxClient } from '../client/interface.ts';
 import { owxError } from '../errors.ts';
 import type { EventQueue } from './check-event.ts';
 import type { DurableStore } from './durable.ts';
 import type { ResolvedOptions } from './options.ts';
-import { describeIssues } from './schemas.ts';
 
 export interface UploadedFile {
   data: Buffer;
@@ -56,32 +54,6 @@ export interface ApiContext {
  * `client not found`, unknown → `client not exists`).
  */
 export type AccountResolver = (req: FastifyRequest) => ApiContext;
-
-export type RouteHandler<S extends z.ZodType> = (
-  params: z.output<S>,
-  ctx: ApiContext,
-  req: FastifyRequest,
-  reply: FastifyReply,
-) => Promise<unknown> | unknown;
-
-/** Registers `/openwx/<name>` for GET and POST (HEAD follows GET). The handler's return value is sent as JSON. */
-export function route<S extends z.ZodType>(app: FastifyInstance, name: string, schema: S, handler: RouteHandler<S>): void {
-  app.route({
-    method: ['GET', 'POST'],
-    url: `/openwx/${name}`,
-    // The OpenAPI document (openapi.ts) is generated from this: the route's name and its parameter schema.
-    config: { openwx: { name, params: schema } },
-    handler: async (req, reply) => {
-      // The account first: a Controller request without a known client= is answered that way whatever else it has.
-      const ctx = app.owxAccount(req);
-      const parsed = schema.safeParse(req.owx.params);
-      if (!parsed.success) throw owxError('OWX_ERR_BAD_PARAM', [describeIssues(parsed.error)]);
-      const out = await handler(parsed.data, ctx, req, reply);
-      if (reply.sent) return reply;
-      return out;
-    },
-  });
-}
 
 /** Throws unless the account is logged in (routes that talk to WeChat). */
 export function requireOnline(client: WxClient): void {

@@ -1,18 +1,21 @@
 /**
  * The OpenAPI 3.1 document of the API, generated from the route table (route-table.ts): every route fastify
- * serves, with the parameters of the zod schema the route validates with (schemas.ts), its answers
- * (responses.ts, or the route's own `doc`) and its auth rule. Served at `/openwx/openapi.json`; the console's
- * `/docs` page renders it. HEAD routes (fastify adds one per GET) are covered by their GET.
+ * serves, with the parameters of the zod schema the route validates with and its answers (an account route's
+ * declaration, account-route.ts; or the route's own `doc`) and its auth rule, plus the path items other modules
+ * added with `addApiDocPaths` (route-table.ts). Served at `/openwx/openapi.json`; the console's `/docs` page renders
+ * it. HEAD routes (fastify adds one per GET) are covered by their GET.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { apiSchemas, Failure, OPENWX_ROUTE_DOCS } from './responses.ts';
-import type { ResponseDoc, RouteDoc, TrackedRoute } from './route-table.ts';
+import { apiSchemas, Failure } from './responses.ts';
+import type { ApiDocExtras, OpenwxRouteConfig, ResponseDoc, RouteDoc, TrackedRoute } from './route-table.ts';
 
 type Json = Record<string, unknown>;
 
 export interface OpenApiOptions {
   version: string;
+  /** Path items and tags documented beside the route table (`addApiDocPaths`). */
+  extras?: ApiDocExtras | undefined;
 }
 
 const REF = (id: string) => `#/components/schemas/${id}`;
@@ -93,20 +96,14 @@ function errorResponses(isPublic: boolean, needsLogin: boolean): Json {
   return out;
 }
 
-function openwxOperation(r: TrackedRoute, name: string, params: z.ZodType, method: string): Json {
-  const d = OPENWX_ROUTE_DOCS[name];
+function openwxOperation(r: TrackedRoute, { name, params, doc: d }: OpenwxRouteConfig, method: string): Json {
   const op: Json = {
     operationId: method === 'GET' ? name : `${name}_post`,
-    summary: d?.summary ?? 'undocumented',
-    tags: [d?.tag ?? 'undocumented'],
+    summary: d.summary,
+    tags: [d.tag],
     parameters: queryParameters(params, method === 'GET'),
   };
   if (method === 'POST') op['requestBody'] = requestBody(params);
-  if (!d) {
-    op['x-undocumented'] = true;
-    op['responses'] = { default: { description: 'undocumented' } };
-    return op;
-  }
   const responses: Json = {};
   for (const [status, resp] of Object.entries(d.responses)) responses[status] = responseObject(resp);
   op['responses'] = { ...responses, ...errorResponses(r.public, d.needsLogin) };
@@ -135,8 +132,16 @@ export function buildOpenApi(routes: readonly TrackedRoute[], o: OpenApiOptions)
     const path = r.url.replace(/:(\w+)/g, '{$1}');
     for (const method of r.methods) {
       if (method === 'HEAD' || method === 'OPTIONS') continue;
-      const op = r.openwx ? openwxOperation(r, r.openwx.name, r.openwx.params, method) : docOperation(r, r.doc, method);
+      const op = r.openwx ? openwxOperation(r, r.openwx, method) : docOperation(r, r.doc, method);
       (paths[path] ??= {})[method.toLowerCase()] = op;
+    }
+  }
+  for (const [path, item] of Object.entries(o.extras?.paths ?? {})) {
+    for (const [method, op] of Object.entries(item)) {
+      const at = (paths[path] ??= {});
+      const have = at[method] as Json | undefined;
+      if (have && !have['x-undocumented']) throw new Error(`OpenAPI: ${method.toUpperCase()} ${path} is documented by its route already`);
+      at[method] = op;
     }
   }
   const schemas: Json = {};
@@ -161,6 +166,7 @@ export function buildOpenApi(routes: readonly TrackedRoute[], o: OpenApiOptions)
       { name: 'events' },
       { name: 'post_api', description: 'the durable outbox: dead letters and their replay (docs/delivery.md)' },
       { name: 'operations', description: 'console, health, metrics, this document' },
+      ...(o.extras?.tags ?? []),
     ],
     security: [{ bearerAuth: [] }],
     paths,
@@ -197,7 +203,7 @@ export function registerOpenApi(app: FastifyInstance, o: OpenApiOptions): void {
       },
     },
     async (_req, reply) => {
-      cached ??= JSON.stringify(buildOpenApi(app.routeTable, o));
+      cached ??= JSON.stringify(buildOpenApi(app.routeTable, { ...o, extras: app.apiDocExtras }));
       return reply.type('application/json; charset=utf-8').send(cached);
     },
   );

@@ -1,11 +1,8 @@
 /**
- * What every Openwx route answers, as zod schemas (the OpenAPI document's `components.schemas`), and how each
- * route is documented: summary, tag, and its answers by HTTP status. The parameters are not here: they come from
- * the schema each route validates with (schemas.ts, carried in the route's config). test/api/openapi.test.ts
- * checks real answers against these schemas, so the document cannot drift from what the routes send.
- *
- * A route added with `route()` and not listed in OPENWX_ROUTE_DOCS shows up in the document as undocumented
- * (`x-undocumented`), which the OpenAPI test refuses.
+ * What the Openwx routes answer, as zod schemas (the OpenAPI document's `components.schemas`). Each route's
+ * declaration (its file of routes/, account-route.ts) names the ones it answers with, by HTTP status, next to its
+ * parameter schema and summary. test/api/openapi.test.ts checks real answers against these schemas, so the
+ * document cannot drift from what the routes send.
  */
 import { z } from 'zod';
 import type { ResponseDoc } from './route-table.ts';
@@ -250,7 +247,7 @@ export const CheckEventAnswer = component(
   z.array(z.union([MessageReport, EventReport])).describe('queued reports, or [] after the long-poll timeout'),
 );
 
-const json = (description: string, schema: z.ZodType): ResponseDoc => ({ description, json: schema });
+export const json = (description: string, schema: z.ZodType): ResponseDoc => ({ description, json: schema });
 const oneOf = (id: string, ...schemas: z.ZodType[]) => component(id, z.union(schemas as [z.ZodType, z.ZodType, ...z.ZodType[]]));
 
 export const FriendsOrFailure = oneOf('FriendsOrFailure', z.array(Friend), Failure);
@@ -266,100 +263,5 @@ export const UploadOutcome = oneOf('UploadOutcome', UploadAnswer, Failure);
 export const CreateGroupOutcome = oneOf('CreateGroupOutcome', CreateGroupAnswer, Failure);
 export const OperationOutcome = oneOf('OperationOutcome', Success, Failure);
 
-export interface OpenwxRouteDoc {
-  summary: string;
-  tag: 'information' | 'sending' | 'groups and friends' | 'media' | 'client' | 'events' | 'post_api';
-  /** Talks to WeChat: answers 503 before login and after stop. */
-  needsLogin: boolean;
-  responses: Record<number, ResponseDoc>;
-}
-
-const ok = (description: string, schema: z.ZodType) => ({ 200: json(description, schema) });
-
-/** Documentation of every Openwx route, by name. Common answers (400, 401, 503) are added by the generator. */
-export const OPENWX_ROUTE_DOCS: Record<string, OpenwxRouteDoc> = {
-  get_user_info: { summary: 'The logged-in user', tag: 'information', needsLogin: true, responses: ok('the user', User) },
-  get_friend_info: { summary: 'Every friend, public and system account', tag: 'information', needsLogin: false, responses: ok('friends', FriendList) },
-  get_group_info: { summary: 'Every group with its members', tag: 'information', needsLogin: false, responses: ok('groups', GroupList) },
-  get_group_basic_info: { summary: 'Every group, without members', tag: 'information', needsLogin: false, responses: ok('groups', GroupBasicList) },
-  search_friend: {
-    summary: 'Friends whose given attributes are all equal',
-    tag: 'information',
-    needsLogin: false,
-    responses: ok('matching friends, or code 100 object not found', FriendsOrFailure),
-  },
-  search_group: {
-    summary: 'Groups whose given attributes are all equal',
-    tag: 'information',
-    needsLogin: false,
-    responses: ok('matching groups, or code 100 object not found', GroupsOrFailure),
-  },
-  send_friend_message: {
-    summary: 'Send text and/or media to a friend (id=@all: every friend)',
-    tag: 'sending',
-    needsLogin: true,
-    responses: ok('the send outcome (in-band: code ≠ 0 on failure)', FriendSendOutcome),
-  },
-  send_group_message: {
-    summary: 'Send text and/or media to a group',
-    tag: 'sending',
-    needsLogin: true,
-    responses: ok('the send outcome (in-band: code ≠ 0 on failure)', SendOutcome),
-  },
-  consult: {
-    summary: 'Send a friend a text and wait for their reply',
-    tag: 'sending',
-    needsLogin: true,
-    responses: ok('the send and the reply (reply null on timeout)', ConsultOutcome),
-  },
-  revoke_message: { summary: 'Revoke a message sent by the API', tag: 'sending', needsLogin: true, responses: ok('revoke outcome', RevokeOutcome) },
-  upload_media: { summary: 'Upload media once, send it later by media_id', tag: 'media', needsLogin: true, responses: ok('the uploaded media', UploadOutcome) },
-  get_avatar: {
-    summary: 'Avatar image of the user, a friend, a group or a member',
-    tag: 'media',
-    needsLogin: true,
-    responses: {
-      200: { description: 'the image (type sniffed), or JSON code 100 when the object is unknown', raw: ['image/jpeg', 'image/png', 'image/gif', 'image/webp'], json: Failure },
-      404: json('avatar not available (code 201)', Failure),
-    },
-  },
-  create_group: { summary: 'Create a group with friends', tag: 'groups and friends', needsLogin: true, responses: ok('the new group id', CreateGroupOutcome) },
-  invite_friend: { summary: 'Invite friends into a group', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
-  kick_group_member: { summary: 'Remove members from a group', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
-  set_group_displayname: { summary: 'Rename a group', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
-  set_friend_markname: { summary: 'Set a friend\'s remark name', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
-  set_markname: {
-    summary: 'Set the remark name of a friend or a group member',
-    tag: 'groups and friends',
-    needsLogin: true,
-    responses: ok('success or failure', OperationOutcome),
-  },
-  stick: { summary: 'Pin or unpin a chat', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
-  make_friend: { summary: 'Send a friend request to a group member', tag: 'groups and friends', needsLogin: true, responses: ok('success or failure', OperationOutcome) },
-  accept_friend_request: {
-    summary: 'Accept a friend request (from the friend_request event)',
-    tag: 'groups and friends',
-    needsLogin: true,
-    responses: ok('outcome, echoing the request', FriendRequestAnswer),
-  },
-  get_client_info: { summary: 'Process and account state', tag: 'client', needsLogin: false, responses: ok('client info', ClientInfo) },
-  stop_client: { summary: 'Stop the client after stop_delay_ms', tag: 'client', needsLogin: false, responses: ok('the stop is scheduled', StopAnswer) },
-  check_event: {
-    summary: 'Long-poll the queued reports (up to 30 s)',
-    tag: 'events',
-    needsLogin: false,
-    responses: ok('reports, each handed to exactly one poller', CheckEventAnswer),
-  },
-  get_dead_letters: {
-    summary: 'post_api reports given up after the attempt or age limit',
-    tag: 'post_api',
-    needsLogin: false,
-    responses: ok('dead letters, oldest first', DeadLettersAnswer),
-  },
-  replay_dead_letters: {
-    summary: 'Send dead letters again (all, or by event_id), keeping their event ids',
-    tag: 'post_api',
-    needsLogin: false,
-    responses: ok('how many were replayed', ReplayAnswer),
-  },
-};
+/** The one answer of most routes: HTTP 200 JSON of `schema`. */
+export const ok = (description: string, schema: z.ZodType): Record<number, ResponseDoc> => ({ 200: json(description, schema) });

@@ -13,51 +13,52 @@ import { formBodyRefusal, jsonBodyRefusal, percentEscapesRefusal } from '../secu
 import type { Logger } from 'pino';
 import type { AccountResolver, MergedParams, UploadedFile } from './context.ts';
 import type { ResolvedOptions } from './options.ts';
-import { registerInfoRoutes } from './routes/info.ts';
-import { registerSearchRoutes } from './routes/search.ts';
-import { registerSendRoutes } from './routes/send.ts';
-import { registerConsultRoute } from './routes/consult.ts';
-import { registerGroupRoutes } from './routes/groups.ts';
-import { registerFriendRoutes } from './routes/friends.ts';
-import { registerMediaRoutes } from './routes/media.ts';
-import { registerClientInfoRoute, registerStopClientRoute } from './routes/client.ts';
-import { registerQrcodeRoute } from './routes/qrcode.ts';
-import { registerEventRoutes } from './routes/events.ts';
-import { registerDeliveryRoutes } from './routes/delivery.ts';
+import { registerAccountRoute, type AccountRoute } from './account-route.ts';
+import { INFO_ROUTES } from './routes/info.ts';
+import { SEARCH_ROUTES } from './routes/search.ts';
+import { SEND_ROUTES } from './routes/send.ts';
+import { CONSULT_ROUTE } from './routes/consult.ts';
+import { GROUP_ROUTES } from './routes/groups.ts';
+import { FRIEND_ROUTES } from './routes/friends.ts';
+import { MEDIA_ROUTES } from './routes/media.ts';
+import { CLIENT_INFO_ROUTE, STOP_CLIENT_ROUTE } from './routes/client.ts';
+import { QRCODE_ROUTE } from './routes/qrcode.ts';
+import { CHECK_EVENT_ROUTE } from './routes/events.ts';
+import { DELIVERY_ROUTES } from './routes/delivery.ts';
 import { trackRoutes } from './route-table.ts';
 import { registerGuards } from './guard.ts';
 
-/** A fastify plugin adding routes; account routes find their account with `app.owxAccount(req)`. */
-export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
-
 /**
- * The Openwx routes of one account, answered for the account each request resolves to. Adding a route: write it
- * (with its schema in schemas.ts and its answers in responses.ts) in a file of routes/ listed here.
+ * The Openwx routes of one account, answered for the account each request resolves to, in the order they are
+ * registered (and listed in the OpenAPI document). Each is declared once, in its file of routes/
+ * (account-route.ts): adding a route to a file's list is all it takes; a new file's list is added here.
  */
-export const ACCOUNT_ROUTES: readonly RoutePlugin[] = [
-  registerInfoRoutes,
-  registerSearchRoutes,
-  registerSendRoutes,
-  registerConsultRoute,
-  registerGroupRoutes,
-  registerFriendRoutes,
-  registerMediaRoutes,
-  registerClientInfoRoute,
-  registerStopClientRoute,
-  registerEventRoutes,
-  registerDeliveryRoutes,
-  registerQrcodeRoute,
+export const ACCOUNT_ROUTES: readonly AccountRoute[] = [
+  ...INFO_ROUTES,
+  ...SEARCH_ROUTES,
+  ...SEND_ROUTES,
+  CONSULT_ROUTE,
+  ...GROUP_ROUTES,
+  ...FRIEND_ROUTES,
+  ...MEDIA_ROUTES,
+  CLIENT_INFO_ROUTE,
+  STOP_CLIENT_ROUTE,
+  CHECK_EVENT_ROUTE,
+  ...DELIVERY_ROUTES,
+  QRCODE_ROUTE,
 ];
 
-/** The account's stop_client (the Controller serves its own instead). */
-export const STOP_CLIENT_ROUTE: RoutePlugin = registerStopClientRoute;
+/** The routes a host serves: all of them for one account; under the Controller those declared per account. */
+export function accountRoutesOf(mode: 'single' | 'controller'): readonly AccountRoute[] {
+  return mode === 'single' ? ACCOUNT_ROUTES : ACCOUNT_ROUTES.filter((r) => r.perAccount);
+}
 
 export interface ServerOptions {
   token?: string | undefined;
   /** The account context of each request (one account, or the one `client=` names under the Controller). */
   resolve: AccountResolver;
-  /** The account routes served; default ACCOUNT_ROUTES (the Controller leaves out stop_client, which it shadows). */
-  accountRoutes?: readonly RoutePlugin[];
+  /** The account routes served; default ACCOUNT_ROUTES (the Controller: `accountRoutesOf('controller')`). */
+  accountRoutes?: readonly AccountRoute[];
 }
 
 /** The API server: `o` holds the process-wide settings (limits, guards); account settings live in each context. */
@@ -158,7 +159,10 @@ export async function buildApiServer(o: ResolvedOptions, logger: Logger, so: Ser
     reply.code(500).send(errorBody(owxError('OWX_ERR_INTERNAL', [e.message ?? String(err)])));
   });
 
-  for (const p of so.accountRoutes ?? ACCOUNT_ROUTES) await app.register(async (scope) => p(scope));
+  const routes = so.accountRoutes ?? ACCOUNT_ROUTES;
+  await app.register(async (scope) => {
+    for (const r of routes) registerAccountRoute(scope, r);
+  });
   return app;
 }
 

@@ -20,7 +20,7 @@ import { openDatabase, type DB } from '../store/db.ts';
 import { SqliteStorage } from '../store/sqlite-storage.ts';
 import { DATABASE_FILE } from '../api/durable.ts';
 import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions, type ResolvedOptions } from '../api/options.ts';
-import { ACCOUNT_ROUTES, buildApiServer, STOP_CLIENT_ROUTE } from '../api/server.ts';
+import { accountRoutesOf, buildApiServer } from '../api/server.ts';
 import { registerConsole } from '../console/plugin.ts';
 import { Metrics } from '../ops/metrics.ts';
 import { registerOps } from '../ops/plugin.ts';
@@ -161,8 +161,8 @@ export class Host {
     const app = await buildApiServer(this.#resolved, this.logger, {
       token: o.token,
       resolve: (req) => accountOf(req).ctx,
-      // Under the Controller /openwx/stop_client is its own route (it shadows the account's, as in Mojo).
-      accountRoutes: single ? ACCOUNT_ROUTES : ACCOUNT_ROUTES.filter((r) => r !== STOP_CLIENT_ROUTE),
+      // Under the Controller only the routes declared per account; /openwx/stop_client is its own (as in Mojo).
+      accountRoutes: accountRoutesOf(o.mode),
     });
     this.app = app;
     await o.cluster?.register(app, this);

@@ -4,9 +4,10 @@
  * the Controller, `/openwx/stop_client` is the Controller's own route (src/host/controller-routes.ts), as in Mojo.
  */
 import os from 'node:os';
-import type { FastifyInstance } from 'fastify';
-import { route, type ApiContext } from '../context.ts';
-import { S } from '../schemas.ts';
+import { openwxRoute } from '../account-route.ts';
+import type { ApiContext } from '../context.ts';
+import { ClientInfo, ok, StopAnswer } from '../responses.ts';
+import { NO_PARAMS } from '../schemas.ts';
 
 function base({ client }: ApiContext) {
   // startTime is unix seconds of run(); before run() the process start stands in.
@@ -20,8 +21,11 @@ function base({ client }: ApiContext) {
   };
 }
 
-export function registerClientInfoRoute(app: FastifyInstance): void {
-  route(app, 'get_client_info', S.none, (_p, ctx) => ({
+export const CLIENT_INFO_ROUTE = openwxRoute({
+  name: 'get_client_info',
+  params: NO_PARAMS,
+  doc: { summary: 'Process and account state', tag: 'client', needsLogin: false, responses: ok('client info', ClientInfo) },
+  handler: (_p, ctx) => ({
     ...base(ctx),
     os: os.platform(),
     version: ctx.options.version,
@@ -34,13 +38,18 @@ export function registerClientInfoRoute(app: FastifyInstance): void {
     outbox_depth: ctx.store.delivery?.depth ?? 0,
     dead_letters: ctx.store.outbox?.deadCount ?? 0,
     status: 'success',
-  }));
-}
+  }),
+});
 
-export function registerStopClientRoute(app: FastifyInstance): void {
-  route(app, 'stop_client', S.none, (_p, ctx) => {
+/** Not per account: it stops the process's one account (and the command exits); the Controller has its own stop_client. */
+export const STOP_CLIENT_ROUTE = openwxRoute({
+  name: 'stop_client',
+  perAccount: false,
+  params: NO_PARAMS,
+  doc: { summary: 'Stop the client after stop_delay_ms', tag: 'client', needsLogin: false, responses: ok('the stop is scheduled', StopAnswer) },
+  handler: (_p, ctx) => {
     const seconds = Math.round(ctx.options.stopDelayMs / 1000);
     ctx.scheduleStop();
     return { ...base(ctx), status: `success, client(${process.pid}) will stop in ${seconds} seconds` };
-  });
-}
+  },
+});

@@ -4,19 +4,34 @@
  * timeout always answers, and a request without content or media is refused at once. Media without content is
  * just sent and answered like a media send.
  */
-import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { owxError } from '../../errors.ts';
 import type { Message } from '../../model/types.ts';
-import { requireOnline, route, type ApiContext } from '../context.ts';
+import { openwxRoute } from '../account-route.ts';
+import { requireOnline, type ApiContext } from '../context.ts';
 import { failureReply, sendReply, SENT_STATUS, type Json } from '../outcome.ts';
 import { findFriend } from '../resolve.ts';
-import { S } from '../schemas.ts';
+import { ConsultOutcome, ok } from '../responses.ts';
+import { content, friendTarget, mediaParams, seconds } from '../schemas.ts';
 import { readMedia, sendTo } from './send.ts';
 
 export const CONSULT_DEFAULT_TIMEOUT_S = 30;
 
-export function registerConsultRoute(app: FastifyInstance): void {
-  route(app, 'consult', S.consult, async (p, ctx, req, reply) => {
+export const CONSULT_ROUTE = openwxRoute({
+  name: 'consult',
+  params: z.object({
+    ...friendTarget,
+    content,
+    ...mediaParams,
+    timeout: seconds(`seconds to wait for the reply (default ${CONSULT_DEFAULT_TIMEOUT_S})`, 600),
+  }),
+  doc: {
+    summary: 'Send a friend a text and wait for their reply',
+    tag: 'sending',
+    needsLogin: true,
+    responses: ok('the send and the reply (reply null on timeout)', ConsultOutcome),
+  },
+  handler: async (p, ctx, req, reply) => {
     const { client } = ctx;
     const friend = findFriend(client, p);
     requireOnline(client);
@@ -60,5 +75,5 @@ export function registerConsultRoute(app: FastifyInstance): void {
       client.off('stop', onGone);
       reply.raw.off('close', onGone);
     }
-  });
-}
+  },
+});

@@ -1,10 +1,18 @@
 /** check_event: the long-poll over the bounded event queue (semantics in ../check-event.ts). */
-import type { FastifyInstance } from 'fastify';
-import { route } from '../context.ts';
-import { S } from '../schemas.ts';
+import { openwxRoute } from '../account-route.ts';
+import { CheckEventAnswer, ok } from '../responses.ts';
+import { NO_PARAMS } from '../schemas.ts';
 
-export function registerEventRoutes(app: FastifyInstance): void {
-  route(app, 'check_event', S.none, async (_params, { events }, req, reply) => {
+export const CHECK_EVENT_ROUTE = openwxRoute({
+  name: 'check_event',
+  params: NO_PARAMS,
+  doc: {
+    summary: 'Long-poll the queued reports (up to 30 s)',
+    tag: 'events',
+    needsLogin: false,
+    responses: ok('reports, each handed to exactly one poller', CheckEventAnswer),
+  },
+  handler: async (_params, { events }, req, reply) => {
     const ac = new AbortController();
     // The poller went away before anything arrived: stop waiting so no item is handed to a dead socket.
     const onClose = () => {
@@ -16,5 +24,5 @@ export function registerEventRoutes(app: FastifyInstance): void {
     } finally {
       req.raw.socket.off('close', onClose);
     }
-  });
-}
+  },
+});

@@ -5,13 +5,15 @@
  * The message history learns each sent message (chat, LocalID: revoke_message after a restart) from its
  * send_message report, in the reporter's transaction (src/api/reporter.ts), not here: one SQLite write per send.
  */
-import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { owxError } from '../../errors.ts';
-import { requireOnline, route, type ApiContext, type UploadedFile } from '../context.ts';
+import { openwxRoute } from '../account-route.ts';
+import { requireOnline, type ApiContext, type UploadedFile } from '../context.ts';
 import { isMediaRef, mediaFromParams, type MediaParams, type MediaSpec } from '../media-input.ts';
 import { failureReply, sendReply, type Json } from '../outcome.ts';
 import { findFriend, findGroup } from '../resolve.ts';
-import { S } from '../schemas.ts';
+import { FriendSendOutcome, ok, RevokeOutcome, SendOutcome } from '../responses.ts';
+import { async, content, friendTarget, groupTarget, mediaParams, text } from '../schemas.ts';
 
 export interface SendParams extends MediaParams {
   content?: string | undefined;
@@ -114,53 +116,83 @@ export function mediaIdOf(id: string, code: number | string): string {
   return /:\d+$/.test(id) ? id : `${id}:${code}`;
 }
 
-export function registerSendRoutes(app: FastifyInstance): void {
-  route(app, 'send_friend_message', S.send_friend_message, async (p, ctx, req) => {
-    const { client } = ctx;
-    if (p.id === '@all') {
+export const SendFriendParams = z.object({ ...friendTarget, content, ...mediaParams, async });
+export const SendGroupParams = z.object({ ...groupTarget, content, ...mediaParams, async });
+
+export const SEND_ROUTES = [
+  openwxRoute({
+    name: 'send_friend_message',
+    params: SendFriendParams,
+    doc: {
+      summary: 'Send text and/or media to a friend (id=@all: every friend)',
+      tag: 'sending',
+      needsLogin: true,
+      responses: ok('the send outcome (in-band: code ≠ 0 on failure)', FriendSendOutcome),
+    },
+    handler: async (p, ctx, req) => {
+      const { client } = ctx;
+      if (p.id === '@all') {
+        requireOnline(client);
+        return broadcast(ctx, p, req.owx.files);
+      }
+      const f = findFriend(client, p);
       requireOnline(client);
-      return broadcast(ctx, p, req.owx.files);
-    }
-    const f = findFriend(client, p);
-    requireOnline(client);
-    return handleSend(ctx, f.id, p, req.owx.files);
-  });
+      return handleSend(ctx, f.id, p, req.owx.files);
+    },
+  }),
 
-  route(app, 'send_group_message', S.send_group_message, async (p, ctx, req) => {
-    const { client } = ctx;
-    const g = findGroup(client, p);
-    requireOnline(client);
-    return handleSend(ctx, g.id, p, req.owx.files);
-  });
+  openwxRoute({
+    name: 'send_group_message',
+    params: SendGroupParams,
+    doc: {
+      summary: 'Send text and/or media to a group',
+      tag: 'sending',
+      needsLogin: true,
+      responses: ok('the send outcome (in-band: code ≠ 0 on failure)', SendOutcome),
+    },
+    handler: async (p, ctx, req) => {
+      const { client } = ctx;
+      const g = findGroup(client, p);
+      requireOnline(client);
+      return handleSend(ctx, g.id, p, req.owx.files);
+    },
+  }),
 
-  route(app, 'revoke_message', S.revoke_message, async (p, ctx) => {
-    const { client } = ctx;
-    if (p.id === undefined || p.id === '') throw owxError('OWX_ERR_MSG_ID_NOT_FOUND', [], { details: { id: null } });
-    const i = p.id.indexOf(':');
-    const msgId = i > 0 ? p.id.slice(0, i) : i < 0 ? p.id : '';
-    let to = i > 0 ? p.id.slice(i + 1) : '';
-    // Mojo answered code 0 even on failure; openwx answers a failure with a non-zero code (201).
-    const failure = (reason: string) => ({ id: p.id, code: 201, status: 'revoke failure', reason });
-    if (!msgId) return failure('id must be <MsgID>:<ToUserName>, or the MsgID of a sent message');
-    // The history knows the chat of every stored message (also after a restart), so the bare MsgID is enough.
-    let stored;
-    try {
-      stored = ctx.store.history?.get(msgId);
-    } catch (err) {
-      ctx.logger.warn({ err }, 'history lookup failed');
-    }
-    if (stored && stored.class !== 'send') return failure('only messages this account sent can be revoked');
-    if (!to) {
-      if (!stored) return failure(`message ${msgId} is not in the history: give <MsgID>:<ToUserName>`);
-      to = stored.peer;
-    }
-    requireOnline(client);
-    try {
-      const ok = await client.revokeMessage(msgId, to, stored?.localId ?? undefined);
-      return ok ? { id: p.id, code: 0, status: 'revoke success' } : failure('WeChat refused the revoke');
-    } catch (e) {
-      const r = failureReply(e, false);
-      return failure(String(r.status));
-    }
-  });
-}
+  openwxRoute({
+    name: 'revoke_message',
+    params: z.object({
+      id: text('the `id` a send returned (`<MsgID>:<ToUserName>`), or the MsgID of any sent message in the history'),
+    }),
+    doc: { summary: 'Revoke a message sent by the API', tag: 'sending', needsLogin: true, responses: ok('revoke outcome', RevokeOutcome) },
+    handler: async (p, ctx) => {
+      const { client } = ctx;
+      if (p.id === undefined || p.id === '') throw owxError('OWX_ERR_MSG_ID_NOT_FOUND', [], { details: { id: null } });
+      const i = p.id.indexOf(':');
+      const msgId = i > 0 ? p.id.slice(0, i) : i < 0 ? p.id : '';
+      let to = i > 0 ? p.id.slice(i + 1) : '';
+      // Mojo answered code 0 even on failure; openwx answers a failure with a non-zero code (201).
+      const failure = (reason: string) => ({ id: p.id, code: 201, status: 'revoke failure', reason });
+      if (!msgId) return failure('id must be <MsgID>:<ToUserName>, or the MsgID of a sent message');
+      // The history knows the chat of every stored message (also after a restart), so the bare MsgID is enough.
+      let stored;
+      try {
+        stored = ctx.store.history?.get(msgId);
+      } catch (err) {
+        ctx.logger.warn({ err }, 'history lookup failed');
+      }
+      if (stored && stored.class !== 'send') return failure('only messages this account sent can be revoked');
+      if (!to) {
+        if (!stored) return failure(`message ${msgId} is not in the history: give <MsgID>:<ToUserName>`);
+        to = stored.peer;
+      }
+      requireOnline(client);
+      try {
+        const revoked = await client.revokeMessage(msgId, to, stored?.localId ?? undefined);
+        return revoked ? { id: p.id, code: 0, status: 'revoke success' } : failure('WeChat refused the revoke');
+      } catch (e) {
+        const r = failureReply(e, false);
+        return failure(String(r.status));
+      }
+    },
+  }),
+];
