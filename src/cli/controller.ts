@@ -100,8 +100,10 @@ export function accountOverrides(raw: Record<string, string>): Partial<Settings>
 
 /** The settings of the `openwx` command these controller settings stand for (process layer + account defaults). */
 function baseSettings(s: ControllerSettings): Settings {
-  const { max_clients: _m, sandbox_users: _u, clients: _c, database_url: _d, worker_id: _w, advertise_url: _a, events_retention_hours: _e, ...rest } = s;
-  return { ...rest, account: 'controller' };
+  const { max_clients: _m, sandbox_users: _u, clients: _c, ...cluster } = s;
+  const rest: Record<string, unknown> = { ...cluster };
+  for (const k of CLUSTER_SETTING_NAMES) delete rest[k];
+  return { ...(rest as Omit<ControllerSettings, 'max_clients' | 'sandbox_users' | 'clients' | (typeof CLUSTER_SETTING_NAMES)[number]>), account: 'controller' };
 }
 
 export interface FactoryOptions {
@@ -151,6 +153,10 @@ export function registerControllerCommand(program: Command): void {
     .option('--worker-id <id>', "cluster: this controller's id (default <hostname>:<port>)")
     .option('--advertise-url <url>', 'cluster: the URL the other controllers reach this API at (default the listen address)')
     .option('--events-retention-hours <n>', `cluster: hours openwx_events rows are kept (default ${defaults.events_retention_hours})`)
+    .option('--lease-ttl-ms <ms>', `cluster: an account's lease length, at most 15000 (default ${defaults.lease_ttl_ms})`)
+    .option('--lease-renew-interval-ms <ms>', `cluster: lease renewal period (default ${defaults.lease_renew_interval_ms})`)
+    .option('--worker-dead-after-ms <ms>', `cluster: a controller silent this long gets no new accounts (default ${defaults.worker_dead_after_ms})`)
+    .option('--forward-timeout-ms <ms>', `cluster: a forwarded request's time limit (default ${defaults.forward_timeout_ms})`)
     .option('--config <file>', 'YAML or JSON file of settings, with `clients:` to start at launch (also OPENWX_CONFIG)')
     .addHelpText(
       'after',
@@ -168,6 +174,10 @@ export function registerControllerCommand(program: Command): void {
         ['worker_id', 'workerId'],
         ['advertise_url', 'advertiseUrl'],
         ['events_retention_hours', 'eventsRetentionHours'],
+        ['lease_ttl_ms', 'leaseTtlMs'],
+        ['lease_renew_interval_ms', 'leaseRenewIntervalMs'],
+        ['worker_dead_after_ms', 'workerDeadAfterMs'],
+        ['forward_timeout_ms', 'forwardTimeoutMs'],
       ] as const) {
         if (c.getOptionValueSource(key) === 'cli') flags[setting] = c.getOptionValue(key);
       }
@@ -214,6 +224,10 @@ export async function startControllerFrom(settings: ControllerSettings, rt: Cont
         advertiseUrl: settings.advertise_url,
         logger: rt.logger,
         eventsRetentionHours: settings.events_retention_hours,
+        leaseTtlMs: settings.lease_ttl_ms,
+        leaseRenewIntervalMs: settings.lease_renew_interval_ms,
+        workerDeadAfterMs: settings.worker_dead_after_ms,
+        forwardTimeoutMs: settings.forward_timeout_ms,
         initialClients,
         ...rt.cluster,
       })

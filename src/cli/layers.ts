@@ -13,9 +13,24 @@ import { SETTING_NAMES, SettingsSchema, type SettingName } from './config.ts';
 import { CONTROLLER_DEFAULTS } from '../settings/defaults.ts';
 
 /** Defaults of the cluster settings (docs/cluster.md). */
-export const CLUSTER_DEFAULTS = { events_retention_hours: 168 } as const;
+export const CLUSTER_DEFAULTS = {
+  events_retention_hours: 168,
+  lease_ttl_ms: 15_000,
+  lease_renew_interval_ms: 3_000,
+  worker_dead_after_ms: 10_000,
+  forward_timeout_ms: 90_000,
+} as const;
 /** The cluster's settings: the Controller's only. */
-export const CLUSTER_SETTING_NAMES = ['database_url', 'worker_id', 'advertise_url', 'events_retention_hours'] as const;
+export const CLUSTER_SETTING_NAMES = [
+  'database_url',
+  'worker_id',
+  'advertise_url',
+  'events_retention_hours',
+  'lease_ttl_ms',
+  'lease_renew_interval_ms',
+  'worker_dead_after_ms',
+  'forward_timeout_ms',
+] as const;
 
 export const ACCOUNT_SETTING_NAMES = [
   'post_api',
@@ -100,6 +115,14 @@ export const ControllerSettingsSchema = SettingsSchema.omit(pickMask(NOT_CONTROL
       .optional(),
     /** Rows of openwx_events older than this many hours are deleted. */
     events_retention_hours: count(1, 24 * 365 * 10).default(CLUSTER_DEFAULTS.events_retention_hours),
+    /** An account's lease lasts this long after each renewal (at most 15 s): the failover delay of a dead controller. */
+    lease_ttl_ms: count(1_000, 15_000).default(CLUSTER_DEFAULTS.lease_ttl_ms),
+    /** How often leases are renewed (well below lease_ttl_ms); also the heartbeat and claim period (at most 2 s). */
+    lease_renew_interval_ms: count(100, 10_000).default(CLUSTER_DEFAULTS.lease_renew_interval_ms),
+    /** A controller without a heartbeat for this long gets no new accounts. */
+    worker_dead_after_ms: count(1_000, 600_000).default(CLUSTER_DEFAULTS.worker_dead_after_ms),
+    /** A request forwarded to an account's owner that is not answered within this gets an error (never repeated). */
+    forward_timeout_ms: count(1_000, 3_600_000).default(CLUSTER_DEFAULTS.forward_timeout_ms),
   })
   .strict();
 export type ControllerSettings = z.output<typeof ControllerSettingsSchema>;

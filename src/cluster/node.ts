@@ -35,7 +35,6 @@ import { heartbeat, ownerOf, workerLoads } from './workers.ts';
 export const CLUSTER_CHANNEL = 'openwx_cluster';
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
 export const DEFAULT_WORKER_DEAD_AFTER_MS = 10_000;
-export const DEFAULT_CLAIM_INTERVAL_MS = 2_000;
 export const DEFAULT_EVENTS_RETENTION_HOURS = 168;
 export const DEFAULT_EVENTS_PRUNE_INTERVAL_MS = 600_000;
 export const DEFAULT_DB_BACKOFF_MAX_MS = 10_000;
@@ -214,6 +213,11 @@ export class ClusterNode implements HostCluster {
     this.#schedule(0);
   }
 
+  /** The heartbeat (and claim) period: its option, else at most 2 s and never longer than the lease renewal. */
+  #heartbeatMs(): number {
+    return this.#o.heartbeatIntervalMs ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, this.lease.renewIntervalMs);
+  }
+
   #need(): Host {
     if (!this.#host) throw owxError('OWX_ERR_CONFIG', ['cluster: not registered with a host']);
     return this.#host;
@@ -227,7 +231,7 @@ export class ClusterNode implements HostCluster {
   /** Heartbeat, claims, retention; on a database failure the next try backs off (logged once per outage). */
   async #tick(): Promise<void> {
     this.#tickTimer = null;
-    const every = this.#o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    const every = this.#heartbeatMs();
     try {
       await heartbeat(this.pool, this.workerId, this.#advertiseUrl, false);
       await this.#claimNow();
@@ -239,7 +243,7 @@ export class ClusterNode implements HostCluster {
       }
       if (this.#tickFailures > 0) this.#log.info({ failures: this.#tickFailures }, 'PostgreSQL reachable again');
       this.#tickFailures = 0;
-      this.#schedule(Math.min(every, this.#o.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS));
+      this.#schedule(Math.min(every, this.#o.claimIntervalMs ?? every));
     } catch (err) {
       const delay = Math.min(this.#o.dbBackoffMaxMs ?? DEFAULT_DB_BACKOFF_MAX_MS, every * 2 ** Math.min(this.#tickFailures, 10));
       if (this.#tickFailures === 0) {
