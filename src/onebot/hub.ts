@@ -11,7 +11,9 @@ import type { Logger } from 'pino';
 import type { WxClient } from '../client/interface.ts';
 import type { DB } from '../store/db.ts';
 import type { MessageHistory } from '../store/history.ts';
+import { addApiDocPaths } from '../api/route-table.ts';
 import { checkToken } from './auth.ts';
+import { ONEBOT_TAGS, oneBotApiPaths } from './openapi.ts';
 import { oneBotStatus, type OneBotStatus } from './status.ts';
 import { Bot, type BotEvent } from './bot.ts';
 import type { OneBotOptions } from './settings.ts';
@@ -163,8 +165,9 @@ export class OneBotHub implements Directory {
     });
   }
 
-  /** Registers the routes of the configured versions on the API server. */
+  /** Registers the routes of the configured versions on the API server, and documents them in its OpenAPI document. */
   async register(app: FastifyInstance): Promise<void> {
+    if (app.apiDocExtras) addApiDocPaths(app, oneBotApiPaths(this.options), ONEBOT_TAGS);
     await app.register(async (scope) => {
       await scope.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
       scope.setErrorHandler((err, req, reply) => this.#error(err, req, reply));
