@@ -8,7 +8,8 @@
  * - forwards every other account route that arrives here for an account another controller owns (src/cluster/forward.ts);
  * - holds its accounts by leases with epochs (src/cluster/lease.ts): each account's session lives in PostgreSQL
  *   (src/store/pg/session-store.ts), its client asks "may I act" before every request to WeChat, its state changes
- *   and its reports (the event log, src/cluster/event-log.ts) are written fenced by its epoch;
+ *   and its storage (src/store/pg/pg-storage.ts: outbox, history, and the event log openwx_events, in the reports'
+ *   own transactions) are written fenced by its epoch;
  * - heartbeats, and claims accounts whose lease expired (a dead controller's) while it is among the least loaded:
  *   `FOR UPDATE SKIP LOCKED`, on a timer and at once on `NOTIFY openwx_cluster` (an account freed);
  * - survives PostgreSQL going away: its periodic work backs off exponentially and logs once per outage; leases that
@@ -24,8 +25,8 @@ import { clientEntry, settingsOf, startAnswer } from '../host/controller-routes.
 import type { Host, HostCluster } from '../host/host.ts';
 import { PgSessionStore, type StoredSession } from '../store/pg/session-store.ts';
 import { Coalesced } from '../store/pg/coalesce.ts';
+import { PgStorage } from '../store/pg/pg-storage.ts';
 import { connectionConfig, databaseLabel, inTransaction, openPool } from './db.ts';
-import { AccountEventLog, pruneEvents, tapDelivery } from './event-log.ts';
 import { DEFAULT_FORWARD_TIMEOUT_MS, FORWARDED_HEADER, Forwarder } from './forward.ts';
 import { LeaseKeeper, type Fence } from './lease.ts';
 import { Listener } from './listen.ts';
@@ -68,7 +69,6 @@ export interface ClusterOptions {
 
 interface Local {
   fence: Fence;
-  log: AccountEventLog;
   off: () => void;
 }
 
@@ -76,6 +76,11 @@ export class ClusterNode implements HostCluster {
   readonly workerId: string;
   readonly pool: pg.Pool;
   readonly lease: LeaseKeeper;
+  /**
+   * The host's storage of the hot path on PostgreSQL (history, outbox, answers, and the event log appended in the
+   * same transactions): each account's handle bound to its lease's fence (docs/cluster.md, "Data").
+   */
+  readonly storage: PgStorage;
   readonly #o: ClusterOptions;
   readonly #log: Logger;
   readonly #forwarder: Forwarder;
@@ -108,6 +113,17 @@ export class ClusterNode implements HostCluster {
       leaseRenewIntervalMs: o.leaseRenewIntervalMs,
       leaseSafetyMs: o.leaseSafetyMs,
       onLost: (client, why) => this.#lost(client, why),
+    });
+    this.storage = new PgStorage({
+      pool,
+      logger: this.#log,
+      // A handle is made when its account is adopted (the fence is there then); a refused write stops the account.
+      fenceOf: (client) => {
+        const f = this.lease.fence(client);
+        return f ? { epoch: f.epoch, workerId: f.workerId, onFenced: (why) => this.#lost(client, `storage: ${why}`) } : null;
+      },
+      // Retention runs in the tick (one place, with its backoff).
+      eventsPurgeIntervalMs: 0,
     });
     this.#forwarder = new Forwarder(o.workerId, o.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS);
     this.#listener = new Listener({
@@ -160,16 +176,11 @@ export class ClusterNode implements HostCluster {
       sessionStore: new PgSessionStore({ pool: this.pool, fence, initial: p.initial, onFenced: lost }),
       mayAct: () => this.lease.mayAct(name),
     });
-    const log = new AccountEventLog({
-      pool: this.pool,
-      fence,
-      onFenced: lost,
-      onError: (err) => this.#log.warn({ account: name, err: (err as Error).message }, 'event log insert failed; retrying'),
-    });
-    setup.wrapDelivery = (d) => tapDelivery(d, (r) => log.append(r));
+    // The reports (their outbox rows and openwx_events rows, one transaction) are committed before WeChat is told a
+    // sync answer was received; an account whose lease went meanwhile acknowledges nothing.
     const offBarrier = client.addDurabilityBarrier(async () => {
       await this.#host?.account(name)?.reporter.commitPending();
-      await log.drained();
+      if (!this.lease.mayAct(name)) throw owxError('OWX_ERR_LEASE_LOST', ['acknowledging a sync answer']);
     });
     const state = new Coalesced<string>(async (to) => {
       const user = to === 'running' ? client.user() : null;
@@ -185,11 +196,9 @@ export class ClusterNode implements HostCluster {
     client.on('state_change', onState);
     this.#local.set(name, {
       fence,
-      log,
       off: () => {
         offBarrier();
         client.off('state_change', onState);
-        log.close();
       },
     });
   }
@@ -238,8 +247,7 @@ export class ClusterNode implements HostCluster {
       const pruneEvery = this.#o.eventsPruneIntervalMs ?? DEFAULT_EVENTS_PRUNE_INTERVAL_MS;
       if (Date.now() - this.#lastPrune >= pruneEvery) {
         this.#lastPrune = Date.now();
-        const n = await pruneEvents(this.pool, this.#o.eventsRetentionHours ?? DEFAULT_EVENTS_RETENTION_HOURS);
-        if (n > 0) this.#log.info({ deleted: n }, 'old events deleted from openwx_events (events_retention_hours)');
+        await this.storage.purgeEvents(this.#o.eventsRetentionHours ?? DEFAULT_EVENTS_RETENTION_HOURS);
       }
       if (this.#tickFailures > 0) this.#log.info({ failures: this.#tickFailures }, 'PostgreSQL reachable again');
       this.#tickFailures = 0;
@@ -481,8 +489,9 @@ export class ClusterNode implements HostCluster {
       await this.#claiming?.catch(() => undefined);
       await this.#listener.close();
       await this.lease.stop();
-      for (const [name, l] of [...this.#local]) {
-        await l.log.drained().catch(() => undefined);
+      // What the accounts stored is committed before their leases go.
+      await this.storage.close().catch(() => undefined);
+      for (const name of [...this.#local.keys()]) {
         await this.lease.release(name).catch(() => undefined);
         this.#dropLocal(name);
       }

@@ -18,6 +18,7 @@ import type { WxClient } from '../client/interface.ts';
 import { isOpenwxError, owxError } from '../errors.ts';
 import { openDatabase, type DB } from '../store/db.ts';
 import { SqliteStorage } from '../store/sqlite-storage.ts';
+import type { Storage } from '../store/storage.ts';
 import { DATABASE_FILE } from '../api/durable.ts';
 import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions, type ResolvedOptions } from '../api/options.ts';
 import { accountRoutesOf, buildApiServer } from '../api/server.ts';
@@ -58,6 +59,8 @@ export interface HostCluster {
   adopt(name: string, setup: AccountSetup): void;
   /** The host closes (its accounts are stopped): leave the cluster. */
   close(): Promise<void>;
+  /** The cluster's storage of the hot path (PostgreSQL), used instead of SQLite's (`hostStorage`). */
+  readonly storage?: Storage | undefined;
 }
 
 export interface HostOptions extends OpenwxOptions {
@@ -83,6 +86,14 @@ export interface HostOptions extends OpenwxOptions {
   cluster?: HostCluster | undefined;
 }
 
+/**
+ * The storage of the host's hot path (src/store/storage.ts): a cluster member's PostgreSQL one (`--database`,
+ * docs/cluster.md "Data"), else SQLite over the data folder's database, else none.
+ */
+function hostStorage(o: HostOptions, db: DB | null): Storage | null {
+  return o.cluster?.storage ?? (db ? new SqliteStorage(db) : null);
+}
+
 /** Refuses a listen address beyond loopback without a token, unless explicitly allowed. */
 export function checkAuthSetting(o: OpenwxOptions): void {
   const open = listenAddresses(o).filter((a) => !isLoopback(a.host));
@@ -104,8 +115,8 @@ export class Host {
   readonly mode: 'single' | 'controller';
   readonly metrics: Metrics;
   readonly db: DB | null;
-  /** The one storage of the host's database: every account's history and outbox writes of a turn in one transaction. */
-  readonly storage: SqliteStorage | null;
+  /** The one storage of the host: every account's history and outbox writes of a turn in one transaction (`hostStorage`). */
+  readonly storage: Storage | null;
   readonly logger: Logger;
   readonly maxClients: number;
   readonly version: string;
@@ -132,7 +143,7 @@ export class Host {
     this.version = this.#resolved.version;
     this.metrics = o.metrics ?? new Metrics({ version: this.version });
     this.db = o.dataDir ? openDatabase(join(o.dataDir, DATABASE_FILE)) : null;
-    this.storage = this.db ? new SqliteStorage(this.db) : null;
+    this.storage = hostStorage(o, this.db);
     this.#list = o.mode === 'controller' && this.db && !o.cluster ? new AccountList(this.db) : null;
     this.#onebot = o.onebot ? new OneBotHub({ onebot: o.onebot, apiToken: o.token, version: this.version, logger: this.logger, db: this.db }) : null;
   }
