@@ -1,16 +1,18 @@
 /**
  * A route of the API is declared once (src/api/account-route.ts): the server refuses an `/openwx/` route added
  * without a declaration, every declaration of a file of src/api/routes/ is served (ACCOUNT_ROUTES), and the
- * Controller serves exactly the routes declared per account.
+ * Controller serves exactly the routes declared per account. Routes documented by hand add OpenAPI path items.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { z } from 'zod';
 import { isAccountRoute, openwxRoute, registerAccountRoute, type AccountRoute } from '../../src/api/account-route.ts';
+import { buildOpenApi, registerOpenApi, undocumentedOperations } from '../../src/api/openapi.ts';
 import { resolveOptions } from '../../src/api/options.ts';
 import { Success, ok } from '../../src/api/responses.ts';
 import { ACCOUNT_ROUTES, accountRoutesOf, buildApiServer } from '../../src/api/server.ts';
+import { addApiDocPaths } from '../../src/api/route-table.ts';
 import { owxError } from '../../src/errors.ts';
 import { silent } from '../helpers/stack.ts';
 
@@ -84,4 +86,27 @@ test('the Controller serves the routes declared per account; one account, all of
     'only stop_client is the Controller’s own',
   );
   assert.ok(controller.every((r) => r.perAccount));
+});
+
+test('addApiDocPaths: other modules document their routes beside the route table (OneBot)', async () => {
+  const app = await server();
+  try {
+    await app.register(async (scope) => {
+      scope.post('/x/action', { config: { public: true } }, async () => ({ ok: true }));
+      addApiDocPaths(scope, { '/x/action': { post: { operationId: 'x_action', summary: 'an action', tags: ['x'], responses: { 200: { description: 'done' } } } } }, [
+        { name: 'x', description: 'a surface documented by hand' },
+      ]);
+      assert.throws(() => addApiDocPaths(scope, { '/x/action': { post: { summary: 'again' } } }), /POST \/x\/action documented twice/);
+      registerOpenApi(scope, { version: '1' });
+    });
+    const doc = (await app.inject({ method: 'GET', url: '/openwx/openapi.json' })).json();
+    assert.deepEqual(doc.paths['/x/action'].post, { operationId: 'x_action', summary: 'an action', tags: ['x'], responses: { 200: { description: 'done' } } });
+    assert.deepEqual(doc.tags.at(-1), { name: 'x', description: 'a surface documented by hand' });
+    assert.deepEqual(undocumentedOperations(doc), [], 'the hand-written item replaced the undocumented placeholder');
+    // A path item may not replace what a route documents itself.
+    const clash = { paths: { '/openwx/openapi.json': { get: { summary: 'other' } } }, tags: [] };
+    assert.throws(() => buildOpenApi(app.routeTable, { version: '1', extras: clash }), /GET \/openwx\/openapi.json is documented by its route already/);
+  } finally {
+    await app.close();
+  }
 });
