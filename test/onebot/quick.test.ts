@@ -78,6 +78,12 @@ test('http_post: X-Signature, quick reply / at_sender / kick, delete and ban uns
     assert.equal(sent.message_type, 'private');
     assert.equal(typeof sent.message_id, 'number');
 
+    // A message the account sent from the phone is a message_sent too.
+    s.sb.handle.inject({ type: 'text', from: s.client.user()!.name, to: '张伟', content: 'from my phone' });
+    await waitFor(() => hook.received.some((x) => x.json?.post_type === 'message_sent' && x.json.raw_message === 'from my phone'), 'message_sent from the phone');
+    const phone = hook.received.find((x) => x.json?.raw_message === 'from my phone')!.json;
+    assert.deepEqual([phone.user_id, phone.target_id, phone.sender.user_id], [ping.json.self_id, ping.json.user_id, ping.json.self_id]);
+
     // Group: at_sender by default; segments array.
     s.sb.handle.inject({ type: 'text', group: '技术交流群🚀', from: '赵磊', content: 'group ping' });
     await waitFor(() => s.sb.handle.sent().some((x) => /^@赵磊\u2005收到$/.test(x.Content)), 'group reply with @ of the sender');

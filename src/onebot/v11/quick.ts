@@ -45,8 +45,6 @@ export class QuickOperations {
   readonly #log: Logger;
   readonly #online: OnlineWait;
   #stopped = false;
-  /** Operations running (tests and close wait on them). */
-  readonly #running = new Set<Promise<void>>();
 
   constructor(bot: Bot, o: QuickOptions) {
     this.#bot = bot;
@@ -75,16 +73,15 @@ export class QuickOperations {
       : a['approve'] !== undefined;
     if (!wanted) return;
     const eventId = report.eventId;
-    const run = (async () => {
+    const run = (async (): Promise<void> => {
       // Awaited: a sink's claim may be synchronous or not.
       if (eventId && sink.claimAnswer && !(await sink.claimAnswer(eventId))) {
         this.#log.info({ eventId }, 'onebot v11 quick operation already acted on for this event: not again');
         return;
       }
       await (isMessage ? this.#message(ev, a, eventId) : this.#request(ev, a, eventId));
-    })().catch((err: unknown) => this.#log.warn({ err, eventId }, 'onebot v11 quick operation failed'));
-    this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
+    })();
+    void run.catch((err: unknown) => this.#log.warn({ err, eventId }, 'onebot v11 quick operation failed'));
   }
 
   /** Runs one v11 action; a failure is logged (the receiver has no way to learn it). */
@@ -129,11 +126,6 @@ export class QuickOperations {
     }
     if (!(await this.#ready(eventId))) return;
     await this.#act('approve', 'set_friend_add_request', { flag: ev['flag'], approve: true, ...(typeof a['remark'] === 'string' && a['remark'] ? { remark: a['remark'] } : {}) }, eventId);
-  }
-
-  /** Waits for the operations running (bounded by the caller). */
-  async idle(): Promise<void> {
-    while (this.#running.size) await Promise.all([...this.#running]);
   }
 
   stop(): void {
