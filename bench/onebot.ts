@@ -21,7 +21,8 @@
  * 1,000 msg/s beside it (issue 14 asks for the figure, and names no bound).
  *
  * Standalone: node --import tsx bench/onebot.ts [--accounts 100] [--rate 10] [--seconds 30] [--warmup-s 5]
- *   [--modes post_api,v12,v11] (dist/ must be built: npm run build).
+ *   [--modes post_api,v12,v11] (dist/ must be built: npm run build). BENCH_PROF=<dir>: a CPU profile of the controller
+ *   during each measured part (<dir>/onebot-<mode>-controller.cpuprofile; bench/lib/profile-summary.ts reads it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -165,6 +166,7 @@ async function runMode(mode: Mode, o: Required<OneBotBenchOptions>, dir: string)
     const measN = rate * o.seconds;
     records.reset(warmN + measN);
     log(`${mode}: ${rate} msg/s (${o.ratePerAccount}/s × ${targets.length}): ${o.warmupS} s warm-up, ${o.seconds} s measured…`);
+    const prof = process.env['BENCH_PROF'];
     const cpu0 = { ctl: 0, sb: 0, runner: process.cpuUsage() };
     const run = await injectAll(pool, records, targets, [warmN, measN], rate, {
       async beforePart(i) {
@@ -173,6 +175,7 @@ async function runMode(mode: Mode, o: Required<OneBotBenchOptions>, dir: string)
         cpu0.sb = cpuMs(sb.proc.pid);
         cpu0.runner = process.cpuUsage();
         await ctl.eventLoopDelayStart();
+        if (prof) await ctl.profileStart();
       },
     });
     const span = run.spans[1]!;
@@ -184,6 +187,7 @@ async function runMode(mode: Mode, o: Required<OneBotBenchOptions>, dir: string)
       runner: round(((runnerCpu.user + runnerCpu.system) / 1000 / wall) * 100, 0),
     };
     const eld = await ctl.eventLoopDelayStop();
+    if (prof) await ctl.profileStop(join(prof, `onebot-${mode}-controller.cpuprofile`));
     const all = await records.done(o.drainDeadlineMs, run.injected);
     if (!all) log(`${mode}: ${records.got}/${run.injected} received after a ${o.drainDeadlineMs} ms drain`);
     const lat = Array.from(records.latency.subarray(span.seqFrom, span.seqTo)).filter((x) => !Number.isNaN(x));
