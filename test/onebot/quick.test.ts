@@ -57,6 +57,8 @@ test('http_post: X-Signature, quick reply / at_sender / kick, delete and ban uns
       if (ev.raw_message === 'group ping') return { json: { reply: [{ type: 'text', data: { text: '收到' } }] } };
       if (ev.raw_message === 'no at') return { json: { reply: '好的', at_sender: false, delete: true, ban: true, ban_duration: 60 } };
       if (ev.raw_message === 'kick me') return { json: { kick: true } };
+      if (ev.raw_message === 'bad reply') return { json: { reply: { no: 'type' } } };
+      if (ev.raw_message === 'bad json') return { text: '{"reply": "x"', contentType: 'application/json' };
       if (ev.post_type === 'request') return { json: { approve: true, remark: '林同学' } };
       return { json: {} };
     };
@@ -83,6 +85,11 @@ test('http_post: X-Signature, quick reply / at_sender / kick, delete and ban uns
     await waitFor(() => hook.received.some((x) => x.json?.post_type === 'message_sent' && x.json.raw_message === 'from my phone'), 'message_sent from the phone');
     const phone = hook.received.find((x) => x.json?.raw_message === 'from my phone')!.json;
     assert.deepEqual([phone.user_id, phone.target_id, phone.sender.user_id], [ping.json.self_id, ping.json.user_id, ping.json.self_id]);
+
+    // Bad answers: a reply that is no message, and JSON that does not parse: a warning each, nothing sent, no crash.
+    s.sb.handle.inject({ type: 'text', from: '张伟', content: 'bad reply' });
+    s.sb.handle.inject({ type: 'text', from: '张伟', content: 'bad json' });
+    await waitFor(() => log.lines.some((l) => /reply is not a message/.test(l)) && log.lines.some((l) => /answered invalid JSON/.test(l)), 'bad answers logged');
 
     // Group: at_sender by default; segments array.
     s.sb.handle.inject({ type: 'text', group: '技术交流群🚀', from: '赵磊', content: 'group ping' });
