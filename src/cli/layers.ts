@@ -10,16 +10,10 @@
  */
 import { z } from 'zod';
 import { SETTING_NAMES, SettingsSchema, type SettingName } from './config.ts';
-import { CONTROLLER_DEFAULTS } from '../settings/defaults.ts';
+import { CLUSTER_DEFAULTS, CONTROLLER_DEFAULTS } from '../settings/defaults.ts';
 
-/** Defaults of the cluster settings (docs/cluster.md). */
-export const CLUSTER_DEFAULTS = {
-  events_retention_hours: 168,
-  lease_ttl_ms: 15_000,
-  lease_renew_interval_ms: 3_000,
-  worker_dead_after_ms: 10_000,
-  forward_timeout_ms: 90_000,
-} as const;
+/** Defaults of the cluster settings (docs/cluster.md): src/settings/defaults.ts, which the cluster reads too. */
+export { CLUSTER_DEFAULTS };
 /** The cluster's settings: the Controller's only. */
 export const CLUSTER_SETTING_NAMES = [
   'database_url',

@@ -15,9 +15,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Agent, FormData, request } from 'undici';
 import { owxError, type OpenwxError } from '../errors.ts';
+import { CLUSTER_DEFAULTS } from '../settings/defaults.ts';
 
 export const FORWARDED_HEADER = 'x-openwx-forwarded';
-export const DEFAULT_FORWARD_TIMEOUT_MS = 90_000;
+export const DEFAULT_FORWARD_TIMEOUT_MS: number = CLUSTER_DEFAULTS.forward_timeout_ms;
 
 /** Answer headers passed back to the caller besides the content type. */
 const PASSED_BACK = ['content-disposition', 'cache-control', 'x-content-type-options'];

@@ -20,10 +20,11 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { CLUSTER_DEFAULTS } from '../settings/defaults.ts';
 
-export const DEFAULT_LEASE_TTL_MS = 15_000;
+export const DEFAULT_LEASE_TTL_MS: number = CLUSTER_DEFAULTS.lease_ttl_ms;
 export const MAX_LEASE_TTL_MS = 15_000;
-export const DEFAULT_LEASE_RENEW_INTERVAL_MS = 3_000;
+export const DEFAULT_LEASE_RENEW_INTERVAL_MS: number = CLUSTER_DEFAULTS.lease_renew_interval_ms;
 export const DEFAULT_LEASE_SAFETY_MS = 1_000;
 
 export interface LeaseOptions {

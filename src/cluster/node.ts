@@ -20,6 +20,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Account } from '../client/account.ts';
 import { isOpenwxError, owxError } from '../errors.ts';
+import { CLUSTER_DEFAULTS } from '../settings/defaults.ts';
 import type { AccountSetup } from '../host/account.ts';
 import { clientEntry, settingsOf, startAnswer } from '../host/controller-routes.ts';
 import type { Host, HostCluster } from '../host/host.ts';
@@ -35,8 +36,8 @@ import { heartbeat, ownerOf, workerLoads } from './workers.ts';
 
 export const CLUSTER_CHANNEL = 'openwx_cluster';
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
-export const DEFAULT_WORKER_DEAD_AFTER_MS = 10_000;
-export const DEFAULT_EVENTS_RETENTION_HOURS = 168;
+export const DEFAULT_WORKER_DEAD_AFTER_MS: number = CLUSTER_DEFAULTS.worker_dead_after_ms;
+export const DEFAULT_EVENTS_RETENTION_HOURS: number = CLUSTER_DEFAULTS.events_retention_hours;
 export const DEFAULT_EVENTS_PRUNE_INTERVAL_MS = 600_000;
 export const DEFAULT_DB_BACKOFF_MAX_MS = 10_000;
 

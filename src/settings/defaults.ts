@@ -2,7 +2,8 @@
  * The default of every setting, once. The settings schema (src/cli/config.ts, src/cli/layers.ts) gives these as its
  * defaults (so `--help`, the README table's test and a parse of nothing show them), and the layers below the command
  * take theirs from here too: the library's API options (src/api/options.ts `resolveOptions`), the post_api delivery
- * (src/delivery/worker.ts), the client's options (src/client/options.ts) and the host (max clients).
+ * (src/delivery/worker.ts), the client's options (src/client/options.ts), the host (max clients) and the cluster
+ * (src/cluster/, src/store/pg/).
  *
  * Plain data with no imports: every layer may import it (cli → host → api → client → wire all point down to it).
  * Keys are the setting names (snake_case, the unit in the name); a setting without a default (post_api, token, …) is
@@ -82,7 +83,16 @@ export const SETTING_DEFAULTS = Object.freeze({
   relogin: 'relogin',
 } as const);
 
-/** The defaults `openwx controller` has of its own (the rest are SETTING_DEFAULTS). */
+/** Defaults of the cluster settings of `openwx controller` (docs/cluster.md). */
+export const CLUSTER_DEFAULTS = Object.freeze({
+  events_retention_hours: 168,
+  lease_ttl_ms: 15_000,
+  lease_renew_interval_ms: 3_000,
+  worker_dead_after_ms: 10_000,
+  forward_timeout_ms: 90_000,
+} as const);
+
+/** The defaults `openwx controller` has of its own (the rest are SETTING_DEFAULTS, and CLUSTER_DEFAULTS). */
 export const CONTROLLER_DEFAULTS = Object.freeze({
   port: 2000,
   max_clients: 100,

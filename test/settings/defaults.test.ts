@@ -12,7 +12,7 @@ import { ControllerSettingsSchema, DEFAULT_CONTROLLER_PORT } from '../../src/cli
 import { parseClientOptions } from '../../src/client/options.ts';
 import { listenAddresses, resolveOptions } from '../../src/api/options.ts';
 import { DEFAULT_MAX_CLIENTS } from '../../src/host/host.ts';
-import { CONTROLLER_DEFAULTS, HOUR_MS, SETTING_DEFAULTS } from '../../src/settings/defaults.ts';
+import { CLUSTER_DEFAULTS, CONTROLLER_DEFAULTS, HOUR_MS, SETTING_DEFAULTS } from '../../src/settings/defaults.ts';
 
 /** The settings a parse of nothing fills in (the schema's defaults), without the ones it leaves absent. */
 function schemaDefaults(parsed: Record<string, unknown>): Record<string, unknown> {
@@ -25,10 +25,10 @@ test('the settings schema defaults are SETTING_DEFAULTS, no more, no less', () =
   for (const [k, v] of Object.entries(got)) assert.deepEqual(v, (SETTING_DEFAULTS as Record<string, unknown>)[k], `default of ${k}`);
 });
 
-test('the controller schema: its own defaults are CONTROLLER_DEFAULTS, the rest SETTING_DEFAULTS', () => {
+test('the controller schema: its own defaults are CONTROLLER_DEFAULTS and CLUSTER_DEFAULTS, the rest SETTING_DEFAULTS', () => {
   const got = schemaDefaults(ControllerSettingsSchema.parse({}) as Record<string, unknown>);
   const { account: _a, ...shared } = SETTING_DEFAULTS;
-  const want: Record<string, unknown> = { ...shared, ...CONTROLLER_DEFAULTS, clients: [] };
+  const want: Record<string, unknown> = { ...shared, ...CONTROLLER_DEFAULTS, ...CLUSTER_DEFAULTS, clients: [] };
   assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort());
   for (const [k, v] of Object.entries(got)) assert.deepEqual(v, want[k], `default of ${k}`);
   assert.equal(DEFAULT_CONTROLLER_PORT, CONTROLLER_DEFAULTS.port);

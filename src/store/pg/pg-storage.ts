@@ -25,6 +25,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { CLUSTER_DEFAULTS } from '../../settings/defaults.ts';
 import type { AccountStorage, Storage, StorageFence } from '../storage.ts';
 import { appendEvents, lockEventLog, purgeEvents, type LoggedEvent } from './events.ts';
 import { PgAccountStorage, type OpQueue, type OpRun, type TxContext } from './pg-account-storage.ts';
@@ -33,7 +34,7 @@ export const DEFAULT_BATCH_MAX_OPS = 1_000;
 export const DEFAULT_RETRY_BACKOFF_BASE_MS = 100;
 export const DEFAULT_RETRY_BACKOFF_MAX_MS = 5_000;
 export const DEFAULT_RETRY_GIVE_UP_MS = 30_000;
-export const DEFAULT_EVENTS_RETENTION_HOURS = 168;
+export const DEFAULT_EVENTS_RETENTION_HOURS: number = CLUSTER_DEFAULTS.events_retention_hours;
 export const DEFAULT_EVENTS_PURGE_INTERVAL_MS = 600_000;
 
 export interface PgStorageOptions {
