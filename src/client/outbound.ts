@@ -198,7 +198,8 @@ export class Outbound {
     try {
       r = await this.d.queue.enqueue(name, job);
     } catch (err) {
-      if (isOpenwxError(err, 'OWX_ERR_STOPPED')) throw err;
+      // Stopped, or no longer this controller's to act for (a cluster's lease): nothing was sent, nothing to report.
+      if (isOpenwxError(err, 'OWX_ERR_STOPPED') || isOpenwxError(err, 'OWX_ERR_LEASE_LOST')) throw err;
       error = isOpenwxError(err) ? err : owxError('OWX_ERR_SEND_FAILED', [(err as Error).message], { cause: err });
       this.d.logger.warn({ send: name, code: error.code, ret: error.ret }, `send failed: ${error.message}`);
     }
