@@ -20,6 +20,7 @@
  */
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../client/clock.ts';
+import { LIBRARY_DEFAULTS, SETTING_DEFAULTS } from '../settings/defaults.ts';
 import { withMediaData, type ReportMedia } from '../delivery/media-body.ts';
 
 /** Bytes of media files one poll materialises as `media_data` (at least one item is always handed out). */
@@ -50,7 +51,7 @@ export class EventQueue<T = unknown> {
   readonly #clock: Clock;
 
   /** `clock`: the poll timeouts' timers (default the system clock; tests can drive it). */
-  constructor(maxSize = 20, timeoutMs = 30_000, o: { mediaBytesPerPoll?: number; logger?: Logger; clock?: Clock | undefined } = {}) {
+  constructor(maxSize: number = SETTING_DEFAULTS.check_event_list_max_size, timeoutMs: number = LIBRARY_DEFAULTS.checkEventTimeoutMs, o: { mediaBytesPerPoll?: number; logger?: Logger; clock?: Clock | undefined } = {}) {
     if (!Number.isInteger(maxSize) || maxSize < 1) throw new RangeError(`check_event queue size must be >= 1, got ${maxSize}`);
     this.maxSize = maxSize;
     this.timeoutMs = timeoutMs;

@@ -7,7 +7,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { Delivery } from '../delivery/sink.ts';
-import { DEFAULT_POST_EVENT_LIST, HOUR_MS, POSTABLE_EVENTS, SETTING_DEFAULTS as D } from '../settings/defaults.ts';
+import { DEFAULT_POST_EVENT_LIST, HOUR_MS, LIBRARY_DEFAULTS, POSTABLE_EVENTS, SETTING_DEFAULTS as D } from '../settings/defaults.ts';
 
 export interface ListenAddress {
   host?: string;
@@ -135,20 +135,7 @@ export interface OpenwxOptions {
   logger?: Logger;
 }
 
-/**
- * Defaults of the library options that are no setting of the command (the others come from SETTING_DEFAULTS, the
- * settings' own: src/settings/defaults.ts).
- */
-export const LIBRARY_DEFAULTS = Object.freeze({
-  checkEventTimeoutMs: 30_000,
-  postAttempts: 3,
-  postQueueMax: 1_000,
-  version: '0.1.0',
-  historyPurgeIntervalMs: HOUR_MS,
-  timeoutCheckIntervalMs: 5_000,
-  accessTokenBodyMaxBytes: 64 * 1024,
-  jsonDepthMax: 64,
-} as const);
+export { LIBRARY_DEFAULTS };
 
 export interface ResolvedOptions {
   postApi: string | undefined;

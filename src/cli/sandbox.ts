@@ -6,6 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SandboxOptions } from '../sandbox/index.ts';
 import { MAX_USERS } from '../sandbox/world.ts';
+import { SETTING_DEFAULTS } from '../settings/defaults.ts';
 
 function int(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -48,8 +49,8 @@ export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
     .description('run the sandbox: a protocol-faithful fake WeChat web server with a control API under /__sandbox/')
-    .option('--port <port>', 'port to listen on (0 = any free port)', int('--port', 0, 65535), 5030)
-    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 = any free port)', int('--port', 0, 65535), SETTING_DEFAULTS.sandbox_port)
+    .option('--host <host>', 'address to bind', SETTING_DEFAULTS.host)
     .option('--world <file>', 'world JSON file (format: docs/sandbox.md; GET /__sandbox/world dumps one)')
     .option('--world-size <F,G,M>', 'generate F friends and G groups of M members for each user (deterministic from --seed)', worldSize)
     .option('--users <n>', `host N independent WeChat users, each with its own world (1-${MAX_USERS}; with --world: the file's count)`, int('--users', 1, MAX_USERS))

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../client/clock.ts';
 import { postTarget, reportRequest, sendAttempt, type DeliveredResponse, type PostTarget } from './post.ts';
 import type { DeliveredHandler, Delivery, Report } from './sink.ts';
 import { DEFAULT_POST_API_TIMEOUT_MS } from './worker.ts';
+import { LIBRARY_DEFAULTS } from '../settings/defaults.ts';
 
 export interface MemoryDeliveryOptions {
   url: string;
@@ -51,9 +52,9 @@ export class MemoryDelivery implements Delivery {
   constructor(o: MemoryDeliveryOptions) {
     this.#o = {
       timeoutMs: DEFAULT_POST_API_TIMEOUT_MS,
-      attempts: 3,
+      attempts: LIBRARY_DEFAULTS.postAttempts,
       retryDelayMs: 500,
-      maxQueue: 1_000,
+      maxQueue: LIBRARY_DEFAULTS.postQueueMax,
       maxResponseBytes: 1024 * 1024,
       userAgent: 'openwx',
       ...o,

@@ -83,6 +83,21 @@ export const SETTING_DEFAULTS = Object.freeze({
   relogin: 'relogin',
 } as const);
 
+/**
+ * Defaults of the library options that are no setting of the command (src/api/options.ts `resolveOptions`; the
+ * check_event queue and the in-memory post_api sink have the same).
+ */
+export const LIBRARY_DEFAULTS = Object.freeze({
+  checkEventTimeoutMs: 30_000,
+  postAttempts: 3,
+  postQueueMax: 1_000,
+  version: '0.1.0',
+  historyPurgeIntervalMs: HOUR_MS,
+  timeoutCheckIntervalMs: 5_000,
+  accessTokenBodyMaxBytes: 64 * 1024,
+  jsonDepthMax: 64,
+} as const);
+
 /** Defaults of the cluster settings of `openwx controller` (docs/cluster.md). */
 export const CLUSTER_DEFAULTS = Object.freeze({
   events_retention_hours: 168,
