@@ -125,8 +125,10 @@ export class Reporter {
       async () => {
         const body = JSON.stringify(json);
         const durable = this.#durableSink();
+        // Without a durable sink, a storage with an event log (the cluster's openwx_events) still logs the report.
+        const logOnly = !durable && this.#o.storage?.logsReports === true;
         this.#batch.stage(kind, {
-          job: durable ? { report: { kind, body, createdAt: this.#clock.now() } } : null,
+          job: durable || logOnly ? { report: { kind, body, createdAt: this.#clock.now(), ...(logOnly ? { outbox: false } : {}) } } : null,
           done: (_dup, row) => {
             if (!durable) this.#o.delivery?.enqueue({ kind, body });
             else if (row) durable.accept!(row);
@@ -163,7 +165,7 @@ export class Reporter {
         // The history record and the outbox row commit together: a crash never leaves one without the other.
         const job: ReportJob = {
           message: this.#historyRecord(m, json),
-          report: report && durable ? { kind: postType, body: body!, media: byReference, createdAt: this.#clock.now() } : undefined,
+          report: report && durable ? { kind: postType, body: body!, media: byReference, createdAt: this.#clock.now() } : report ? this.#logOnly(postType, json) : undefined,
         };
         this.#batch.stage(postType, {
           job: job.message || job.report ? job : null,
@@ -183,6 +185,16 @@ export class Reporter {
       },
       'report dropped: could not build or store it',
     );
+  }
+
+  /**
+   * A report only for the storage's event log (no durable sink: no post_api, or an in-memory one): its JSON as the
+   * outbox would keep it (without `media_data`). Undefined when the storage keeps no event log.
+   */
+  #logOnly(kind: string, json: PostJson): ReportJob['report'] {
+    if (this.#o.storage?.logsReports !== true) return undefined;
+    const { media_data: _dropped, ...body } = json;
+    return { kind, body: JSON.stringify(body), createdAt: this.#clock.now(), outbox: false };
   }
 
   /** The sink whose outbox rows the reporter commits itself (with the history records), on the same storage. */

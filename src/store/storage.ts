@@ -56,6 +56,11 @@ export interface NewReport {
   eventId?: string | undefined;
   /** ms; the row's `created_at` and first `next_at`. */
   createdAt: number;
+  /**
+   * false: no outbox row (no durable post_api sink takes the report); only the event log of a storage that keeps one
+   * (`AccountStorage.logsReports`). Default true.
+   */
+  outbox?: boolean | undefined;
 }
 
 /** What became of one `ReportJob`. */
@@ -68,6 +73,8 @@ export type ReportOutcome =
 /** One account's view of the host storage. Every row it reads or writes is that account's. */
 export interface AccountStorage {
   readonly account: string;
+  /** Every stored report is also appended to an event log (PostgreSQL: openwx_events), also one without an outbox row. */
+  readonly logsReports?: boolean | undefined;
 
   // ---- reports (the reporter) ----
   /** Stores each job atomically, in order; one outcome per job, in the same order. */

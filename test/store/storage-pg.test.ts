@@ -276,3 +276,25 @@ test('postgresql: calls made while PostgreSQL is down wait, and are stored once 
     assert.equal(Number(n.rows[0]!.n), 2);
   });
 });
+
+test('postgresql: a report without an outbox row (no durable sink) is only logged; a storage without the event log logs nothing', async () => {
+  await withStorage({}, async (s, pool) => {
+    const a = s.forAccount('alice');
+    assert.equal(a.logsReports, true);
+    const [out] = await a.commitReports([{ report: report(1, { outbox: false, eventId: 'only-logged' }), message: { record: msg('L1'), ifNew: true } }]);
+    assert.deepEqual(out, { ok: true, duplicate: false, row: null });
+    assert.equal(await a.outboxDepth(), 0);
+    assert.ok(await a.message('L1'));
+    const ev = await pool.query<{ event_id: string; report: unknown }>('SELECT event_id, report FROM openwx_events');
+    assert.deepEqual(ev.rows, [{ event_id: 'only-logged', report: JSON.parse(report(1).body) }]);
+    const quiet = new PgStorage({ pool, eventLog: false });
+    try {
+      const q = quiet.forAccount('bob');
+      assert.equal(q.logsReports, false);
+      assert.ok((await q.commitReports([{ report: report(2) }]))[0]!.ok);
+      assert.equal((await pool.query('SELECT 1 FROM openwx_events')).rowCount, 1, 'nothing logged without the event log');
+    } finally {
+      await quiet.close();
+    }
+  });
+});

@@ -173,10 +173,11 @@ export const SEND_ROUTES = [
       // Mojo answered code 0 even on failure; openwx answers a failure with a non-zero code (201).
       const failure = (reason: string) => ({ id: p.id, code: 201, status: 'revoke failure', reason });
       if (!msgId) return failure('id must be <MsgID>:<ToUserName>, or the MsgID of a sent message');
-      // The history knows the chat of every stored message (also after a restart), so the bare MsgID is enough.
+      // The history knows the chat of every stored message (also after a restart), so the bare MsgID is enough. Read
+      // through the host's storage: in a cluster the history is in PostgreSQL, not in the data folder's SQLite.
       let stored;
       try {
-        stored = ctx.store.history?.get(msgId);
+        stored = await ctx.store.storage?.message(msgId);
       } catch (err) {
         ctx.logger.warn({ err }, 'history lookup failed');
       }

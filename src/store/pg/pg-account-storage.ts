@@ -123,6 +123,10 @@ export class PgAccountStorage implements AccountStorage {
     this.#q = q;
   }
 
+  get logsReports(): boolean {
+    return this.#q.logsEvents;
+  }
+
   get lost(): Error | null {
     return this.#lost;
   }
@@ -171,6 +175,11 @@ export class PgAccountStorage implements AccountStorage {
     }
     const rep = job.report;
     if (!rep) return { ok: true, duplicate: false, row: null };
+    if (rep.outbox === false) {
+      // No durable sink takes it: only the event log.
+      if (this.#q.logsEvents) await tx.event(this.account, eventId, rep.body);
+      return { ok: true, duplicate: false, row: null };
+    }
     const media = rep.media ?? null;
     const r = await c.query<{ seq: string }>(
       `INSERT INTO openwx_outbox (event_id, client, kind, body, media, created_at, next_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6) RETURNING seq`,
