@@ -36,8 +36,6 @@ export interface AccountSetup {
   onStopClientRequest?: (() => void) | undefined;
   /** Called after stop_client stopped the client (the single-account command exits there). */
   onStopClient?: (() => void | Promise<void>) | undefined;
-  /** Wraps the post_api sink the reporter hands reports to (a cluster's event log taps it: src/cluster/event-log.ts). */
-  wrapDelivery?: ((d: Delivery | null) => Delivery | null) | undefined;
 }
 
 export interface AccountShared {
@@ -90,7 +88,7 @@ export class HostedAccount {
     this.reporter = new Reporter(counted, {
       options,
       events: this.events,
-      delivery: setup.wrapDelivery ? setup.wrapDelivery(this.store.delivery) : this.store.delivery,
+      delivery: this.store.delivery,
       toJson: this.toJson,
       logger,
       // The host's storage: history records and outbox rows committed together (src/store/storage.ts).
