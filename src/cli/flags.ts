@@ -70,7 +70,7 @@ export const SETTING_FLAGS: Partial<Record<SettingName, FlagSpec>> = {
     flags: '--post-api-concurrency <n>',
     help: 'post_api reports in flight at once, pipelined in order (1 = one at a time)',
   },
-  post_api_order: { flags: '--post-api-order <order>', help: 'bounded (default) or strict: how long a failing report holds the ones behind it' },
+  post_api_order: { flags: '--post-api-order <order>', help: 'bounded or strict: how long a failing report holds the ones behind it' },
   post_api_hold_ms: { flags: '--post-api-hold-ms <ms>', help: 'bounded order: longest hold of a failing report' },
   post_api_rejected_max_attempts: {
     flags: '--post-api-rejected-max-attempts <n>',
@@ -95,7 +95,7 @@ export const SETTING_FLAGS: Partial<Record<SettingName, FlagSpec>> = {
   request_timeout_ms: { flags: '--request-timeout-ms <ms>', help: 'a request (headers and body) must arrive within this' },
   headers_timeout_ms: { flags: '--headers-timeout-ms <ms>', help: 'its headers within this' },
   connections_max: { flags: '--connections-max <n>', help: 'open API connections at once' },
-  relogin: { flags: '--relogin <policy>', help: 'after WeChat logs the session out: relogin (default) or stop' },
+  relogin: { flags: '--relogin <policy>', help: 'after WeChat logs the session out: relogin or stop' },
   onebot: { flags: '--onebot <json>', help: 'OneBot v11/v12 settings as JSON (the config key onebot:; docs/onebot.md)' },
   onebot_access_token: { flags: '--onebot-access-token <secret>', help: 'OneBot access token (Authorization: Bearer, or access_token query; 8+ characters)' },
   onebot_v12_ws_reverse: { flags: '--onebot-v12-ws-reverse <url>', help: 'OneBot 12 reverse WebSocket to connect to (repeatable)', repeat: true },

@@ -6,9 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Option } from 'commander';
+import { Command, Option } from 'commander';
 import { envName, SETTING_NAMES, SettingsSchema } from '../../src/cli/config.ts';
-import { SETTING_FLAGS } from '../../src/cli/flags.ts';
+import { addSettingFlags, SETTING_FLAGS } from '../../src/cli/flags.ts';
+import { SETTING_DEFAULTS } from '../../src/settings/defaults.ts';
 import { ACCOUNT_SETTING_NAMES, PROCESS_SETTING_NAMES } from '../../src/cli/layers.ts';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -37,6 +38,23 @@ test('README settings table: one row per setting, its flag, env name and plain d
     // A computed default (undefined in the schema: <data_dir>/media, the client's) is described, not compared.
     if (plain && defaults[name] !== undefined) assert.equal(plain[2] ?? plain[1], String(defaults[name]), `default of ${name}`);
   }
+});
+
+test('--help: a plain default (number, string) is the schema\'s, appended to the help line, never written in it', () => {
+  const defaults = SettingsSchema.parse({}) as Record<string, unknown>;
+  for (const name of SETTING_NAMES) {
+    const spec = SETTING_FLAGS[name]!;
+    const d = defaults[name];
+    if (typeof d === 'number' || (typeof d === 'string' && d !== '')) {
+      assert.doesNotMatch(spec.help, /\bdefault\b/, `the help of ${name} states a default by hand (the schema's is ${JSON.stringify(d)})`);
+    }
+  }
+  const cmd = new Command();
+  addSettingFlags(cmd, SETTING_NAMES, defaults);
+  const help = (long: string) => cmd.options.find((o) => o.long === long)?.description;
+  assert.equal(help('--relogin'), `after WeChat logs the session out: relogin or stop (default ${SETTING_DEFAULTS.relogin})`);
+  assert.equal(help('--post-api-order'), `bounded or strict: how long a failing report holds the ones behind it (default ${SETTING_DEFAULTS.post_api_order})`);
+  assert.equal(help('--port'), `API port (0 = any free port) (default ${SETTING_DEFAULTS.port})`);
 });
 
 test('settings layers: account and process layers split every setting of the controller', () => {
