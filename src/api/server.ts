@@ -1,7 +1,7 @@
 /**
  * Builds the fastify app of the Openwx API for one client: the request guards (Host, cross-site, token: all before
  * any body is read), body parsers (urlencoded, multipart, JSON; UTF-8 and JSON depth checked), one hook that merges
- * every parameter source into strings, the route plugins, and the error mapping to Openwx JSON
+ * every parameter source into strings, the declared account routes (ACCOUNT_ROUTES), and the error mapping to Openwx JSON
  * (`{"code":…,"status":…}`): coded errors keep their registry status, other client errors (bad JSON, unsupported
  * content type, body too large) become 4xx JSON, unknown routes 404 `api not found`. Connections are capped and a
  * request must arrive whole within `requestTimeoutMs` (docs/security.md, "Request limits").
