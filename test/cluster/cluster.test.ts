@@ -1,7 +1,7 @@
 /**
  * Three controllers sharing one PostgreSQL and one multi-user sandbox, in this process: placement (least loaded, or
  * worker=), check_client listing the whole cluster with each account's worker, every route answered from any
- * controller (forwarded to the owner, its exact answer), a send through a non-owner reaching WeChat once, the event
+ * controller (forwarded to the owner, its exact answer), three controllers starting at once, a send through a non-owner reaching WeChat once, the event
  * log (openwx_events + NOTIFY), stop_client from anywhere, and a controller leaving: its accounts move to the others
  * and resume their stored session without a scan.
  */
@@ -28,7 +28,9 @@ test('three controllers: placement, check_client everywhere, forwarded routes, s
   const listener = new pg.Client({ connectionString: url });
   const receiver = await new UrlReceiver().start();
   try {
-    for (const id of ['c1', 'c2', 'c3']) cs.push(await startClusterController(sb, url, id, { post_api: receiver.url }));
+    // Three controllers starting at once on a fresh database: one migrates, all join.
+    cs.push(...(await Promise.all(['c1', 'c2', 'c3'].map((id) => startClusterController(sb, url, id, { post_api: receiver.url })))));
+    assert.deepEqual((await rows(url, 'SELECT worker_id FROM openwx_workers ORDER BY 1')).map((r) => r.worker_id), ['c1', 'c2', 'c3']);
     const [c1, c2, c3] = cs as [ClusterController, ClusterController, ClusterController];
     await listener.connect();
     await listener.query('LISTEN openwx_events');
