@@ -159,10 +159,10 @@ export class Outbox {
     this.#stmts.del.run(seq);
   }
 
-  /** Deletes delivered rows in one transaction. */
+  /** Deletes delivered rows in one transaction (the caller's, when one is open). */
   deliveredMany(seqs: readonly number[]): void {
-    if (seqs.length === 1) {
-      this.#stmts.del.run(seqs[0]!);
+    if (seqs.length === 1 || this.#db.inTransaction) {
+      for (const s of seqs) this.#stmts.del.run(s);
       return;
     }
     this.#deleteMany(seqs);
@@ -173,7 +173,7 @@ export class Outbox {
    * `attempts` after this, and keeps counting after a crash or kill -9 mid-attempt.
    */
   started(seqs: readonly number[]): void {
-    if (seqs.length === 1) this.#stmts.start.run(seqs[0]!);
+    if (seqs.length === 1 || this.#db.inTransaction) for (const s of seqs) this.#stmts.start.run(s);
     else if (seqs.length > 1) this.#startMany(seqs);
   }
 

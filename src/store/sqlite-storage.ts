@@ -12,10 +12,16 @@ import { MessageHistory } from './history.ts';
 import { Outbox } from './outbox.ts';
 import type { AccountStorage, DeadLetter, NewReport, OutboxRow, ReportJob, ReportOutcome, SentNote, Storage, StoredMessage } from './storage.ts';
 
+/**
+ * `atomic`: several statements that must hold together (a report's history record and outbox row; a dead letter's
+ * move): run in a savepoint, rolled back alone when they throw. `single`: a read, or writes each of which stands on
+ * its own (one statement, or a list of independent row updates: counted attempts, deleted delivered rows).
+ */
+type OpKind = 'atomic' | 'single';
+
 interface Op {
   run: () => unknown;
-  /** Writes run in a savepoint (rolled back alone when they throw); reads do not need one. */
-  write: boolean;
+  kind: OpKind;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -47,7 +53,7 @@ export class SqliteStorage implements Storage {
     this.#inTransaction = db.transaction((ops: readonly Op[], results: Settled[]) => {
       for (const op of ops) {
         try {
-          results.push({ ok: true, value: op.write ? this.#atomic(op.run) : op.run() });
+          results.push({ ok: true, value: op.kind === 'atomic' ? this.#atomic(op.run) : op.run() });
         } catch (error) {
           // SQLite may have rolled the whole transaction back (SQLITE_FULL, I/O errors): then nothing of it holds.
           if (!db.inTransaction) throw error;
@@ -67,10 +73,10 @@ export class SqliteStorage implements Storage {
   }
 
   /** Queues one call for this turn's transaction. */
-  run<T>(fn: () => T, write: boolean): Promise<T> {
+  run<T>(fn: () => T, kind: OpKind): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('storage closed'));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: fn, write, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ run: fn, kind, resolve: resolve as (v: unknown) => void, reject });
       this.#scheduled ??= setImmediate(() => this.#flush());
     });
   }
@@ -132,7 +138,8 @@ class SqliteAccountStorage implements AccountStorage {
   commitReports(jobs: readonly ReportJob[]): Promise<ReportOutcome[]> {
     return Promise.all(
       jobs.map((job) =>
-        this.#s.run(() => this.#store(job), true).then(
+        // A report alone is one INSERT; with its history record it is two, kept together.
+        this.#s.run(() => this.#store(job), job.message && job.report ? 'atomic' : 'single').then(
           (r): ReportOutcome => r,
           (error: unknown): ReportOutcome => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) }),
         ),
@@ -155,58 +162,58 @@ class SqliteAccountStorage implements AccountStorage {
   }
 
   pendingReports(afterSeq: number, limit: number): Promise<OutboxRow[]> {
-    return this.#s.run(() => this.#outbox.pendingAfter(this.account, afterSeq, limit), false);
+    return this.#s.run(() => this.#outbox.pendingAfter(this.account, afterSeq, limit), 'single');
   }
 
   markStarted(seqs: readonly number[]): Promise<void> {
-    return this.#s.run(() => this.#outbox.started(seqs), true);
+    return this.#s.run(() => this.#outbox.started(seqs), 'single');
   }
 
   markDelivered(seqs: readonly number[]): Promise<void> {
-    return this.#s.run(() => this.#outbox.deliveredMany(seqs), true);
+    return this.#s.run(() => this.#outbox.deliveredMany(seqs), 'single');
   }
 
   markFailed(seq: number, error: string, nextAt: number, rejected: boolean): Promise<void> {
-    return this.#s.run(() => this.#outbox.failed(seq, error, nextAt, rejected), true);
+    return this.#s.run(() => this.#outbox.failed(seq, error, nextAt, rejected), 'single');
   }
 
   markDead(seq: number, error: string, now: number): Promise<void> {
-    return this.#s.run(() => this.#outbox.kill(seq, error, now), true);
+    return this.#s.run(() => this.#outbox.kill(seq, error, now), 'atomic');
   }
 
   outboxDepth(): Promise<number> {
-    return this.#s.run(() => this.#outbox.depth(this.account), false);
+    return this.#s.run(() => this.#outbox.depth(this.account), 'single');
   }
 
   deadDepth(): Promise<number> {
-    return this.#s.run(() => this.#outbox.deadDepth(this.account), false);
+    return this.#s.run(() => this.#outbox.deadDepth(this.account), 'single');
   }
 
   deadLetters(limit: number): Promise<DeadLetter[]> {
-    return this.#s.run(() => this.#outbox.deadLetters(this.account, limit), false);
+    return this.#s.run(() => this.#outbox.deadLetters(this.account, limit), 'single');
   }
 
   replayDead(eventIds: readonly string[] | undefined, now: number): Promise<number> {
-    return this.#s.run(() => this.#outbox.replay(this.account, eventIds ? [...eventIds] : undefined, now), true);
+    return this.#s.run(() => this.#outbox.replay(this.account, eventIds ? [...eventIds] : undefined, now), 'atomic');
   }
 
   claimAnswer(eventId: string, now: number): Promise<boolean> {
-    return this.#s.run(() => this.#outbox.claimAnswer(this.account, eventId, now), true);
+    return this.#s.run(() => this.#outbox.claimAnswer(this.account, eventId, now), 'single');
   }
 
   purgeAnswered(before: number): Promise<number> {
-    return this.#s.run(() => this.#outbox.purgeAnswered(before), true);
+    return this.#s.run(() => this.#outbox.purgeAnswered(before), 'single');
   }
 
   message(msgId: string): Promise<StoredMessage | undefined> {
-    return this.#s.run(() => this.#history.get(msgId), false);
+    return this.#s.run(() => this.#history.get(msgId), 'single');
   }
 
   noteSent(note: SentNote): Promise<void> {
-    return this.#s.run(() => this.#history.noteSent(note), true);
+    return this.#s.run(() => this.#history.noteSent(note), 'single');
   }
 
   purgeMessages(beforeSec: number): Promise<number> {
-    return this.#s.run(() => this.#history.purge(0, beforeSec * 1000), true);
+    return this.#s.run(() => this.#history.purge(0, beforeSec * 1000), 'single');
   }
 }
