@@ -134,6 +134,22 @@ export function storageContract(label: string, make: () => Promise<StorageHarnes
     assert.ok(other!.ok && !other.duplicate);
   });
 
+  t('ifNew within one turn: the second job with the same MsgID is the duplicate; updates and plain reports mix in', async ({ storage }) => {
+    const a = storage.forAccount('alice');
+    const calls = [
+      a.commitReports([{ message: { record: msg('T1'), ifNew: true }, report: report(1) }]),
+      a.commitReports([{ message: { record: msg('T1'), ifNew: true }, report: report(2) }]),
+      a.commitReports([{ message: { record: msg('T2', { class: 'send' }), ifNew: false }, report: report(3) }]),
+      a.commitReports([{ report: report(4) }, { message: { record: msg('T3'), ifNew: true } }]),
+      a.commitReports([{ message: { record: msg('T2', { localId: 'L2' }), ifNew: false } }]),
+    ];
+    const outs = (await Promise.all(calls)).flat();
+    assert.deepEqual(outs.map((o) => (o.ok ? [o.duplicate, !!o.row] : 'failed')), [[false, true], [true, false], [false, true], [false, true], [false, false], [false, false]]);
+    assert.deepEqual((await a.pendingReports(0, 10)).map((r) => JSON.parse(r.body).n), [1, 3, 4]);
+    assert.equal((await a.message('T2'))?.localId, 'L2');
+    assert.ok(await a.message('T3'));
+  });
+
   t('attempts, failures and deliveries are recorded per row; media references kept', async ({ storage }) => {
     const a = storage.forAccount('alice');
     const outs = await a.commitReports([

@@ -230,6 +230,7 @@ test('postgresql: events of concurrent storages (controllers) become visible in 
       await reader;
       const all = (await pool.query<{ id: string }>('SELECT id FROM openwx_events ORDER BY id')).rows.map((r) => Number(r.id));
       assert.equal(all.length, 200);
+      assert.deepEqual([s1.stats.batched, s1.stats.isolated], [100, 0], 'the cheap path stored the reports in one statement per turn');
       assert.deepEqual(seen, all, 'the polling reader saw every row once, in order');
     } finally {
       await s2.close();

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { owxError } from '../../errors.ts';
+import type { BatchedReport } from './report-batch.ts';
 import type {
   AccountStorage,
   DeadLetter,
@@ -28,7 +29,8 @@ export type OpRun = (c: pg.PoolClient, tx: TxContext) => Promise<unknown>;
 
 /** The queue of the storage, as a handle sees it. */
 export interface OpQueue {
-  run<T>(handle: PgAccountStorage, write: boolean, fn: (c: pg.PoolClient, tx: TxContext) => Promise<T>): Promise<T>;
+  /** `report`: the call is one report job, which the cheap path may store with its neighbours in one statement. */
+  run<T>(handle: PgAccountStorage, write: boolean, fn: (c: pg.PoolClient, tx: TxContext) => Promise<T>, report?: BatchedReport): Promise<T>;
   /** Whether stored reports are appended to openwx_events. */
   readonly logsEvents: boolean;
 }
@@ -149,7 +151,7 @@ export class PgAccountStorage implements AccountStorage {
       jobs.map((job) => {
         // Made before the call is queued: a transaction run again (after a failed statement) keeps the same id.
         const eventId = job.report ? (job.report.eventId ?? randomUUID()) : '';
-        return this.#q.run(this, true, (c, tx) => this.#store(c, tx, job, eventId)).then(
+        return this.#q.run(this, true, (c, tx) => this.#store(c, tx, job, eventId), { client: this.account, job, eventId }).then(
           (r): ReportOutcome => r,
           (error: unknown): ReportOutcome => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) }),
         );

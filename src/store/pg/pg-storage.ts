@@ -29,6 +29,7 @@ import { CLUSTER_DEFAULTS } from '../../settings/defaults.ts';
 import type { AccountStorage, Storage, StorageFence } from '../storage.ts';
 import { appendEvents, lockEventLog, purgeEvents, type LoggedEvent } from './events.ts';
 import { PgAccountStorage, type OpQueue, type OpRun, type TxContext } from './pg-account-storage.ts';
+import { batchable, storeReports, type BatchedReport } from './report-batch.ts';
 
 export const DEFAULT_BATCH_MAX_OPS = 1_000;
 export const DEFAULT_RETRY_BACKOFF_BASE_MS = 100;
@@ -67,12 +68,15 @@ export interface PgStorageStats {
   retries: number;
   /** Writes refused by the fence. */
   fenced: number;
+  /** Report jobs stored by the one-statement path. */
+  batched: number;
 }
 
 interface Op {
   handle: PgAccountStorage;
   write: boolean;
   run: OpRun;
+  report?: BatchedReport | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -93,7 +97,7 @@ export function isConnectionError(err: unknown): boolean {
 export class PgStorage implements Storage, OpQueue {
   readonly pool: pg.Pool;
   readonly logsEvents: boolean;
-  readonly stats: PgStorageStats = { transactions: 0, operations: 0, isolated: 0, retries: 0, fenced: 0 };
+  readonly stats: PgStorageStats = { transactions: 0, operations: 0, isolated: 0, retries: 0, fenced: 0, batched: 0 };
   readonly #o: PgStorageOptions;
   readonly #accounts = new Map<string, PgAccountStorage>();
   readonly #batchMax: number;
@@ -141,10 +145,10 @@ export class PgStorage implements Storage, OpQueue {
     return n;
   }
 
-  run<T>(handle: PgAccountStorage, write: boolean, fn: (c: pg.PoolClient, tx: TxContext) => Promise<T>): Promise<T> {
+  run<T>(handle: PgAccountStorage, write: boolean, fn: (c: pg.PoolClient, tx: TxContext) => Promise<T>, report?: BatchedReport): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('storage closed'));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ handle, write, run: fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ handle, write, run: fn, report, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#pumping) this.#scheduled ??= setImmediate(() => this.#pump());
     });
   }
@@ -262,27 +266,51 @@ export class PgStorage implements Storage, OpQueue {
         },
       };
       const results: Settled[] = [];
-      for (const op of ops) {
+      // The cheap path stores each run of consecutive report jobs in one statement (src/store/pg/report-batch.ts).
+      let run: { i: number; r: BatchedReport }[] = [];
+      const storeRun = async () => {
+        if (run.length === 0) return;
+        const batch = run;
+        run = [];
+        if (!batchable(batch.map((x) => x.r))) {
+          for (const { i } of batch) results[i] = { ok: true, value: await ops[i]!.run(c, tx) };
+          return;
+        }
+        const outs = await storeReports(c, batch.map((x) => x.r));
+        for (const [k, { i, r }] of batch.entries()) {
+          const out = outs[k]!;
+          if (this.logsEvents && r.job.report && out.ok && !out.duplicate) await tx.event(r.client, r.eventId, r.job.report.body);
+          results[i] = { ok: true, value: out };
+        }
+        this.stats.batched += batch.length;
+      };
+      for (const [i, op] of ops.entries()) {
         if (op.write && refused.has(op.handle)) {
           this.stats.fenced++;
-          results.push({ ok: false, error: op.handle.lost });
+          results[i] = { ok: false, error: op.handle.lost };
           continue;
         }
         if (!isolated) {
-          results.push({ ok: true, value: await op.run(c, tx) });
+          if (op.report) {
+            run.push({ i, r: op.report });
+            continue;
+          }
+          await storeRun();
+          results[i] = { ok: true, value: await op.run(c, tx) };
           continue;
         }
         await c.query('SAVEPOINT owx_call');
         try {
           const value = await op.run(c, tx);
           await c.query('RELEASE SAVEPOINT owx_call');
-          results.push({ ok: true, value });
+          results[i] = { ok: true, value };
         } catch (err) {
           if (isConnectionError(err)) throw err;
           await c.query('ROLLBACK TO SAVEPOINT owx_call');
-          results.push({ ok: false, error: err });
+          results[i] = { ok: false, error: err };
         }
       }
+      await storeRun();
       // The event log's lock is taken last and held only until the COMMIT (rows visible in id order).
       if (events.length > 0) {
         await lockEventLog(c);
