@@ -299,3 +299,26 @@ test('postgresql: a report without an outbox row (no durable sink) is only logge
     }
   });
 });
+
+test('postgresql: closing while PostgreSQL is down does not hang: the waiting calls fail, the backoff timer is cleared', async (t) => {
+  if (!server.embedded) {
+    t.skip('needs the embedded server (OPENWX_TEST_DATABASE_URL is set)');
+    return;
+  }
+  // A backoff of 10 minutes: without close() cutting it short the test would time out.
+  await withStorage({ retryBackoffBaseMs: 600_000, retryBackoffMaxMs: 600_000, retryGiveUpMs: 3_600_000 }, async (s) => {
+    const a = s.forAccount('alice');
+    assert.ok((await a.commitReports([{ report: report(1) }]))[0]!.ok);
+    await server.halt();
+    try {
+      const pending = a.commitReports([{ report: report(2) }]);
+      await waitFor(() => s.stats.retries >= 1, 'the storage to back off');
+      await s.close();
+      const [out] = await pending;
+      assert.equal(out!.ok, false, 'given up at close, not left pending');
+      await assert.rejects(a.outboxDepth(), /closed/);
+    } finally {
+      await server.resume();
+    }
+  });
+});
