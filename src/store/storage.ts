@@ -2,7 +2,7 @@
  * The storage of the post_api hot path, as ONE asynchronous interface for the whole host (issue 12: inbound latency;
  * issue 13: the same code on PostgreSQL). Every method returns a Promise, so an implementation may batch, go over the
  * network or run off the event loop. Two implementations: SQLite (`SqliteStorage`, src/store/sqlite-storage.ts: the
- * host's `<data_dir>/openwx.db`) and PostgreSQL (the cluster, issue 13).
+ * host's `<data_dir>/openwx.db`) and PostgreSQL (`PgStorage`, src/store/pg/pg-storage.ts: the cluster, issue 13).
  *
  * What it stores: the message history (received and sent messages), the durable post_api outbox (one row per report,
  * delivered in `seq` order per account), its dead letters, and the acted-on answers (`answered`: reply once).

@@ -126,7 +126,7 @@ export class PgStorage implements Storage, OpQueue {
 
   forAccount(account: string, fence?: StorageFence | null): AccountStorage {
     const f = fence ?? this.#o.fenceOf?.(account) ?? null;
-    const fenced = fence !== undefined || this.#o.fenceOf !== undefined;
+    const fenced = this.#o.fenceOf !== undefined;
     let a = this.#accounts.get(account);
     // A handle is bound to one epoch: a new lease (or a lost one) makes a new handle.
     if (!a || a.fence?.epoch !== f?.epoch || a.fence?.workerId !== f?.workerId || a.lost) {
