@@ -172,6 +172,10 @@ export function sendParts(bot: Bot, segs: Segment[], groupId: string | undefined
         text += `@${m.displayname || m.markname || m.name}${MENTION_END}`;
         break;
       }
+      case 'reply':
+        // WeChat's web protocol cannot send a quote: the reply segment is dropped and the rest is sent, so a bot that
+        // answers with a quote (NoneBot's MessageSegment.reply, Koishi's quote) still works (docs/onebot.md).
+        break;
       case 'image':
       case 'voice':
       case 'video':

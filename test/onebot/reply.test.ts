@@ -80,3 +80,20 @@ test('a group quote of a message the bot sent: the reply names the bot and the i
   assert.deepEqual(e12.message[0], { type: 'reply', data: { message_id: rec.MsgID, user_id: e12.self.user_id } });
   assert.equal(e12.group_id, gid.stable_id);
 });
+
+test('a bot answering with a reply segment (as NoneBot/Koishi do): the quote is dropped, the text is sent, on v12 and v11', async () => {
+  const [quotedId] = s.sb.handle.inject({ type: 'text', from: '张伟', content: '请回复我' }).msgIds;
+  const q12 = await w12.next((m) => m.alt_message === '请回复我', 'v12 message to answer');
+  const q11 = await w11.next((m) => m.raw_message === '请回复我', 'v11 message to answer');
+  assert.ok(quotedId);
+  const r12 = await w12.call('send_message', {
+    detail_type: 'private',
+    user_id: q12.user_id,
+    message: [{ type: 'reply', data: { message_id: q12.message_id, user_id: q12.user_id } }, { type: 'text', data: { text: '收到(v12)' } }],
+  });
+  assert.equal(r12.retcode, 0, JSON.stringify(r12));
+  assert.equal(s.sb.handle.sent().at(-1)!.Content, '收到(v12)');
+  const r11 = await w11.call('send_msg', { message_type: 'private', user_id: q11.user_id, message: [{ type: 'reply', data: { id: String(q11.message_id) } }, { type: 'text', data: { text: '收到(v11)' } }] });
+  assert.equal(r11.retcode, 0, JSON.stringify(r11));
+  assert.equal(s.sb.handle.sent().at(-1)!.Content, '收到(v11)');
+});
