@@ -9,7 +9,7 @@ import pg from 'pg';
 import { migrate } from '../../src/cluster/schema.ts';
 import { isOpenwxError } from '../../src/errors.ts';
 import { EVENTS_CHANNEL } from '../../src/store/pg/events.ts';
-import { PgStorage, type PgStorageOptions } from '../../src/store/pg/pg-storage.ts';
+import { isConnectionError, PgStorage, type PgStorageOptions } from '../../src/store/pg/pg-storage.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { msg, report, storageContract } from './storage-contract.ts';
@@ -321,4 +321,25 @@ test('postgresql: closing while PostgreSQL is down does not hang: the waiting ca
       await server.resume();
     }
   });
+});
+
+test('postgresql: a transaction whose COMMIT itself fails (not the connection) fails its calls at once, without retrying', async () => {
+  // Retries would last 10 minutes: the test would time out.
+  await withStorage({ retryGiveUpMs: 600_000 }, async (s, pool) => {
+    // A deferred constraint is checked only at COMMIT, after every call succeeded (also call by call).
+    await pool.query('ALTER TABLE openwx_outbox ADD CONSTRAINT body_once UNIQUE (body) DEFERRABLE INITIALLY DEFERRED');
+    const outs = (await Promise.all([s.forAccount('alice').commitReports([{ report: report(1) }]), s.forAccount('bob').commitReports([{ report: report(1) }])])).flat();
+    assert.deepEqual(outs.map((o) => o.ok), [false, false]);
+    assert.equal(s.stats.retries, 0);
+    assert.ok((await s.forAccount('alice').commitReports([{ report: report(2) }]))[0]!.ok, 'the storage goes on');
+    assert.equal((await pool.query('SELECT 1 FROM openwx_outbox')).rowCount, 1);
+  });
+});
+
+test('postgresql: which failures are the connection\'s (the transaction is retried) and which a statement\'s (isolated, not retried)', () => {
+  const e = (code?: string) => Object.assign(new Error('x'), code === undefined ? {} : { code });
+  for (const c of [undefined, 'ECONNREFUSED', 'ECONNRESET', '08006', '57P01', '57P03', '57014', '53300', '58030', '40001', '40P01']) {
+    assert.equal(isConnectionError(e(c)), true, String(c));
+  }
+  for (const c of ['23505', '22P02', '42P01', '55000', '25P02', '40002', 'XX000', 'P0001']) assert.equal(isConnectionError(e(c)), false, c);
 });

@@ -83,15 +83,18 @@ interface Op {
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** SQLSTATE classes of a statement's own failure (data, constraint, syntax …): anything else is the connection's. */
-const STATEMENT_ERROR = /^(2[0-9A-Z]|4[02]|3[0-9A-Z]|44|P0|XX)/;
+/**
+ * SQLSTATEs of the connection or the server rather than of a statement: connection exceptions (08), insufficient
+ * resources (53), system errors (58), operator intervention (57: shutdown, crash, cancelled by statement_timeout),
+ * serialization failures and deadlocks (40001, 40P01).
+ */
+const CONNECTION_ERROR = /^(08|53|57|58|40001$|40P01$)/;
 
 /** true: the connection or server failed (retry the transaction); false: a statement failed (isolate it). */
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true; // ECONNREFUSED, "Connection terminated", timeouts
-  if (code === '40001' || code === '40P01') return true; // serialization failure, deadlock: try again
-  return !STATEMENT_ERROR.test(code);
+  return CONNECTION_ERROR.test(code);
 }
 
 export class PgStorage implements Storage, OpQueue {
@@ -201,7 +204,8 @@ export class PgStorage implements Storage, OpQueue {
         if (attempt > 0) this.#o.logger?.info({ attempts: attempt + 1 }, 'PostgreSQL storage works again');
         return out;
       } catch (err) {
-        if (this.#closing || Date.now() - started >= giveUpMs) {
+        // A statement that fails even call by call (outside any call: the fence query, COMMIT) is not retried.
+        if (!isConnectionError(err) || this.#closing || Date.now() - started >= giveUpMs) {
           this.#o.logger?.error({ err: (err as Error).message, calls: ops.length }, 'PostgreSQL storage: giving up on these calls');
           return ops.map(() => ({ ok: false, error: err }));
         }
