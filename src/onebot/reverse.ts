@@ -4,7 +4,12 @@
  * self_id is known). Each connection reconnects with backoff (reconnectBaseMs doubling up to reconnectMaxMs) and,
  * while it is down, keeps up to reverseBufferMax events to send once it is back (beyond, the oldest are dropped and
  * counted in a warning). The buffer is in memory: events of a process that stops while a link is down are lost
- * for that link (the durable path is webhook / http_post, which is not built yet: docs/onebot.md).
+ * for that link (the durable path is the webhook / http_post, through the outbox: docs/onebot.md).
+ *
+ * v12 offers the spec's subprotocol `12.openwx` (Sec-WebSocket-Protocol). An app server that accepts the upgrade
+ * without selecting it (frameworks that never choose a subprotocol) makes a strict WebSocket client fail the
+ * handshake ("Server sent no subprotocol"); the link then dials again at once with the header sent as a plain header,
+ * which such a server accepts, and keeps doing so for that URL.
  */
 import { WebSocket } from 'ws';
 import type { Bot } from './bot.ts';
@@ -14,6 +19,8 @@ import { sendJson } from './socket.ts';
 
 export interface LinkOptions {
   headers: () => Record<string, string>;
+  /** The subprotocol to offer (v12: `12.openwx`), or none. */
+  protocol?: string | undefined;
   onOpen: (ws: WebSocket) => void;
   bufferMax: number;
   baseMs: number;
@@ -28,6 +35,8 @@ export class Link {
   #attempt = 0;
   #closed = false;
   #dropped = 0;
+  /** The app's server accepted the upgrade without selecting the offered subprotocol: send it as a plain header. */
+  #protocolAsHeader = false;
   readonly #buffer: unknown[] = [];
   readonly #o: LinkOptions;
 
@@ -68,8 +77,13 @@ export class Link {
 
   #dial(): void {
     if (this.#closed) return;
-    const ws = new WebSocket(this.url, { headers: this.#o.headers(), handshakeTimeout: 10_000 });
+    const protocol = this.#o.protocol;
+    const headers = this.#o.headers();
+    const offer = protocol && !this.#protocolAsHeader ? [protocol] : [];
+    if (protocol && this.#protocolAsHeader) headers['sec-websocket-protocol'] = protocol;
+    const ws = new WebSocket(this.url, offer, { headers, handshakeTimeout: 10_000 });
     this.#ws = ws;
+    let again = false;
     ws.on('open', () => {
       this.#attempt = 0;
       this.#o.onOpen(ws);
@@ -78,10 +92,17 @@ export class Link {
         this.#buffer.shift();
       }
     });
-    ws.on('error', (err) => this.#o.log.debug({ err: err.message }, 'onebot reverse WebSocket error'));
+    ws.on('error', (err) => {
+      if (offer.length && err.message === 'Server sent no subprotocol') {
+        this.#protocolAsHeader = true;
+        again = true;
+      }
+      this.#o.log.debug({ err: err.message }, 'onebot reverse WebSocket error');
+    });
     ws.on('close', () => {
       if (this.#ws === ws) this.#ws = null;
-      this.#retry();
+      if (again && !this.#closed) this.#dial();
+      else this.#retry();
     });
   }
 
@@ -117,6 +138,7 @@ export class ReverseLinks {
       this.#v12.push(
         new Link(url, {
           ...this.#common(),
+          protocol: '12.openwx',
           headers: () => ({ ...this.#auth(), 'x-onebot-version': '12', 'x-impl': 'openwx', 'user-agent': `OneBot/12 (wechat) openwx/${hub.version}` }),
           onOpen: (ws) => hub.acceptV12(ws, true),
         }),

@@ -49,18 +49,21 @@ export class Peer {
 
 /** A reverse-WebSocket app: accepts connections, records their headers. */
 export class ReverseApp {
-  readonly peers: { headers: Record<string, string | string[] | undefined>; peer: Peer }[] = [];
+  readonly peers: { headers: Record<string, string | string[] | undefined>; peer: Peer; protocol: string }[] = [];
   wss!: WebSocketServer;
   url = '';
 
+  /** `selectProtocol: false`: the server never selects a subprotocol (as frameworks that ignore them do). */
+  constructor(readonly o: { selectProtocol?: boolean } = {}) {}
+
   async start(): Promise<this> {
-    this.wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    this.wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...(this.o.selectProtocol === false ? { handleProtocols: () => false as const } : {}) });
     await new Promise<void>((r) => this.wss.once('listening', () => r()));
     this.url = `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}/onebot`;
     this.wss.on('connection', (ws, req) => {
       const peer = new Peer();
       peer.attach(ws);
-      this.peers.push({ headers: req.headers, peer });
+      this.peers.push({ headers: req.headers, peer, protocol: ws.protocol });
     });
     return this;
   }

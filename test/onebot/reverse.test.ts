@@ -43,6 +43,9 @@ test('reverse v12 and v11: handshake headers, meta events, heartbeat, message ev
   const p11 = app11.peers[0]!;
   assert.equal(p12.headers['authorization'], `Bearer ${TOKEN}`);
   assert.equal(p12.headers['x-onebot-version'], '12');
+  assert.equal(p12.headers['sec-websocket-protocol'], '12.openwx', 'the spec\'s subprotocol is offered');
+  assert.equal(p12.protocol, '12.openwx');
+  assert.equal(p11.headers['sec-websocket-protocol'], undefined);
   assert.equal(p11.headers['authorization'], `Bearer ${TOKEN}`);
   assert.equal(p11.headers['x-client-role'], 'Universal');
   await p12.peer.next((m) => m.detail_type === 'connect', 'v12 connect');
@@ -84,5 +87,36 @@ test('reverse: reconnects with backoff after the app went away; the outage event
   } finally {
     for (const c of wss.clients) c.terminate();
     await new Promise<void>((r) => wss.close(() => r()));
+  }
+});
+
+test('reverse v12 to an app server that selects no subprotocol: dialled again with the header as a plain header, and it works', async () => {
+  const plain = await new ReverseApp({ selectProtocol: false }).start();
+  const t = await startStack({
+    openwx: {
+      onebot: {
+        accessToken: TOKEN,
+        reconnectBaseMs: 60_000,
+        reconnectMaxMs: 60_000,
+        v12: { http: false, ws: false, webhook: [], ws_reverse: [plain.url], heartbeat_ms: 0 },
+      },
+    },
+  });
+  try {
+    // The first dial offered the subprotocol and was refused by the client's check; the second (at once, not after
+    // the 60 s backoff) carries it as a header only.
+    // The server completed both upgrades: the first was then dropped by openwx's client.
+    await waitFor(() => plain.peers.length >= 2, 'the app got the second connection');
+    assert.equal(plain.peers[0]!.headers['sec-websocket-protocol'], '12.openwx');
+    const p = plain.peers[1]!;
+    assert.equal(p.protocol, '');
+    assert.equal(p.headers['sec-websocket-protocol'], '12.openwx');
+    await p.peer.next((m) => m.detail_type === 'connect', 'v12 connect');
+    t.sb.handle.inject({ type: 'text', from: '张伟', content: 'no subprotocol' });
+    const e = await p.peer.next((m) => m.type === 'message', 'v12 message');
+    assert.equal(e.alt_message, 'no subprotocol');
+  } finally {
+    await t.close();
+    await plain.stop().catch(() => undefined);
   }
 });
