@@ -32,7 +32,7 @@ import { DEFAULT_FORWARD_TIMEOUT_MS, FORWARDED_HEADER, Forwarder } from './forwa
 import { LeaseKeeper, type Fence } from './lease.ts';
 import { Listener } from './listen.ts';
 import { migrate } from './schema.ts';
-import { heartbeat, ownerOf, workerLoads } from './workers.ts';
+import { claimView, heartbeat, ownerOf, workerLoads } from './workers.ts';
 
 export const CLUSTER_CHANNEL = 'openwx_cluster';
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
@@ -279,7 +279,12 @@ export class ClusterNode implements HostCluster {
     this.#claiming = (async () => {
       do {
         this.#claimAgain = false;
-        while (await this.#claimOne());
+        // Up to this controller's fair share at once: the others claim theirs in parallel (SKIP LOCKED), so a dead
+        // controller's accounts are spread in one round instead of one account per controller per period.
+        const share = await this.#claimBudget();
+        let taken = 0;
+        while (taken < share && (await this.#claimOne())) taken++;
+        if (share > 0 && taken === share) this.#claimAgain = true; // took its whole share: look again (others may be full)
       } while (this.#claimAgain && !this.#closing);
     })().finally(() => {
       this.#claiming = null;
@@ -287,13 +292,27 @@ export class ClusterNode implements HostCluster {
     return this.#claiming;
   }
 
+  /**
+   * How many accounts without a live lease this controller takes now: up to its fair share of every account among the
+   * live controllers (ceil(held + free) / live), within its max_clients; 0 when there is nothing to take.
+   */
+  async #claimBudget(): Promise<number> {
+    const host = this.#need();
+    if (this.#closing) return 0;
+    const { free, loads } = await claimView(this.pool, this.#deadAfterMs);
+    if (free === 0) return 0;
+    const live = loads.filter((w) => w.live || w.workerId === this.workerId);
+    const held = live.reduce((n, w) => n + w.accounts, 0);
+    const mine = live.find((w) => w.workerId === this.workerId)?.accounts ?? this.#local.size;
+    const share = Math.ceil((held + free) / Math.max(1, live.length));
+    const budget = Math.max(0, Math.min(share - mine, free, host.maxClients - host.accounts().length));
+    this.#log.debug({ free, held, live: live.length, mine, share, budget }, 'claim round');
+    return budget;
+  }
+
   async #claimOne(): Promise<boolean> {
     const host = this.#need();
     if (this.#closing || host.accounts().length >= host.maxClients) return false;
-    const loads = await workerLoads(this.pool, this.#deadAfterMs);
-    const mine = loads.find((w) => w.workerId === this.workerId)?.accounts ?? this.#local.size;
-    const others = loads.filter((w) => w.live && w.workerId !== this.workerId).map((w) => w.accounts);
-    if (others.length > 0 && mine > Math.min(...others)) return false; // a less loaded controller takes it
     let claimed: { client: string; settings: Record<string, string>; epoch: number; initial: StoredSession | null } | null = null;
     try {
       claimed = await inTransaction(this.pool, async (c) => {
@@ -313,7 +332,13 @@ export class ClusterNode implements HostCluster {
     }
     if (!claimed) return false;
     this.#log.info({ account: claimed.client, epoch: claimed.epoch, resumes: claimed.initial?.session ? 'stored session' : 'no session' }, 'account taken over');
-    await this.#startLocal(claimed.client, claimed.settings, claimed.epoch, claimed.initial, false);
+    try {
+      await this.#startLocal(claimed.client, claimed.settings, claimed.epoch, claimed.initial, false);
+    } catch (err) {
+      // Freed again (#startLocal released it); not a database failure: the next round tries again.
+      this.#log.warn({ account: claimed.client, err: (err as Error).message }, 'a claimed account could not be started here; released');
+      return false;
+    }
     return true;
   }
 

@@ -56,3 +56,19 @@ export async function ownerOf(q: pg.Pool, client: string, deadAfterMs: number): 
   if (!x) return null;
   return { worker: x.worker, epoch: Number(x.epoch), leased: x.leased, advertiseUrl: x.advertise_url, workerLive: x.live === true };
 }
+
+/** Accounts without a live lease and every controller's load, from ONE statement (one snapshot: nothing counted twice). */
+export async function claimView(q: pg.Pool, deadAfterMs: number): Promise<{ free: number; loads: WorkerLoad[] }> {
+  const r = await q.query<{ worker_id: string | null; advertise_url: string | null; live: boolean | null; n: string | null; free: string }>(
+    `WITH free AS (SELECT count(*) AS free FROM openwx_accounts WHERE lease_until IS NULL OR lease_until < now())
+     SELECT w.worker_id, w.advertise_url, w.heartbeat > now() - $1 * interval '1 millisecond' AS live,
+            (SELECT count(*) FROM openwx_accounts a WHERE a.worker = w.worker_id AND a.lease_until > now()) AS n, free.free
+       FROM free LEFT JOIN openwx_workers w ON true`,
+    [deadAfterMs],
+  );
+  const free = Number(r.rows[0]?.free ?? 0);
+  const loads = r.rows
+    .filter((x) => x.worker_id !== null)
+    .map((x) => ({ workerId: x.worker_id!, advertiseUrl: x.advertise_url ?? '', live: x.live === true, accounts: Number(x.n) }));
+  return { free, loads };
+}

@@ -31,7 +31,13 @@ export interface ClusterController {
   close(): Promise<void>;
 }
 
-export async function startClusterController(sb: Sandbox, databaseUrl: string, id: string, flags: Record<string, unknown> = {}): Promise<ClusterController> {
+export async function startClusterController(
+  sb: Sandbox,
+  databaseUrl: string,
+  id: string,
+  flags: Record<string, unknown> = {},
+  timings: NonNullable<ControllerRuntime['cluster']> = {},
+): Promise<ClusterController> {
   const settings = loadControllerSettings({
     flags: {
       port: 0,
@@ -47,7 +53,7 @@ export async function startClusterController(sb: Sandbox, databaseUrl: string, i
     },
     env: {},
   });
-  const host = await startControllerFrom(settings, { logger: silent, cluster: FAST });
+  const host = await startControllerFrom(settings, { logger: silent, cluster: { ...FAST, ...timings } });
   const base = host.urls[0]!;
   return {
     id,
