@@ -10,7 +10,7 @@ import type { MediaInput, WxClient } from '../client/interface.ts';
 import type { Friend, Group, Member, Message } from '../model/types.ts';
 import type { MessageHistory } from '../store/history.ts';
 import type { DB } from '../store/db.ts';
-import { IdMap } from './ids.ts';
+import { IdMap, type IdWriter } from './ids.ts';
 
 export type BotEvent =
   | { kind: 'message'; m: Message }
@@ -32,6 +32,8 @@ export interface FileEntry {
 
 export interface BotShared {
   db: DB | null;
+  /** Writes new v11 id rows of every bot in one transaction per turn (on `db`); absent: each row at once. */
+  idWriter?: IdWriter | null | undefined;
   history: MessageHistory | null;
   mediaDirs: readonly string[];
   logger: Logger;
@@ -66,7 +68,7 @@ export class Bot {
     this.client = client;
     this.shared = shared;
     this.#memoryMax = shared.memoryMax ?? 10_000;
-    this.ids = new IdMap(shared.db, client.account, undefined, shared.msgRetentionMs ?? 0);
+    this.ids = new IdMap(shared.db, client.account, undefined, shared.msgRetentionMs ?? 0, shared.idWriter ?? null);
     const on = <E extends Parameters<WxClient['on']>[0]>(name: E, fn: Parameters<WxClient['on']>[1] & ((...a: never[]) => void)) => {
       client.on(name, fn as never);
       this.#off.push(() => client.off(name, fn as never));

@@ -22,6 +22,7 @@ import { runV12, type Directory } from './v12/actions.ts';
 import { v12Connect, v12Event, v12Heartbeat, v12StatusUpdate } from './v12/events.ts';
 import { V11Surface } from './v11/surface.ts';
 import { QuickOperations } from './v11/quick.ts';
+import { IdWriter } from './ids.ts';
 import { ReverseLinks } from './reverse.ts';
 import { Webhooks, type DeliveryOptions } from './webhook.ts';
 
@@ -65,6 +66,8 @@ export class OneBotHub implements Directory {
   readonly v11: V11Surface | null;
   readonly reverse: ReverseLinks;
   readonly log: Logger;
+  /** Every bot's new v11 id rows, one transaction per turn. */
+  readonly #ids: IdWriter | null;
 
   constructor(o: HubOptions) {
     this.#o = o;
@@ -72,6 +75,7 @@ export class OneBotHub implements Directory {
     this.version = o.version;
     this.token = o.onebot.accessToken ?? o.apiToken;
     this.log = o.logger.child({ module: 'onebot' });
+    this.#ids = o.db ? new IdWriter(o.db, this.log) : null;
     this.v11 = o.onebot.v11 ? new V11Surface(this, o.onebot.v11) : null;
     this.reverse = new ReverseLinks(this);
   }
@@ -86,7 +90,7 @@ export class OneBotHub implements Directory {
 
   addAccount(a: HubAccount): void {
     const days = a.historyRetentionDays ?? 0;
-    const bot = new Bot(a.client, { db: this.#o.db, history: a.history, mediaDirs: a.mediaDirs, logger: this.log, msgRetentionMs: days * 86_400_000 });
+    const bot = new Bot(a.client, { db: this.#o.db, idWriter: this.#ids, history: a.history, mediaDirs: a.mediaDirs, logger: this.log, msgRetentionMs: days * 86_400_000 });
     const v12 = this.options.v12?.webhook.length ? new Webhooks(bot, '12', this.options.v12.webhook, this.#hookOptions(a.delivery)) : null;
     const quick = this.options.v11?.http_post.length ? new QuickOperations(bot, { version: this.version, logger: this.log }) : null;
     this.#hooks.set(bot.name, { delivery: a.delivery, v12, v11: null, quick });
@@ -233,5 +237,6 @@ export class OneBotHub implements Directory {
     for (const ws of this.#v12Sockets) ws.close(1001, 'openwx stopping');
     this.v11?.close();
     await Promise.all([...this.#bots.keys()].map((name) => this.removeAccount(name, flushTimeoutMs)));
+    this.#ids?.flush();
   }
 }

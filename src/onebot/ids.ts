@@ -9,6 +9,7 @@
  * resolution is not remembered across restarts).
  */
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { DB } from '../store/db.ts';
 
 export type IdKind = 'user' | 'group' | 'msg';
@@ -22,6 +23,62 @@ export function deriveId(account: string, kind: IdKind, key: string, attempt = 0
   return n === 0n ? 1 : Number(n);
 }
 
+function ensureTable(db: DB): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS onebot_ids (
+    account TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, num INTEGER NOT NULL, created_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, kind, key), UNIQUE (account, kind, num))`);
+}
+
+type IdRow = [account: string, kind: IdKind, key: string, num: number, createdMs: number];
+
+/**
+ * The new id rows of every bot of a host, written in ONE transaction per turn of the event loop (at the next
+ * setImmediate) instead of one commit per new message id, which cost OneBot 11 ~0.3 ms of the event loop per message
+ * at 1,000 msg/s (docs/benchmarks.md, OneBot). Until its turn ends a new number lives in its IdMap's memory (which
+ * checks collisions against it); a crash in between loses only numbers that are derived again the same way.
+ */
+export class IdWriter {
+  readonly #db: DB;
+  readonly #log: Logger | undefined;
+  readonly #write: (rows: IdRow[]) => void;
+  #rows: IdRow[] = [];
+  #turn: NodeJS.Immediate | null = null;
+
+  constructor(db: DB, log?: Logger) {
+    ensureTable(db);
+    this.#db = db;
+    this.#log = log;
+    const put = db.prepare('INSERT OR IGNORE INTO onebot_ids (account, kind, key, num, created_ms) VALUES (?, ?, ?, ?, ?)');
+    this.#write = db.transaction((rows: IdRow[]) => {
+      for (const r of rows) put.run(...r);
+    });
+  }
+
+  /** Rows waiting for the end of the turn. */
+  get pending(): number {
+    return this.#rows.length;
+  }
+
+  add(row: IdRow): void {
+    this.#rows.push(row);
+    this.#turn ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes what waits now (also at close). */
+  flush(): void {
+    if (this.#turn) clearImmediate(this.#turn);
+    this.#turn = null;
+    const rows = this.#rows;
+    this.#rows = [];
+    if (rows.length === 0 || !this.#db.open) return;
+    try {
+      this.#write(rows);
+    } catch (err) {
+      this.#log?.warn({ err, rows: rows.length }, 'onebot ids not saved (they are derived again the same way)');
+    }
+  }
+}
+
 export class IdMap {
   readonly #account: string;
   readonly #byKey = new Map<string, number>();
@@ -29,15 +86,19 @@ export class IdMap {
   /** Cached entries at most (with a database the cache is only a cache; without one this bounds memory). */
   readonly #cacheMax: number;
   readonly #stmts: { get: import('better-sqlite3').Statement; rev: import('better-sqlite3').Statement; put: import('better-sqlite3').Statement } | null;
+  readonly #writer: IdWriter | null;
 
-  /** `msgRetentionMs`: message ids older than this are dropped when the map opens (0 = kept for good). */
-  constructor(db: DB | null, account: string, cacheMax = 100_000, msgRetentionMs = 0) {
+  /**
+   * `msgRetentionMs`: message ids older than this are dropped when the map opens (0 = kept for good). `writer`: new
+   * rows are written by it, batched with other maps' (the writer must be on the same `db`); without one each new row
+   * is inserted at once.
+   */
+  constructor(db: DB | null, account: string, cacheMax = 100_000, msgRetentionMs = 0, writer: IdWriter | null = null) {
     this.#account = account;
     this.#cacheMax = cacheMax;
+    this.#writer = db ? writer : null;
     if (db) {
-      db.exec(`CREATE TABLE IF NOT EXISTS onebot_ids (
-        account TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, num INTEGER NOT NULL, created_ms INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (account, kind, key), UNIQUE (account, kind, num))`);
+      ensureTable(db);
       // Message ids are kept as long as the message history keeps messages; people and groups for good.
       if (msgRetentionMs > 0) db.prepare("DELETE FROM onebot_ids WHERE account = ? AND kind = 'msg' AND created_ms < ?").run(account, Date.now() - msgRetentionMs);
       this.#stmts = {
@@ -61,7 +122,8 @@ export class IdMap {
     for (let attempt = 0; n === undefined; attempt++) {
       const c = deriveId(this.#account, kind, key, attempt);
       if (this.#taken(kind, c)) continue;
-      if (this.#stmts && this.#stmts.put.run(this.#account, kind, key, c, Date.now()).changes === 0) continue;
+      if (this.#writer) this.#writer.add([this.#account, kind, key, c, Date.now()]);
+      else if (this.#stmts && this.#stmts.put.run(this.#account, kind, key, c, Date.now()).changes === 0) continue;
       n = c;
     }
     this.#remember(kind, key, n);
@@ -87,7 +149,8 @@ export class IdMap {
   }
 
   #remember(kind: IdKind, key: string, n: number): void {
-    if (this.#byKey.size >= this.#cacheMax && this.#stmts) {
+    // The cache is only a cache when the database has every row: rows waiting in the writer must stay in memory.
+    if (this.#byKey.size >= this.#cacheMax && this.#stmts && !this.#writer?.pending) {
       this.#byKey.clear();
       this.#byNum.clear();
     }

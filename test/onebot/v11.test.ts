@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { Peer, get, post, TOKEN } from './helpers.ts';
 import { fromCq, toCq } from '../../src/onebot/v11/cq.ts';
-import { IdMap } from '../../src/onebot/ids.ts';
+import { IdMap, IdWriter } from '../../src/onebot/ids.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
@@ -144,6 +144,31 @@ test('v11 ids: persisted per account, stable across a reopen, collisions resolve
   const reopened = new IdMap(openDatabase(join(dir, 'openwx.db')), 'acc');
   assert.equal(reopened.num('user', 'stable-1'), n);
   assert.equal(reopened.num('user', 'stable-2'), n2);
+});
+
+test('v11 ids through the host\'s IdWriter: every bot\'s new rows written together at the end of the turn, the same numbers, kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'owx-ids-'));
+  const db = openDatabase(join(dir, 'openwx.db'));
+  const writer = new IdWriter(db);
+  const a = new IdMap(db, 'a', undefined, 0, writer);
+  const b = new IdMap(db, 'b', undefined, 0, writer);
+  const nums = Array.from({ length: 50 }, (_, i) => [a.num('msg', `m${i}`), b.num('msg', `m${i}`)]);
+  const count = () => (db.prepare('SELECT count(*) AS n FROM onebot_ids').get() as { n: number }).n;
+  assert.equal(count(), 0, 'nothing written during the turn');
+  assert.equal(writer.pending, 100);
+  // Within the turn the map answers from memory, both ways, and a repeat gives the same number.
+  assert.equal(a.num('msg', 'm3'), nums[3]![0]);
+  assert.equal(b.key('msg', nums[7]![1]!), 'm7');
+  assert.deepEqual(nums[0], [new IdMap(null, 'a').num('msg', 'm0'), new IdMap(null, 'b').num('msg', 'm0')], 'derived as without a writer');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(count(), 100, 'written at the end of the turn');
+  assert.equal(writer.pending, 0);
+  a.num('user', 'late');
+  writer.flush();
+  assert.equal(count(), 101, 'flush writes what waits (close)');
+  db.close();
+  const again = new IdMap(openDatabase(join(dir, 'openwx.db')), 'a');
+  assert.equal(again.key('msg', nums[49]![0]!), 'm49');
 });
 
 test('v11 ids: message ids are kept as long as the history keeps messages, people and groups for good', () => {
