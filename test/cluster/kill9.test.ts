@@ -64,9 +64,13 @@ test('kill -9 of the busiest controller during inbound traffic: its accounts mov
     await k1.exited;
     // WeChat queues messages meanwhile; the new owner's sync resumes from the stored SyncKey.
     for (let i = 0; i < 10; i++) await inject();
+    // Running as both survivors see it (the owner's live state, and the accounts table the other one reads).
     await waitFor(async () => {
-      const l = (await k2.call('check_client')).json.client as any[];
-      return l.filter((e) => e.client !== 'bob').every((e) => e.state === 'running' && (e.worker === 'k2' || e.worker === 'k3'));
+      for (const k of [k2, k3]) {
+        const l = (await k.call('check_client')).json.client as any[];
+        if (!l.filter((e) => e.client !== 'bob').every((e) => e.state === 'running' && (e.worker === 'k2' || e.worker === 'k3'))) return false;
+      }
+      return true;
     }, "k1's accounts running elsewhere", 30_000, 50);
     const failoverMs = Date.now() - killedAt;
     console.log(`# failover (kill -9 → both accounts running elsewhere): ${failoverMs} ms`);
