@@ -1,0 +1,63 @@
+/**
+ * Forwarding to an account's owner: a multipart file upload arrives whole (the owner's answer, its media sent once);
+ * a forwarded send the owner does not answer within forward_timeout_ms gets OWX_ERR_FORWARD_TIMEOUT and is NOT
+ * repeated (the owner finishes it once); an owner that cannot be reached gets OWX_ERR_FORWARD_FAILED.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { control, usersSandbox } from '../host/helpers.ts';
+import { loginAs, startClusterController, type ClusterController } from './helpers.ts';
+
+let server: TestPostgres;
+before(async () => {
+  server = await startTestPostgres();
+});
+after(async () => {
+  await server.stop();
+});
+
+test('forwarded: a multipart upload whole, a send that times out answered once and never repeated, an unreachable owner', async () => {
+  const url = await server.createDatabase();
+  const sb = await usersSandbox(1);
+  const cs: ClusterController[] = [];
+  try {
+    cs.push(...(await Promise.all(['f1', 'f2'].map((id) => startClusterController(sb, url, id, {}, { forwardTimeoutMs: 1_500 })))));
+    const [f1, f2] = cs as [ClusterController, ClusterController];
+    assert.equal((await f2.call('start_client', { client: 'alice', worker: 'f1' })).json.status, 'success');
+    await loginAs(sb, f2, 'alice', 'wxid_user1');
+    const ann = (await f1.call('search_friend', { client: 'alice', displayname: 'Ann' })).json;
+    const annId = (Array.isArray(ann) ? ann[0] : ann).id as string;
+
+    // A file part through f2 reaches f1 whole.
+    const bytes = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(5_000, 66)]);
+    const up = await f2.call('upload_media', { client: 'alice', media_data: new File([bytes], 'report.pdf', { type: 'application/pdf' }) }, 'multipart');
+    assert.equal(up.json.code, 0, up.text);
+    assert.equal(up.headers['x-openwx-forwarded'], 'f1');
+    assert.equal(up.json.media_name, 'report.pdf');
+    assert.equal(Number(up.json.media_size), bytes.length);
+
+    // The owner's send hangs longer than the forward timeout: the caller gets a clear error, the send happens once.
+    assert.equal((await control(sb, 'POST', 'faults', { endpoint: 'webwxsendmsg', delayMs: 3_000, times: 1 })).status, 200);
+    const started = Date.now();
+    const slow = await f2.call('send_friend_message', { client: 'alice', id: annId, content: 'slow send' }, 'form');
+    assert.ok(Date.now() - started < 3_000, 'answered at the forward timeout, not after the send');
+    assert.equal(slow.status, 504);
+    assert.equal(slow.json.code, -1);
+    assert.match(slow.json.status, /did not answer within 1500 ms; the request was not repeated/);
+    await waitFor(() => sb.handle.sent().some((m) => m.Content === 'slow send'), 'the owner finishes the send', 10_000);
+    // One more send through the owner proves the queue moved on; the slow one is there once.
+    assert.equal((await f1.call('send_friend_message', { client: 'alice', id: annId, content: 'after' })).json.code, 0);
+    assert.equal(sb.handle.sent().filter((m) => m.Content === 'slow send').length, 1);
+
+    // The owner goes away without a word (its heartbeat and lease still look live for a moment): a clear error.
+    await f1.host.app.close();
+    const gone = await f2.call('get_user_info', { client: 'alice' });
+    assert.equal(gone.status, 502);
+    assert.match(gone.json.status, /^the owner of client alice \(worker f1\) could not be reached/);
+  } finally {
+    for (const c of cs) await c.close().catch(() => undefined);
+    await sb.close();
+  }
+});
