@@ -6,6 +6,11 @@
  * the transaction as a whole fails (COMMIT, or SQLite rolled it back itself: disk full, I/O error), every queued
  * call is run again in its own transaction. Reads are queued too, so a read sees every write called before it.
  * Promises settle after the COMMIT, in call order.
+ *
+ * One follow-up: the calls made in reaction to a turn's commit (its promises' continuations: the delivery worker
+ * counting the attempts of the rows it was just handed, before it sends them) are committed in a second transaction
+ * of the same turn, once those continuations ran (`process.nextTick` from the microtask queue), instead of a whole
+ * loop iteration later; calls made during the follow-up's own continuations wait for the next turn as usual.
  */
 import type { DB } from './db.ts';
 import { MessageHistory } from './history.ts';
@@ -44,6 +49,10 @@ export class SqliteStorage implements Storage {
   readonly #atomic: (f: () => unknown) => unknown;
   #queue: Op[] = [];
   #scheduled: NodeJS.Immediate | null = null;
+  /** A follow-up flush is scheduled (nextTick). */
+  #followUpScheduled = false;
+  /** In the continuations of a turn's flush: a call made now is committed by the follow-up, in the same turn. */
+  #inFollowUpWindow = false;
   #closed = false;
 
   constructor(db: DB) {
@@ -77,19 +86,32 @@ export class SqliteStorage implements Storage {
     if (this.#closed) return Promise.reject(new Error('storage closed'));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run: fn, kind, resolve: resolve as (v: unknown) => void, reject });
-      this.#scheduled ??= setImmediate(() => this.#flush());
+      if (this.#inFollowUpWindow) {
+        if (!this.#followUpScheduled) {
+          this.#followUpScheduled = true;
+          process.nextTick(() => {
+            this.#followUpScheduled = false;
+            this.#flush(false);
+          });
+        }
+      } else {
+        this.#scheduled ??= setImmediate(() => this.#flush(true));
+      }
     });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     if (this.#scheduled) clearImmediate(this.#scheduled);
-    this.#flush();
+    this.#scheduled = null;
+    this.#flush(false);
     this.#closed = true;
   }
 
-  #flush(): void {
-    this.#scheduled = null;
+  /** `turn`: the turn's flush (setImmediate), whose continuations may be followed up; false: a follow-up or close. */
+  #flush(turn: boolean): void {
+    if (turn) this.#scheduled = null;
+    this.#inFollowUpWindow = false;
     const ops = this.#queue;
     this.#queue = [];
     if (ops.length === 0) return;
@@ -117,6 +139,11 @@ export class SqliteStorage implements Storage {
       if (r.ok) op.resolve(r.value);
       else op.reject(r.error);
     });
+    if (!turn) return;
+    // The continuations of these promises run as microtasks once this callback returns. This window opens now and
+    // closes after them: a nextTick queued from a microtask runs only once the microtask queue is empty.
+    this.#inFollowUpWindow = true;
+    queueMicrotask(() => process.nextTick(() => (this.#inFollowUpWindow = false)));
   }
 }
 

@@ -145,6 +145,39 @@ test('reads see the writes called before them; the outbox life cycle through the
   assert.equal(await a.message('s1'), undefined);
 });
 
+test('a call made in reaction to a commit is committed in the same turn (a follow-up), later calls in the next turn', async (t) => {
+  const db = openDatabase(tmpDb());
+  const s = new SqliteStorage(db);
+  t.after(async () => {
+    await s.close();
+    db.close();
+  });
+  const a = s.forAccount('a');
+  const b = s.forAccount('b');
+  let nextTurn = false;
+  const before = s.stats.transactions;
+  // As the delivery worker does: rows handed over by the commit, their attempts counted before they are sent; two
+  // accounts, several continuations deep.
+  const started = await Promise.all(
+    [a, b].map(async (st) => {
+      const [out] = await st.commitReports([job('1')]);
+      setImmediate(() => (nextTurn = true));
+      await Promise.resolve();
+      await st.markStarted([out!.ok ? out!.row!.seq : -1]);
+      return nextTurn;
+    }),
+  );
+  assert.deepEqual(started, [false, false], 'the attempts were committed before the next turn');
+  assert.equal(s.stats.transactions - before, 2, 'the commit, then one follow-up for both accounts');
+  // A call made after the follow-up's continuations is batched with the next turn again.
+  const [late] = await a.commitReports([job('2')]);
+  assert.ok(late?.ok);
+  await new Promise((r) => setImmediate(r));
+  const t0 = s.stats.transactions;
+  await Promise.all([a.outboxDepth(), b.outboxDepth()]);
+  assert.equal(s.stats.transactions - t0, 1);
+});
+
 test('close commits what is queued, then refuses further calls', async () => {
   const db = openDatabase(tmpDb());
   const s = new SqliteStorage(db);
