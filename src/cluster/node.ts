@@ -2,37 +2,35 @@
  * One controller as a member of a cluster sharing one PostgreSQL (docs/cluster.md). It plugs into the Host
  * (`HostCluster`) and:
  *
- * - answers the Controller routes for the whole cluster: start_client places the account on the live controller with
- *   the fewest accounts (or the one `worker=` names) and starts it there (forwarded when it is another); check_client
- *   lists every account of the cluster with its `worker`; stop_client stops it on its owner and removes it;
- * - forwards every other account route that arrives here for an account another controller owns (src/cluster/forward.ts);
+ * - answers the Controller routes for the whole cluster and forwards account routes to their owners
+ *   (src/cluster/routes.ts, src/cluster/forward.ts);
  * - holds its accounts by leases with epochs (src/cluster/lease.ts): each account's session lives in PostgreSQL
  *   (src/store/pg/session-store.ts), its client asks "may I act" before every request to WeChat, its state changes
  *   and its storage (src/store/pg/pg-storage.ts: outbox, history, and the event log openwx_events, in the reports'
  *   own transactions) are written fenced by its epoch;
- * - heartbeats, and claims accounts whose lease expired (a dead controller's) while it is among the least loaded:
+ * - heartbeats, and claims accounts whose lease expired (a dead controller's) up to its fair share of the load:
  *   `FOR UPDATE SKIP LOCKED`, on a timer and at once on `NOTIFY openwx_cluster` (an account freed);
  * - survives PostgreSQL going away: its periodic work backs off exponentially and logs once per outage; leases that
  *   cannot be renewed stop their accounts at the local deadline.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Account } from '../client/account.ts';
-import { isOpenwxError, owxError } from '../errors.ts';
+import { owxError } from '../errors.ts';
 import { CLUSTER_DEFAULTS } from '../settings/defaults.ts';
 import type { AccountSetup } from '../host/account.ts';
-import { clientEntry, settingsOf, startAnswer } from '../host/controller-routes.ts';
 import type { Host, HostCluster } from '../host/host.ts';
 import { PgSessionStore, type StoredSession } from '../store/pg/session-store.ts';
 import { Coalesced } from '../store/pg/coalesce.ts';
 import { PgStorage } from '../store/pg/pg-storage.ts';
 import { connectionConfig, databaseLabel, inTransaction, openPool } from './db.ts';
-import { DEFAULT_FORWARD_TIMEOUT_MS, FORWARDED_HEADER, Forwarder } from './forward.ts';
+import { DEFAULT_FORWARD_TIMEOUT_MS, Forwarder } from './forward.ts';
+import { ClusterRoutes } from './routes.ts';
 import { LeaseKeeper, type Fence } from './lease.ts';
 import { Listener } from './listen.ts';
 import { migrate } from './schema.ts';
-import { claimView, heartbeat, ownerOf, workerLoads } from './workers.ts';
+import { claimView, heartbeat } from './workers.ts';
 
 export const CLUSTER_CHANNEL = 'openwx_cluster';
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
@@ -153,16 +151,20 @@ export class ClusterNode implements HostCluster {
 
   register(app: FastifyInstance, host: Host): void {
     this.#host = host;
-    app.addHook('preHandler', async (req, reply) => {
-      const path = req.url.split('?')[0]!;
-      if (!path.startsWith('/openwx/')) return;
-      const route = path.slice('/openwx/'.length);
-      if (route === 'openapi.json') return;
-      if (route === 'check_client') return this.#checkClient(req, reply);
-      if (route === 'start_client') return this.#startClient(req, reply);
-      if (route === 'stop_client') return this.#stopClient(req, reply);
-      return this.#accountRoute(req, reply);
+    const routes = new ClusterRoutes({
+      workerId: this.workerId,
+      pool: this.pool,
+      lease: this.lease,
+      forwarder: this.#forwarder,
+      deadAfterMs: this.#deadAfterMs,
+      logger: this.#log,
+      host: () => this.#need(),
+      localFence: (name) => this.#local.get(name)?.fence,
+      isLocal: (name) => this.#local.has(name),
+      startLocal: (name, settings, epoch, initial, created) => this.#startLocal(name, settings, epoch, initial, created),
+      dropLocal: (name) => this.#dropLocal(name),
     });
+    app.addHook('preHandler', async (req, reply) => routes.handle(req, reply));
   }
 
   adopt(name: string, setup: AccountSetup): void {
@@ -386,120 +388,6 @@ export class ClusterNode implements HostCluster {
         this.#losing.delete(name);
       }
     })();
-  }
-
-  // ---- routes ---------------------------------------------------------------------------------------------
-
-  async #db<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isOpenwxError(err)) throw err;
-      throw owxError('OWX_ERR_CLUSTER_DB', [(err as Error).message], { cause: err });
-    }
-  }
-
-  async #startClient(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const host = this.#need();
-    const p = req.owx.params;
-    const name = p['client'];
-    if (name === undefined || name === '') throw owxError('OWX_ERR_CLIENT_NOT_FOUND');
-    if (host.account(name)) return undefined; // hosted here: the route answers "client already exists"
-    const raw = settingsOf(p);
-    host.checkStart(name, raw);
-    const wanted = p['worker'] || undefined;
-    const loads = await this.#db(() => workerLoads(this.pool, this.#deadAfterMs));
-    let target = loads.find((w) => w.live);
-    if (wanted !== undefined) {
-      target = loads.find((w) => w.workerId === wanted);
-      if (!target) throw owxError('OWX_ERR_CLUSTER_WORKER', [JSON.stringify(wanted), 'no such controller in the cluster']);
-      if (!target.live && wanted !== this.workerId) {
-        throw owxError('OWX_ERR_CLUSTER_WORKER', [JSON.stringify(wanted), `not live (no heartbeat within ${this.#deadAfterMs} ms)`]);
-      }
-    }
-    if (target && target.workerId !== this.workerId) {
-      const owner = await this.#db(() => ownerOf(this.pool, name, this.#deadAfterMs));
-      if (owner) return reply.send(startAnswer(name, raw, true));
-      if (req.headers[FORWARDED_HEADER] !== undefined) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
-      return this.#forwarder.forward(req, reply, { client: name, workerId: target.workerId, advertiseUrl: target.advertiseUrl }, { worker: target.workerId });
-    }
-    const epoch = await this.#db(() => this.lease.create(name, raw));
-    if (epoch === null) return reply.send(startAnswer(name, raw, true));
-    const existed = await this.#startLocal(name, raw, epoch, null, true);
-    return reply.send(startAnswer(name, raw, existed));
-  }
-
-  async #stopClient(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const host = this.#need();
-    const name = req.owx.params['client'];
-    if (name === undefined || name === '') throw owxError('OWX_ERR_CLIENT_NOT_FOUND');
-    const answer = { client: name, account: name, pid: process.pid, code: 0, status: 'success' };
-    const local = this.#local.get(name);
-    if (local && host.account(name)) {
-      await host.stopClient(name);
-      await this.#db(() => this.pool.query('DELETE FROM openwx_accounts WHERE client = $1 AND epoch = $2', [name, local.fence.epoch]));
-      this.lease.forget(name);
-      this.#dropLocal(name);
-      this.#log.info({ account: name }, 'account stopped and removed from the cluster');
-      return reply.send(answer);
-    }
-    const owner = await this.#db(() => ownerOf(this.pool, name, this.#deadAfterMs));
-    if (!owner) return undefined; // not in the cluster: the route answers (client not exists, or a local one)
-    if (owner.worker && owner.worker !== this.workerId && owner.leased && owner.workerLive && owner.advertiseUrl) {
-      if (req.headers[FORWARDED_HEADER] !== undefined) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
-      return this.#forwarder.forward(req, reply, { client: name, workerId: owner.worker, advertiseUrl: owner.advertiseUrl });
-    }
-    // Nobody runs it (its owner died, or it waits to be claimed): removed here.
-    const r = await this.#db(() =>
-      this.pool.query('DELETE FROM openwx_accounts WHERE client = $1 AND (lease_until IS NULL OR lease_until < now() OR worker = $2)', [name, this.workerId]),
-    );
-    if (!r.rowCount) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
-    this.#log.info({ account: name }, 'account (not running anywhere) removed from the cluster');
-    return reply.send(answer);
-  }
-
-  async #checkClient(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const host = this.#need();
-    const name = req.owx.params['client'] || undefined;
-    const r = await this.#db(() =>
-      this.pool.query<{
-        client: string; worker: string | null; state: string; start_time: string; user_id: string | null; user_name: string | null; user_displayname: string | null;
-      }>(
-        `SELECT client, worker, state, start_time, user_id, user_name, user_displayname FROM openwx_accounts
-          ${name !== undefined ? 'WHERE client = $1' : ''} ORDER BY added_at, client`,
-        name !== undefined ? [name] : [],
-      ),
-    );
-    const now = Math.floor(Date.now() / 1000);
-    const entries = r.rows.map((row) => {
-      const a = host.account(row.client);
-      if (a && this.#local.has(row.client)) return { ...clientEntry(a, now), worker: this.workerId };
-      const start = Number(row.start_time) || 0;
-      return {
-        client: row.client,
-        account: row.client,
-        state: row.state,
-        start_time: start,
-        runtime: start ? Math.max(0, now - start) : 0,
-        ...(row.state === 'running' && row.user_id ? { user_id: row.user_id, user_name: row.user_name ?? '', user_displayname: row.user_displayname ?? '' } : {}),
-        worker: row.worker,
-      };
-    });
-    if (name !== undefined && entries.length === 0) throw owxError('OWX_ERR_CLIENT_NOT_EXISTS');
-    return reply.send({ code: 0, client: entries });
-  }
-
-  async #accountRoute(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const host = this.#need();
-    const name = req.owx.params['client'];
-    if (name === undefined || name === '' || host.account(name)) return undefined;
-    const owner = await this.#db(() => ownerOf(this.pool, name, this.#deadAfterMs));
-    if (!owner || !owner.worker || owner.worker === this.workerId) return undefined; // the host answers
-    if (req.headers[FORWARDED_HEADER] !== undefined) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
-    if (!owner.leased || !owner.workerLive || !owner.advertiseUrl) {
-      throw owxError('OWX_ERR_FORWARD_FAILED', [name, owner.worker, 'its lease ran out: the account is moving to another controller']);
-    }
-    return this.#forwarder.forward(req, reply, { client: name, workerId: owner.worker, advertiseUrl: owner.advertiseUrl });
   }
 
   // ---- close ----------------------------------------------------------------------------------------------
