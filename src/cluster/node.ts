@@ -88,7 +88,8 @@ export class ClusterNode implements HostCluster {
   /** Accounts placed/claimed here whose client is being made: the host's factory call picks its ownership up. */
   readonly #prepared = new Map<string, { epoch: number; initial: StoredSession | null }>();
   readonly #local = new Map<string, Local>();
-  readonly #losing = new Set<string>();
+  /** Accounts being unhosted after their lease was lost: a new start of the same name waits for it. */
+  readonly #losing = new Map<string, Promise<void>>();
   #host: Host | null = null;
   #advertiseUrl = '';
   #tickTimer: NodeJS.Timeout | null = null;
@@ -316,11 +317,14 @@ export class ClusterNode implements HostCluster {
     const host = this.#need();
     if (this.#closing || host.accounts().length >= host.maxClients) return false;
     let claimed: { client: string; settings: Record<string, string>; epoch: number; initial: StoredSession | null } | null = null;
+    // Not an account still hosted here (its lease just lapsed: the renewal unhosts it first, then it may come back).
+    const here = [...new Set([...host.accounts().map((a) => a.name), ...this.#losing.keys()])];
     try {
       claimed = await inTransaction(this.pool, async (c) => {
         const r = await c.query<{ client: string; settings: Record<string, string> }>(
-          `SELECT client, settings FROM openwx_accounts WHERE lease_until IS NULL OR lease_until < now()
+          `SELECT client, settings FROM openwx_accounts WHERE (lease_until IS NULL OR lease_until < now()) AND client <> ALL($1::text[])
             ORDER BY added_at, client LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [here],
         );
         const row = r.rows[0];
         if (!row) return null;
@@ -347,6 +351,9 @@ export class ClusterNode implements HostCluster {
   /** Runs an account this controller now holds; on failure frees it (a claim) or removes it (a new account). */
   async #startLocal(name: string, settings: Record<string, string>, epoch: number, initial: StoredSession | null, created: boolean): Promise<boolean> {
     const host = this.#need();
+    // Taken again right after this controller lost it: the old instance must be gone first (else the host would
+    // answer "already hosted" and the new epoch would run nothing).
+    await this.#losing.get(name);
     this.#prepared.set(name, { epoch, initial });
     try {
       const { existed } = await host.startClient(name, settings, false);
@@ -372,12 +379,11 @@ export class ClusterNode implements HostCluster {
   /** The lease of `name` is gone: stop it here at once (its client aborts everything in flight), then unhost it. */
   #lost(name: string, why: string): void {
     if (this.#losing.has(name)) return;
-    this.#losing.add(name);
     this.lease.forget(name);
     const host = this.#host;
     const a = host?.account(name);
     const stopping = a ? a.client.stop(`lease lost: ${why}`).catch(() => undefined) : Promise.resolve();
-    void (async () => {
+    const unhosting = (async () => {
       try {
         await stopping;
         await host?.stopClient(name, 0);
@@ -388,6 +394,7 @@ export class ClusterNode implements HostCluster {
         this.#losing.delete(name);
       }
     })();
+    this.#losing.set(name, unhosting);
   }
 
   // ---- close ----------------------------------------------------------------------------------------------
