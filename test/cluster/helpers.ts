@@ -2,7 +2,7 @@
  * Cluster tests: controllers (the composition `openwx controller --database …` runs) sharing one real PostgreSQL
  * (test/helpers/postgres.ts) and one multi-user sandbox, with short leases so failover happens in seconds.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -38,10 +38,11 @@ export async function startClusterController(
   flags: Record<string, unknown> = {},
   timings: NonNullable<ControllerRuntime['cluster']> = {},
 ): Promise<ClusterController> {
+  const dataDir = mkdtempSync(join(tmpdir(), `owx-cluster-${id}-`));
   const settings = loadControllerSettings({
     flags: {
       port: 0,
-      data_dir: mkdtempSync(join(tmpdir(), `owx-cluster-${id}-`)),
+      data_dir: dataDir,
       quiet: true,
       send_interval_ms: 0,
       post_api_backoff_base_ms: 20,
@@ -60,7 +61,10 @@ export async function startClusterController(
     host,
     base,
     call: (route, params, via, headers) => callApi(base, route, params, via, headers),
-    close: () => host.close(500),
+    close: async () => {
+      await host.close(500);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

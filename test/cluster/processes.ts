@@ -4,7 +4,7 @@
  * documented settings (OPENWX_LEASE_TTL_MS, …), logging JSON to a file-like buffer for the failure message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,13 @@ export async function spawnController(
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Its data folder goes with it.
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      rmSync(dataDir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   const base = `http://127.0.0.1:${port}`;
   let gone = false;
   void exited.then(() => (gone = true));

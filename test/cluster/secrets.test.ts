@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -55,8 +55,9 @@ test("a cluster member's trace-level log never holds the database password", asy
   });
   const logger = pino({ level: 'trace' }, sink);
   const sb = await usersSandbox(1);
+  const dataDir = mkdtempSync(join(tmpdir(), 'owx-cluster-secret-'));
   const settings = loadControllerSettings({
-    flags: { port: 0, data_dir: mkdtempSync(join(tmpdir(), 'owx-cluster-secret-')), quiet: true, wechat_origin: sb.url, database_url: url, worker_id: 's1' },
+    flags: { port: 0, data_dir: dataDir, quiet: true, wechat_origin: sb.url, database_url: url, worker_id: 's1' },
     env: {},
   });
   const host = await startControllerFrom(settings, { logger });
@@ -67,6 +68,7 @@ test("a cluster member's trace-level log never holds the database password", asy
   } finally {
     await host.close(200);
     await sb.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
   assert.match(log, /cluster database ready/);
   assert.match(log, /joined the cluster/);
