@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, usersSandbox } from '../host/helpers.ts';
-import { loginAs, startClusterController, type ClusterController } from './helpers.ts';
+import { loginAs, rows, startClusterController, type ClusterController } from './helpers.ts';
 
 let server: TestPostgres;
 before(async () => {
@@ -56,6 +56,34 @@ test('forwarded: a multipart upload whole, a send that times out answered once a
     const gone = await f2.call('get_user_info', { client: 'alice' });
     assert.equal(gone.status, 502);
     assert.match(gone.json.status, /^the owner of client alice \(worker f1\) could not be reached/);
+  } finally {
+    for (const c of cs) await c.close().catch(() => undefined);
+    await sb.close();
+  }
+});
+
+test('with a token: the caller must give it to the controller it calls, and it goes along to the owner', async () => {
+  const url = await server.createDatabase();
+  const sb = await usersSandbox(1);
+  const token = 'cluster-token-0123456789';
+  const auth = { authorization: `Bearer ${token}` };
+  const cs: ClusterController[] = [];
+  try {
+    cs.push(...(await Promise.all(['t1', 't2'].map((id) => startClusterController(sb, url, id, { token })))));
+    const [t1, t2] = cs as [ClusterController, ClusterController];
+    const refused = await t1.call('start_client', { client: 'alice', worker: 't2' });
+    assert.equal(refused.status, 401);
+    assert.equal((await rows(url, 'SELECT 1 FROM openwx_accounts')).length, 0, 'nothing placed without the token');
+    const started = await t1.call('start_client', { client: 'alice', worker: 't2' }, 'query', auth);
+    assert.equal(started.json.status, 'success', started.text);
+    assert.equal(started.headers['x-openwx-forwarded'], 't2');
+    const direct = await t2.call('get_client_info', { client: 'alice' }, 'query', auth);
+    const via = await t1.call('get_client_info', { client: 'alice' }, 'form', auth);
+    assert.equal(via.status, 200);
+    assert.equal(via.headers['x-openwx-forwarded'], 't2');
+    assert.deepEqual(Object.keys(via.json).sort(), Object.keys(direct.json).sort());
+    assert.equal(via.json.account, 'alice');
+    assert.equal((await t1.call('get_client_info', { client: 'alice' })).status, 401, 'no token: refused where it arrives');
   } finally {
     for (const c of cs) await c.close().catch(() => undefined);
     await sb.close();
