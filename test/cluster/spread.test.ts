@@ -41,3 +41,25 @@ test("a leaving controller's accounts are all taken in one claim round, spread e
     await sb.close();
   }
 });
+
+test("a settings file's clients join the cluster once, whichever controllers list them; the least loaded take them", async () => {
+  const url = await server.createDatabase();
+  const sb = await startSandbox({ port: 0, chatter: false, longPollMs: 300, autoLoginMs: 50, world: usersWorld(2) });
+  const cs: ClusterController[] = [];
+  try {
+    const clients = [{ client: 'boot1' }, { client: 'boot2', send_interval_ms: 5 }];
+    cs.push(...(await Promise.all(['i1', 'i2'].map((id) => startClusterController(sb, url, id, { clients })))));
+    const all = async () => (await cs[0]!.call('check_client')).json.client as any[];
+    await waitFor(async () => {
+      const l = await all();
+      return l.length === 2 && l.every((e) => e.state === 'running');
+    }, 'both listed accounts running', 30_000, 50);
+    const placed = await rows(url, 'SELECT client, worker, settings FROM openwx_accounts ORDER BY client');
+    assert.deepEqual(placed.map((r) => r.client), ['boot1', 'boot2']);
+    assert.deepEqual(placed[1].settings, { send_interval_ms: '5' });
+    assert.notEqual(placed[0].worker, placed[1].worker, 'one each');
+  } finally {
+    for (const c of cs) await c.close().catch(() => undefined);
+    await sb.close();
+  }
+});
