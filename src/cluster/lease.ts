@@ -3,7 +3,9 @@
  *
  * - **Acquire**: one UPDATE of the account's row takes it when its lease is free (none, or expired by the DATABASE
  *   clock `now()`), sets `worker` to this controller, gives it a new `epoch` (from one sequence: epochs only grow and
- *   are never reused, even by an account deleted and added again) and sets `lease_until = now() + ttl`. The epoch
+ *   are never reused, even by an account deleted and added again), sets `lease_until = now() + ttl` and puts `state`
+ *   back to `init` (the new owner has not started it yet: the old owner's last state, often `running`, would else be
+ *   shown under the new owner until its first state write). The epoch
  *   is the account's fencing token for as long as this controller runs it: every write made for the account
  *   (session, state, events) is conditioned on `epoch = $held AND worker = $me AND lease_until > now()`, so a stale
  *   owner's writes are refused by the database itself.
@@ -99,7 +101,7 @@ export class LeaseKeeper {
   async acquire(client: string, q: pg.Pool | pg.PoolClient = this.#o.pool): Promise<number | null> {
     const sent = this.#now();
     const r = await q.query<{ epoch: string }>(
-      `UPDATE openwx_accounts SET worker = $2, epoch = nextval('openwx_epoch_seq'), lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
+      `UPDATE openwx_accounts SET worker = $2, epoch = nextval('openwx_epoch_seq'), lease_until = now() + $3 * interval '1 millisecond', state = 'init', updated_at = now()
         WHERE client = $1 AND (lease_until IS NULL OR lease_until < now() OR worker = $2)
         RETURNING epoch`,
       [client, this.workerId, this.ttlMs],

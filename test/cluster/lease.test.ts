@@ -129,3 +129,26 @@ test('a renewal that cannot reach PostgreSQL changes nothing: the account stops 
     await a.stop();
   }
 });
+
+test("a takeover puts the row's state back to init: the old owner's last state (running) is not shown under the new owner", async () => {
+  const pool = await db();
+  try {
+    await pool.query("INSERT INTO openwx_accounts (client) VALUES ('erin')");
+    const a = keeper(pool, 'A', []);
+    const b = keeper(pool, 'B', []);
+    const epochA = await a.acquire('erin');
+    // A runs it and writes its state (the owner's fenced state write, src/cluster/node.ts); its last write before it
+    // dies (or leaves without that write landing) is `running`.
+    await pool.query(
+      "UPDATE openwx_accounts SET state = 'running', start_time = 1, user_id = 'u1', user_name = 'User1' WHERE client = 'erin' AND epoch = $1 AND worker = 'A'",
+      [epochA],
+    );
+    await a.release('erin');
+    const epochB = await b.acquire('erin');
+    assert.ok(epochB! > epochA!);
+    const row = (await pool.query("SELECT worker, state FROM openwx_accounts WHERE client = 'erin'")).rows[0];
+    assert.deepEqual([row.worker, row.state], ['B', 'init'], 'B has not started it yet: a reader must not see it running under B');
+  } finally {
+    await pool.end();
+  }
+});
