@@ -4,6 +4,9 @@
  *   --only login,inbound,api,upload,accounts,onebot   run a subset (results.json keeps the other sections, and the date,
  *                                     machine and commit at its top, of the last full run)
  *   --only onebot                     OneBot reverse WebSocket latency (bench/onebot.ts, ≈ 4–5 minutes)
+ *   --only failover                   kill -9 of a cluster controller (bench/failover.ts, ≈ 6–8 minutes; only when
+ *                                     named: not part of the full run); also --controllers N, --accounts N (per
+ *                                     controller), --kills N, --rate N, --pre-kill-s S, --leases default,fast
  *   BENCH_PROF=<dir>                  also write CPU profiles of the measured phases (openwx and runner processes)
  */
 import { execSync } from 'node:child_process';
@@ -12,6 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchAccounts } from './accounts.ts';
 import { benchApi } from './api.ts';
+import { benchFailover, failoverArgs } from './failover.ts';
 import { log } from './inbound.ts';
 import { benchLogin } from './login.ts';
 import { benchInboundAndMemory } from './memory.ts';
@@ -24,6 +28,15 @@ const only = (() => {
   return i > 0 ? new Set(process.argv[i + 1]!.split(',')) : null;
 })();
 const want = (name: string) => !only || only.has(name);
+// the failover options are checked before anything runs (a bad one: its message, exit 2)
+const failoverOptions = (() => {
+  try {
+    return failoverArgs(process.argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+})();
 
 function machine() {
   const sh = (c: string) => {
@@ -84,6 +97,14 @@ if (want('onebot')) {
   const t = Date.now();
   const r = await benchOneBot();
   results['onebot'] = { ...r, run: { date: run['date'], commit: run['commit'], durationS: Math.round((Date.now() - t) / 1000) } };
+}
+// The failover benchmark runs only when named (--only failover): it needs PostgreSQL (embedded or
+// OPENWX_TEST_DATABASE_URL) and ≈ 6–8 minutes.
+if (only?.has('failover')) {
+  log('failover: openwx controllers on one PostgreSQL, kill -9 of one during steady inbound, default and short leases (≈ 6–8 minutes with 3 × 30)…');
+  const t = Date.now();
+  const r = await benchFailover(failoverOptions);
+  results['failover'] = { ...r, run: { date: run['date'], commit: run['commit'], durationS: Math.round((Date.now() - t) / 1000), machine: run['machine'] } };
 }
 run['durationS'] = Math.round((Date.now() - t0) / 1000);
 if (!only) results['durationS'] = run['durationS'];
@@ -160,6 +181,24 @@ if (O) {
   }
   const counts = Object.values(byMode).map((m) => `${m.mode} ${m.lost} / ${m.duplicates} / ${m.misrouted}`).join(', ');
   rows.push(['onebot: lost / duplicated / misrouted', counts, 'zero lost', ok(O.targets.zeroLost)]);
+}
+const F = results['failover'];
+if (F) {
+  for (const r of F.runs) {
+    rows.push([
+      `failover: kill -9 of 1 of ${F.controllers} controllers × ${F.accountsPerController}, lease ${r.leaseTtlMs} ms`,
+      `p50 ${(r.failoverP50Ms / 1000).toFixed(1)} s, max ${(r.failoverMaxMs / 1000).toFixed(1)} s over ${r.kills.length} kills (${r.kills.map((k: { moved: number; failoverMs: number }) => `${k.moved} in ${(k.failoverMs / 1000).toFixed(1)} s`).join(', ')}); new sessions ${r.kills.reduce((a: number, k: { newSessions: number }) => a + k.newSessions, 0)}`,
+      '≤ 30 s, no scan',
+      ok(r.failoverMaxMs <= 30_000 && r.kills.every((k: { newSessions: number; qrCodes: number }) => k.newSessions === 0 && k.qrCodes === 0)),
+    ]);
+    const tr = r.traffic;
+    rows.push([
+      `failover: lost / duplicated, lease ${r.leaseTtlMs} ms`,
+      `post_api ${tr.postApi.lost} / ${tr.postApi.duplicates} (misrouted ${tr.postApi.misrouted}), openwx_events ${tr.events.lost} / ${tr.events.duplicates} of ${tr.injected}`,
+      'zero lost',
+      ok(tr.postApi.lost === 0 && tr.events.lost === 0 && tr.postApi.misrouted === 0),
+    ]);
+  }
 }
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join(' | ');
