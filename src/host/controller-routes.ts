@@ -116,6 +116,10 @@ export function registerControllerRoutes(app: FastifyInstance, host: Host): void
       const p = req.owx.params;
       const name = nameOf(p);
       const raw = settingsOf(p);
+      // worker= places the account in a cluster (src/cluster/routes.ts answers it there); alone, no controller named
+      // by it is live: refused, never silently ignored.
+      const worker = p['worker'];
+      if (worker && !host.clustered) throw owxError('OWX_ERR_CLUSTER_WORKER', [JSON.stringify(worker), 'no such controller: this controller is not in a cluster (no --database); start it without worker=']);
       const { existed } = await host.startClient(name, raw);
       return startAnswer(name, raw, existed);
     },

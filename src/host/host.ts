@@ -130,6 +130,11 @@ export class Host {
   readonly #busy = new Map<string, Promise<unknown>>();
   readonly #list: AccountList | null;
   readonly #onebot: OneBotHub | null;
+
+  /** A member of a cluster (docs/cluster.md): start_client's `worker=` means something only then. */
+  get clustered(): boolean {
+    return this.#o.cluster !== undefined;
+  }
   #closing: Promise<void> | null = null;
 
   private constructor(o: HostOptions) {
