@@ -184,7 +184,8 @@ class SqliteAccountStorage implements AccountStorage {
       }
     }
     const r: NewReport | undefined = job.report;
-    const row = r ? this.#outbox.insert(this.account, r.kind, r.body, r.createdAt, r.media ?? null, r.eventId) : null;
+    // `outbox: false` is a report only for an event log, which SQLite does not keep: nothing to store.
+    const row = r && r.outbox !== false ? this.#outbox.insert(this.account, r.kind, r.body, r.createdAt, r.media ?? null, r.eventId) : null;
     return { ok: true, duplicate: false, row };
   }
 
