@@ -92,6 +92,7 @@ export const ErrorDefs = {
   OWX_ERR_CLUSTER_DB: def('cluster database unavailable: %s', 503, -1),
   OWX_ERR_FORWARD_FAILED: def('the owner of client %s (worker %s) could not be reached: %s', 502, -1),
   OWX_ERR_FORWARD_TIMEOUT: def('the owner of client %s (worker %s) did not answer within %s ms; the request was not repeated (it may have been carried out)', 504, -1),
+  OWX_ERR_OWNER_MOVING: def('client %s is moving between controllers (no controller ran it within %s ms); try again: nothing was done', 503, -1),
   OWX_ERR_FORWARD_LOOP: def('client %s: a forwarded request reached a controller that does not own it (ownership is moving; try again)', 503, -1),
   // --- API request guards (docs/security.md)
   OWX_ERR_HOST_NOT_ALLOWED: def('host not allowed: %s', 403, -1),

@@ -157,6 +157,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--lease-renew-interval-ms <ms>', `cluster: lease renewal period (default ${defaults.lease_renew_interval_ms})`)
     .option('--worker-dead-after-ms <ms>', `cluster: a controller silent this long gets no new accounts (default ${defaults.worker_dead_after_ms})`)
     .option('--forward-timeout-ms <ms>', `cluster: a forwarded request's time limit (default ${defaults.forward_timeout_ms})`)
+    .option('--forward-owner-wait-ms <ms>', `cluster: how long a request for an account changing owner waits for the new one (default ${defaults.forward_owner_wait_ms})`)
     .option('--config <file>', 'YAML or JSON file of settings, with `clients:` to start at launch (also OPENWX_CONFIG)')
     .addHelpText(
       'after',
@@ -178,6 +179,7 @@ export function registerControllerCommand(program: Command): void {
         ['lease_renew_interval_ms', 'leaseRenewIntervalMs'],
         ['worker_dead_after_ms', 'workerDeadAfterMs'],
         ['forward_timeout_ms', 'forwardTimeoutMs'],
+        ['forward_owner_wait_ms', 'forwardOwnerWaitMs'],
       ] as const) {
         if (c.getOptionValueSource(key) === 'cli') flags[setting] = c.getOptionValue(key);
       }
@@ -201,7 +203,7 @@ export interface ControllerRuntime {
   origin?: string | undefined;
   showQr?: boolean;
   /** Cluster timings (tests: short leases); the settings give the rest. */
-  cluster?: Partial<Pick<ClusterOptions, 'leaseTtlMs' | 'leaseRenewIntervalMs' | 'leaseSafetyMs' | 'heartbeatIntervalMs' | 'workerDeadAfterMs' | 'claimIntervalMs' | 'forwardTimeoutMs'>> | undefined;
+  cluster?: Partial<Pick<ClusterOptions, 'leaseTtlMs' | 'leaseRenewIntervalMs' | 'leaseSafetyMs' | 'heartbeatIntervalMs' | 'workerDeadAfterMs' | 'claimIntervalMs' | 'forwardTimeoutMs' | 'forwardOwnerWaitMs'>> | undefined;
 }
 
 /** The default worker id of a cluster member: `<hostname>:<port>`, or `<hostname>:<pid>` when the port is 0. */
@@ -228,6 +230,7 @@ export async function startControllerFrom(settings: ControllerSettings, rt: Cont
         leaseRenewIntervalMs: settings.lease_renew_interval_ms,
         workerDeadAfterMs: settings.worker_dead_after_ms,
         forwardTimeoutMs: settings.forward_timeout_ms,
+        forwardOwnerWaitMs: settings.forward_owner_wait_ms,
         initialClients,
         ...rt.cluster,
       })

@@ -24,6 +24,7 @@ export const CLUSTER_SETTING_NAMES = [
   'lease_renew_interval_ms',
   'worker_dead_after_ms',
   'forward_timeout_ms',
+  'forward_owner_wait_ms',
 ] as const;
 
 export const ACCOUNT_SETTING_NAMES = [
@@ -117,6 +118,8 @@ export const ControllerSettingsSchema = SettingsSchema.omit(pickMask(NOT_CONTROL
     worker_dead_after_ms: count(1_000, 600_000).default(CLUSTER_DEFAULTS.worker_dead_after_ms),
     /** A request forwarded to an account's owner that is not answered within this gets an error (never repeated). */
     forward_timeout_ms: count(1_000, 3_600_000).default(CLUSTER_DEFAULTS.forward_timeout_ms),
+    /** An account route for an account that is changing owner waits this long for its new owner before it is refused. */
+    forward_owner_wait_ms: count(0, 60_000).default(CLUSTER_DEFAULTS.forward_owner_wait_ms),
   })
   .strict();
 export type ControllerSettings = z.output<typeof ControllerSettingsSchema>;

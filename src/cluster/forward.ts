@@ -9,7 +9,9 @@
  *   parameter is one of the parameters.
  * - `X-Openwx-Forwarded: <worker id>` marks it: a controller receiving a forwarded request for an account it does not
  *   own answers OWX_ERR_FORWARD_LOOP instead of forwarding again.
- * - One attempt only: no retry. An owner that does not answer within `forwardTimeoutMs` gets OWX_ERR_FORWARD_TIMEOUT
+ * - A receiver that does not run the account answers OWX_ERR_FORWARD_LOOP marked `X-Openwx-Forward-Refused` (it did
+ *   nothing); an account route's sender then looks for the new owner again (src/cluster/routes.ts).
+ * - Otherwise one attempt only: no retry. An owner that does not answer within `forwardTimeoutMs` gets OWX_ERR_FORWARD_TIMEOUT
  *   (the request may have been carried out: a send is never silently repeated).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -18,6 +20,11 @@ import { owxError, type OpenwxError } from '../errors.ts';
 import { CLUSTER_DEFAULTS } from '../settings/defaults.ts';
 
 export const FORWARDED_HEADER = 'x-openwx-forwarded';
+/**
+ * On the answer to a forwarded request that the receiver refused WITHOUT acting on it (it does not run the account:
+ * ownership moved meanwhile): the sender may send it again to the new owner (it was not carried out).
+ */
+export const REFUSED_HEADER = 'x-openwx-forward-refused';
 export const DEFAULT_FORWARD_TIMEOUT_MS: number = CLUSTER_DEFAULTS.forward_timeout_ms;
 
 /** Answer headers passed back to the caller besides the content type. */
@@ -42,6 +49,18 @@ export class Forwarder {
 
   /** Sends `req` (its parameters, plus `extra`) to the owner and replies with the owner's answer. */
   async forward(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget, extra: Record<string, string> = {}): Promise<FastifyReply> {
+    return (await this.#forward(req, reply, to, extra, false))!;
+  }
+
+  /**
+   * As forward, except that an answer marked REFUSED_HEADER (the receiver did nothing: it does not run the account) is
+   * not passed on: null is returned, and the caller may send the request to the new owner.
+   */
+  forwardRefusable(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget): Promise<FastifyReply | null> {
+    return this.#forward(req, reply, to, {}, true);
+  }
+
+  async #forward(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget, extra: Record<string, string>, refusable: boolean): Promise<FastifyReply | null> {
     const base = new URL(to.advertiseUrl);
     const path = req.url.split('?')[0]!;
     const headers: Record<string, string> = { [FORWARDED_HEADER]: this.#selfId, accept: req.headers.accept ?? '*/*' };
@@ -84,6 +103,7 @@ export class Forwarder {
     } catch (err) {
       throw this.#failure(err, to);
     }
+    if (refusable && res.headers[REFUSED_HEADER] !== undefined) return null;
     reply.code(res.statusCode);
     const ct = res.headers['content-type'];
     if (typeof ct === 'string') reply.header('content-type', ct);

@@ -38,6 +38,8 @@ export const DEFAULT_WORKER_DEAD_AFTER_MS: number = CLUSTER_DEFAULTS.worker_dead
 export const DEFAULT_EVENTS_RETENTION_HOURS: number = CLUSTER_DEFAULTS.events_retention_hours;
 export const DEFAULT_EVENTS_PRUNE_INTERVAL_MS = 600_000;
 export const DEFAULT_DB_BACKOFF_MAX_MS = 10_000;
+export const DEFAULT_FORWARD_OWNER_WAIT_MS: number = CLUSTER_DEFAULTS.forward_owner_wait_ms;
+export const DEFAULT_OWNER_POLL_INTERVAL_MS = 100;
 
 export interface ClusterOptions {
   /** `postgres://USER:PASS@HOST:PORT/DB` (a secret: never logged). */
@@ -57,6 +59,10 @@ export interface ClusterOptions {
   claimIntervalMs?: number | undefined;
   /** A forwarded request not answered within this gets OWX_ERR_FORWARD_TIMEOUT (never repeated). */
   forwardTimeoutMs?: number | undefined;
+  /** An account route for an account changing owner waits up to this long for the new owner (then OWX_ERR_OWNER_MOVING). */
+  forwardOwnerWaitMs?: number | undefined;
+  /** How often such a request looks for the new owner meanwhile. */
+  ownerPollIntervalMs?: number | undefined;
   /** openwx_events rows older than this are deleted. */
   eventsRetentionHours?: number | undefined;
   eventsPruneIntervalMs?: number | undefined;
@@ -98,6 +104,8 @@ export class ClusterNode implements HostCluster {
   #claiming: Promise<void> | null = null;
   #claimAgain = false;
   #closing: Promise<void> | null = null;
+  /** Ends the requests waiting for an account's new owner when this controller closes. */
+  readonly #closed = new AbortController();
 
   private constructor(o: ClusterOptions, pool: pg.Pool) {
     this.#o = o;
@@ -158,6 +166,9 @@ export class ClusterNode implements HostCluster {
       lease: this.lease,
       forwarder: this.#forwarder,
       deadAfterMs: this.#deadAfterMs,
+      ownerWaitMs: this.#o.forwardOwnerWaitMs ?? DEFAULT_FORWARD_OWNER_WAIT_MS,
+      ownerPollIntervalMs: this.#o.ownerPollIntervalMs ?? DEFAULT_OWNER_POLL_INTERVAL_MS,
+      signal: this.#closed.signal,
       logger: this.#log,
       host: () => this.#need(),
       localFence: (name) => this.#local.get(name)?.fence,
@@ -405,6 +416,7 @@ export class ClusterNode implements HostCluster {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#closed.abort();
       if (this.#tickTimer) clearTimeout(this.#tickTimer);
       this.#tickTimer = null;
       await this.#claiming?.catch(() => undefined);

@@ -8,11 +8,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { isOpenwxError, owxError } from '../errors.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { errorBody, isOpenwxError, owxError, type OpenwxError } from '../errors.ts';
 import { clientEntry, settingsOf, startAnswer } from '../host/controller-routes.ts';
 import type { Host } from '../host/host.ts';
 import type { StoredSession } from '../store/pg/session-store.ts';
-import { FORWARDED_HEADER, type Forwarder } from './forward.ts';
+import { FORWARDED_HEADER, REFUSED_HEADER, type Forwarder } from './forward.ts';
 import type { Fence, LeaseKeeper } from './lease.ts';
 import { ownerOf, workerLoads } from './workers.ts';
 
@@ -23,6 +24,12 @@ export interface ClusterRouteDeps {
   lease: LeaseKeeper;
   forwarder: Forwarder;
   deadAfterMs: number;
+  /** An account route for an account changing owner waits this long for the new owner (docs/cluster.md). */
+  ownerWaitMs: number;
+  /** How often it looks for the new owner meanwhile. */
+  ownerPollIntervalMs: number;
+  /** Aborted when the controller closes: waits end at once. */
+  signal: AbortSignal;
   logger: Logger;
   host(): Host;
   /** The fence of an account this controller runs (adopted), or undefined. */
@@ -152,16 +159,41 @@ export class ClusterRoutes {
     return reply.send({ code: 0, client: entries });
   }
 
+  /**
+   * An account route: answered here when this controller runs the account, else forwarded to its owner. While the
+   * account changes owner (no live owner yet, or placed here and still starting, or the owner asked refused: it no
+   * longer runs it) the request waits up to `ownerWaitMs` for the new owner, looking again every
+   * `ownerPollIntervalMs`: nothing has been done for it yet, so nothing is repeated. A request forwarded TO this
+   * controller for an account another one runs is refused at once (OWX_ERR_FORWARD_LOOP marked REFUSED_HEADER): its
+   * sender does the waiting.
+   */
   async accountRoute(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const host = this.#d.host();
     const name = req.owx.params['client'];
     if (name === undefined || name === '' || host.account(name)) return undefined;
-    const owner = await this.#db(() => ownerOf(this.#d.pool, name, this.#d.deadAfterMs));
-    if (!owner || !owner.worker || owner.worker === this.#d.workerId) return undefined; // the host answers
-    if (req.headers[FORWARDED_HEADER] !== undefined) throw owxError('OWX_ERR_FORWARD_LOOP', [name]);
-    if (!owner.leased || !owner.workerLive || !owner.advertiseUrl) {
-      throw owxError('OWX_ERR_FORWARD_FAILED', [name, owner.worker, 'its lease ran out: the account is moving to another controller']);
+    const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
+    const until = Date.now() + this.#d.ownerWaitMs;
+    for (;;) {
+      const owner = await this.#db(() => ownerOf(this.#d.pool, name, this.#d.deadAfterMs));
+      if (!owner || host.account(name)) return undefined; // the host answers: not in the cluster, or started here meanwhile
+      const mine = owner.worker === this.#d.workerId;
+      if (owner.worker && !mine && owner.leased && owner.workerLive && owner.advertiseUrl) {
+        if (forwarded) return this.#refuse(reply, owxError('OWX_ERR_FORWARD_LOOP', [name]));
+        const done = await this.#d.forwarder.forwardRefusable(req, reply, { client: name, workerId: owner.worker, advertiseUrl: owner.advertiseUrl });
+        if (done) return done;
+        // The owner asked no longer runs it and did nothing: look for the new one.
+      } else if (forwarded && !(mine && owner.leased)) {
+        return this.#refuse(reply, owxError('OWX_ERR_FORWARD_LOOP', [name]));
+      }
+      if (Date.now() >= until) throw owxError('OWX_ERR_OWNER_MOVING', [name, this.#d.ownerWaitMs]);
+      await delay(Math.max(1, Math.min(this.#d.ownerPollIntervalMs, until - Date.now())), undefined, { signal: this.#d.signal }).catch(() => {
+        throw owxError('OWX_ERR_OWNER_MOVING', [name, this.#d.ownerWaitMs]);
+      });
     }
-    return this.#d.forwarder.forward(req, reply, { client: name, workerId: owner.worker, advertiseUrl: owner.advertiseUrl });
+  }
+
+  /** Answers a forwarded request that was not acted on, marked so that its sender may send it to the new owner. */
+  #refuse(reply: FastifyReply, err: OpenwxError): FastifyReply {
+    return reply.code(err.statusCode).header(REFUSED_HEADER, '1').send(errorBody(err));
   }
 }

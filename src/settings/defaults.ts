@@ -105,6 +105,7 @@ export const CLUSTER_DEFAULTS = Object.freeze({
   lease_renew_interval_ms: 3_000,
   worker_dead_after_ms: 10_000,
   forward_timeout_ms: 90_000,
+  forward_owner_wait_ms: 5_000,
 } as const);
 
 /** The defaults `openwx controller` has of its own (the rest are SETTING_DEFAULTS, and CLUSTER_DEFAULTS). */
