@@ -9,11 +9,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Account } from '../../src/client/account.ts';
+import { Account, type SessionStoreLike } from '../../src/client/account.ts';
+import { SessionStore } from '../../src/store/session-store.ts';
 import type { Clock } from '../../src/client/clock.ts';
 import { startOpenwx } from '../../src/host/index.ts';
 import { DATABASE_FILE } from '../../src/api/durable.ts';
@@ -26,23 +27,38 @@ import { recordingProxy } from '../client/helpers.ts';
 import { silent } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
+/** The account's session-save delay in this test: only timers of exactly this delay are held. */
+const HELD_MS = 987_654;
+
 /**
- * A clock whose timers run only when the test says so (`runAll`, synchronously). In this test the account's only
- * timer is its debounced session save, so the test decides when the session file is written.
+ * A clock whose session-save timers run only when the test says so (`runAll`, synchronously): the test decides when
+ * the session file is written. Every other timer of the account (a retry's backoff after a request that timed out on
+ * a loaded machine, …) runs on time, so it neither stalls the sync loop nor counts as a save.
  */
 class HeldClock implements Clock {
   #seq = 0;
   readonly #timers = new Map<number, () => void>();
+  readonly #real = new Map<number, NodeJS.Timeout>();
   now(): number {
     return Date.now();
   }
-  setTimeout(fn: () => void): unknown {
+  setTimeout(fn: () => void, ms: number): unknown {
     const id = ++this.#seq;
-    this.#timers.set(id, fn);
+    if (ms === HELD_MS) this.#timers.set(id, fn);
+    else
+      this.#real.set(
+        id,
+        setTimeout(() => {
+          this.#real.delete(id);
+          fn();
+        }, ms),
+      );
     return id;
   }
   clearTimeout(h: unknown): void {
     this.#timers.delete(h as number);
+    clearTimeout(this.#real.get(h as number));
+    this.#real.delete(h as number);
   }
   runAll(): number {
     const due = [...this.#timers.values()];
@@ -86,15 +102,28 @@ test('a webwxsync answer is acknowledged (next synccheck/webwxsync SyncKey, save
   /** Checks of saves still being written (the write is asynchronous): awaited before the assertions. */
   const landed: Promise<void>[] = [];
   /**
-   * Checks the SyncKey the file holds now, runs the pending session save, and checks the file again once that
-   * write has landed (each write renames a new file over the old one: a new inode).
+   * The account's session files, counting the saves that landed (a save resolves once its state, or a newer one, is
+   * on disk). An inode that changes was the sign before: two writes in a row can give the file back its old inode
+   * number, and the wait then never ended.
+   */
+  const files = new SessionStore(dataDir, 'default');
+  let savesLanded = 0;
+  const countingStore: SessionStoreLike = {
+    load: () => files.load(),
+    loadStableIds: () => files.loadStableIds(),
+    saveStableIds: (state) => files.saveStableIds(state),
+    save: (f) => files.save(f).finally(() => savesLanded++),
+  };
+  /**
+   * Checks the SyncKey the file holds now, runs the pending session save, and checks the file again once a later
+   * save has landed.
    */
   const checkSavedSession = (when: string) => {
     if (closing) return;
     checkFile(`the session on disk ${when}`);
-    const ino = statSync(sessionFile).ino;
+    const before = savesLanded;
     if (clock.runAll() === 0) return;
-    landed.push(waitFor(() => statSync(sessionFile).ino !== ino, 'the session save landed').then(() => checkFile(`the session saved ${when}`)));
+    landed.push(waitFor(() => savesLanded > before, 'the session save landed').then(() => checkFile(`the session saved ${when}`)));
   };
 
   const proxy = await recordingProxy(sb, {
@@ -124,9 +153,11 @@ test('a webwxsync answer is acknowledged (next synccheck/webwxsync SyncKey, save
       loginPollTimeoutMs: 5000,
       syncCheckTimeoutMs: 5000,
       requestTimeoutMs: 5000,
+      sessionSaveIntervalMs: HELD_MS,
     },
     { logger: silent, output: null, clock },
   );
+  client.setOwnership({ sessionStore: countingStore });
   // post_api points at a closed port: the rows stay in the outbox (or move to dead_letters), nothing deletes them
   const api = await startOpenwx(client, {
     listen: [{ host: '127.0.0.1', port: 0 }],
