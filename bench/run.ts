@@ -4,7 +4,7 @@
  *   --only login,inbound,api,upload,accounts,onebot   run a subset (results.json keeps the other sections, and the date,
  *                                     machine and commit at its top, of the last full run)
  *   --only onebot                     OneBot reverse WebSocket latency (bench/onebot.ts, ≈ 4–5 minutes)
- *   --only failover                   kill -9 of a cluster controller (bench/failover.ts, ≈ 6–8 minutes; only when
+ *   --only failover                   kill -9 of a cluster controller (bench/failover.ts, ≈ 3–6 minutes; only when
  *                                     named: not part of the full run); also --controllers N, --accounts N (per
  *                                     controller), --kills N, --rate N, --pre-kill-s S, --leases default,fast
  *   BENCH_PROF=<dir>                  also write CPU profiles of the measured phases (openwx and runner processes)
@@ -99,9 +99,9 @@ if (want('onebot')) {
   results['onebot'] = { ...r, run: { date: run['date'], commit: run['commit'], durationS: Math.round((Date.now() - t) / 1000) } };
 }
 // The failover benchmark runs only when named (--only failover): it needs PostgreSQL (embedded or
-// OPENWX_TEST_DATABASE_URL) and ≈ 6–8 minutes.
+// OPENWX_TEST_DATABASE_URL) and ≈ 3–6 minutes.
 if (only?.has('failover')) {
-  log('failover: openwx controllers on one PostgreSQL, kill -9 of one during steady inbound, default and short leases (≈ 6–8 minutes with 3 × 30)…');
+  log('failover: openwx controllers on one PostgreSQL, kill -9 of one during steady inbound, default and short leases (≈ 3–6 minutes with 3 × 30)…');
   const t = Date.now();
   const r = await benchFailover(failoverOptions);
   results['failover'] = { ...r, run: { date: run['date'], commit: run['commit'], durationS: Math.round((Date.now() - t) / 1000), machine: run['machine'] } };
