@@ -102,7 +102,7 @@ export class Outbox {
       start: db.prepare('UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?'),
       fail: db.prepare('UPDATE outbox SET next_at = ?, last_error = ?, rejections = rejections + ? WHERE seq = ?'),
       claim: db.prepare('INSERT OR IGNORE INTO answered (account, event_id, at) VALUES (?, ?, ?)'),
-      purgeAnswered: db.prepare('DELETE FROM answered WHERE at < ?'),
+      purgeAnswered: db.prepare('DELETE FROM answered WHERE account = ? AND at < ?'),
       depth: db.prepare('SELECT count(*) AS n FROM outbox WHERE account = ?'),
       accounts: db.prepare('SELECT DISTINCT account FROM outbox'),
       toDead: db.prepare(
@@ -190,9 +190,9 @@ export class Outbox {
     return this.#stmts.claim.run(account, eventId, now).changes === 1;
   }
 
-  /** Forgets acted-on answers recorded before `before` (ms); returns how many. */
-  purgeAnswered(before: number): number {
-    return this.#stmts.purgeAnswered.run(before).changes;
+  /** Forgets the account's acted-on answers recorded before `before` (ms); returns how many. Other accounts keep theirs (their retention may differ). */
+  purgeAnswered(account: string, before: number): number {
+    return this.#stmts.purgeAnswered.run(account, before).changes;
   }
 
   kill(seq: number, error: string, now = Date.now()): void {
@@ -225,8 +225,9 @@ export class Outbox {
   /** Moves dead letters back to the end of the outbox (all, or the given event ids), keeping their event ids; returns how many. */
   replay(account: string, eventIds?: string[], now = Date.now()): number {
     return this.#db.transaction(() => {
+      // An id given twice is replayed once (its dead letter is gone after the first).
       const rows = eventIds
-        ? eventIds.map((id) => this.#stmts.deadOne.get(account, id) as RawRow | undefined).filter((r): r is RawRow => !!r)
+        ? [...new Set(eventIds)].map((id) => this.#stmts.deadOne.get(account, id) as RawRow | undefined).filter((r): r is RawRow => !!r)
         : (this.#stmts.dead.all(account, -1) as RawRow[]);
       for (const r of rows) {
         this.#stmts.deadDel.run(r.seq);

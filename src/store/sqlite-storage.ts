@@ -230,7 +230,7 @@ class SqliteAccountStorage implements AccountStorage {
   }
 
   purgeAnswered(before: number): Promise<number> {
-    return this.#s.run(() => this.#outbox.purgeAnswered(before), 'single');
+    return this.#s.run(() => this.#outbox.purgeAnswered(this.account, before), 'single');
   }
 
   message(msgId: string): Promise<StoredMessage | undefined> {

@@ -140,7 +140,7 @@ test('an acted-on answer is claimed once per account and event id, after reopeni
   db = openDatabase(p);
   ob = new Outbox(db);
   assert.equal(ob.claimAnswer('a', 'ev-1', now), false, 'remembered across a restart');
-  assert.equal(ob.purgeAnswered(now - 5_000), 1);
+  assert.equal(ob.purgeAnswered('a', now - 5_000), 1);
   assert.equal(ob.claimAnswer('a', 'ev-1', now), true, 'forgotten once purged');
   db.close();
 });

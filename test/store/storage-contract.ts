@@ -218,6 +218,26 @@ export function storageContract(label: string, make: () => Promise<StorageHarnes
     assert.equal(await a.claimAnswer('e2', 601), false, 'a newer claim is kept');
   });
 
+  t('purgeAnswered forgets only the account\'s own claims (accounts may keep answers for different times)', async ({ storage }) => {
+    const a = storage.forAccount('alice');
+    const b = storage.forAccount('bob');
+    assert.deepEqual(await Promise.all([a.claimAnswer('e1', 100), b.claimAnswer('e1', 100), b.claimAnswer('e2', 100)]), [true, true, true]);
+    assert.equal(await a.purgeAnswered(200), 1, 'one claim of alice');
+    assert.equal(await b.claimAnswer('e1', 300), false, 'bob\'s claim is kept: his answer is not acted on twice');
+    assert.equal(await b.claimAnswer('e2', 300), false);
+    assert.equal(await a.claimAnswer('e1', 300), true);
+  });
+
+  t('replayDead with an event id given twice replays that dead letter once', async ({ storage }) => {
+    const a = storage.forAccount('alice');
+    const [out] = await a.commitReports([{ report: report(1) }]);
+    const row = out!.ok ? out.row! : assert.fail('not stored');
+    await a.markDead(row.seq, 'gave up', 5_000);
+    assert.equal(await a.replayDead([row.eventId, row.eventId], 6_000), 1);
+    assert.deepEqual((await a.pendingReports(0, 10)).map((r) => r.eventId), [row.eventId]);
+    assert.equal(await a.deadDepth(), 0);
+  });
+
   t('the history: noteSent keeps a recorded body, purgeMessages deletes only older messages of the account', async ({ storage }) => {
     const a = storage.forAccount('alice');
     const b = storage.forAccount('bob');
