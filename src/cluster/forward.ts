@@ -49,18 +49,20 @@ export class Forwarder {
 
   /** Sends `req` (its parameters, plus `extra`) to the owner and replies with the owner's answer. */
   async forward(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget, extra: Record<string, string> = {}): Promise<FastifyReply> {
-    return (await this.#forward(req, reply, to, extra, false))!;
+    await this.#forward(req, reply, to, extra, false);
+    return reply;
   }
 
   /**
    * As forward, except that an answer marked REFUSED_HEADER (the receiver did nothing: it does not run the account) is
-   * not passed on: null is returned, and the caller may send the request to the new owner.
+   * not passed on. True: the owner's answer was sent; false: refused, and the caller may send the request to the new
+   * owner. (A boolean, not the reply: a FastifyReply is thenable, and awaiting it yields undefined.)
    */
-  forwardRefusable(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget): Promise<FastifyReply | null> {
+  forwardRefusable(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget): Promise<boolean> {
     return this.#forward(req, reply, to, {}, true);
   }
 
-  async #forward(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget, extra: Record<string, string>, refusable: boolean): Promise<FastifyReply | null> {
+  async #forward(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget, extra: Record<string, string>, refusable: boolean): Promise<boolean> {
     const base = new URL(to.advertiseUrl);
     const path = req.url.split('?')[0]!;
     const headers: Record<string, string> = { [FORWARDED_HEADER]: this.#selfId, accept: req.headers.accept ?? '*/*' };
@@ -103,7 +105,7 @@ export class Forwarder {
     } catch (err) {
       throw this.#failure(err, to);
     }
-    if (refusable && res.headers[REFUSED_HEADER] !== undefined) return null;
+    if (refusable && res.headers[REFUSED_HEADER] !== undefined) return false;
     reply.code(res.statusCode);
     const ct = res.headers['content-type'];
     if (typeof ct === 'string') reply.header('content-type', ct);
@@ -112,7 +114,8 @@ export class Forwarder {
       if (typeof v === 'string') reply.header(h, v);
     }
     reply.header(FORWARDED_HEADER, to.workerId);
-    return reply.send(bytes);
+    reply.send(bytes);
+    return true;
   }
 
   #failure(err: unknown, to: ForwardTarget): OpenwxError {

@@ -179,8 +179,7 @@ export class ClusterRoutes {
       const mine = owner.worker === this.#d.workerId;
       if (owner.worker && !mine && owner.leased && owner.workerLive && owner.advertiseUrl) {
         if (forwarded) return this.#refuse(reply, owxError('OWX_ERR_FORWARD_LOOP', [name]));
-        const done = await this.#d.forwarder.forwardRefusable(req, reply, { client: name, workerId: owner.worker, advertiseUrl: owner.advertiseUrl });
-        if (done) return done;
+        if (await this.#d.forwarder.forwardRefusable(req, reply, { client: name, workerId: owner.worker, advertiseUrl: owner.advertiseUrl })) return reply;
         // The owner asked no longer runs it and did nothing: look for the new one.
       } else if (forwarded && !(mine && owner.leased)) {
         return this.#refuse(reply, owxError('OWX_ERR_FORWARD_LOOP', [name]));

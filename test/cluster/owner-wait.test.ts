@@ -10,8 +10,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { usersSandbox } from '../host/helpers.ts';
-import { entry, rows, startClusterController, type ClusterController } from './helpers.ts';
+import { control, usersSandbox } from '../host/helpers.ts';
+import { entry, loginAs, rows, startClusterController, type ClusterController } from './helpers.ts';
 
 let server: TestPostgres;
 before(async () => {
@@ -74,7 +74,7 @@ test('no owner within forward_owner_wait_ms: OWX_ERR_OWNER_MOVING; a forwarded r
   }
 });
 
-test('an owner that refuses a forwarded request (it no longer runs the account) does not end it: the sender sends it to the owner the database names now', async () => {
+test('an owner that refuses a forwarded request (it no longer runs the account) does not end it: the sender sends it to the owner the database names now, once', async () => {
   const url = await server.createDatabase();
   const sb = await usersSandbox(1);
   const cs: ClusterController[] = [];
@@ -92,14 +92,21 @@ test('an owner that refuses a forwarded request (it no longer runs the account) 
   try {
     // u1 heartbeats (and so rewrites its advertise_url) only at its start: the test alone changes the address.
     cs.push(await startClusterController(sb, url, 'u1', {}, { heartbeatIntervalMs: 600_000, claimIntervalMs: 600_000, workerDeadAfterMs: 600_000 }));
-    cs.push(await startClusterController(sb, url, 'u2', {}, { workerDeadAfterMs: 600_000 }));
+    cs.push(await startClusterController(sb, url, 'u2', {}, { workerDeadAfterMs: 600_000, forwardOwnerWaitMs: 3_000 }));
     const [u1, u2] = cs as [ClusterController, ClusterController];
     assert.equal((await u1.call('start_client', { client: 'alice', worker: 'u1' })).json.status, 'success');
-    await waitFor(() => u1.host.account('alice'), 'alice hosted on u1');
+    await loginAs(sb, u1, 'alice', 'wxid_user1');
     await rows(url, "UPDATE openwx_workers SET advertise_url = $1 WHERE worker_id = 'u1'", [`http://127.0.0.1:${(fake.address() as AddressInfo).port}`]);
-    const r = await u2.call('get_client_info', { client: 'alice' });
-    assert.deepEqual(hits, ['GET /openwx/get_client_info?client=alice from u2'], 'the refusing address was asked once');
+    const r = await u2.call('send_friend_message', { client: 'alice', displayname: 'Ann', content: 'once' });
+    assert.deepEqual(hits, ['GET /openwx/send_friend_message?client=alice&displayname=Ann&content=once from u2'], 'the refusing address was asked once');
     assert.deepEqual([r.json.code, r.headers['x-openwx-forwarded']], [0, 'u1'], r.text);
+    // Whatever u2 might still do for that request, it does within its wait (3 s): a request started after it and
+    // waiting as long for an account nobody may take (held by a dead controller's unexpired lease) ends after it.
+    await rows(url, "INSERT INTO openwx_workers (worker_id, advertise_url, started, heartbeat) VALUES ('ghost', 'http://127.0.0.1:9', now(), now() - interval '1 hour')");
+    await rows(url, "INSERT INTO openwx_accounts (client, worker, epoch, lease_until) VALUES ('zoe', 'ghost', nextval('openwx_epoch_seq'), now() + interval '1 hour')");
+    assert.match((await u2.call('get_client_info', { client: 'zoe' })).json.status, /^client zoe is moving/);
+    const sent = (await control(sb, 'GET', 'sent?user=wxid_user1')).json as any[];
+    assert.equal(sent.filter((m) => m.Content === 'once').length, 1, 'sent once: the answered forward is not repeated');
   } finally {
     fake.close();
     for (const c of cs) await c.close().catch(() => undefined);
