@@ -343,3 +343,39 @@ test('postgresql: which failures are the connection\'s (the transaction is retri
   }
   for (const c of ['23505', '22P02', '42P01', '55000', '25P02', '40002', 'XX000', 'P0001']) assert.equal(isConnectionError(e(c)), false, c);
 });
+
+test('postgresql: a report whose text has a lone surrogate (a cut emoji) is stored; the event log has U+FFFD in its place', async () => {
+  await withStorage({}, async (s, pool) => {
+    const a = s.forAccount('alice');
+    // JSON.stringify writes a lone surrogate as the escape \ud83d, which jsonb refuses (22P02): the whole report was dropped.
+    const body = JSON.stringify({ content: 'cut \ud83d', '\udc00key': 'low \udc00 alone', ok: '\ud83d\ude00' });
+    const outs = await a.commitReports([{ message: { record: msg('S1'), ifNew: true }, report: report(1, { body }) }, { report: report(2) }]);
+    assert.deepEqual(outs.map((o) => o.ok), [true, true]);
+    assert.equal((await a.pendingReports(0, 10))[0]?.body, body, 'the outbox keeps the exact body');
+    assert.ok(await a.message('S1'), 'and the history record');
+    const rows = (await pool.query<{ report: unknown }>('SELECT report FROM openwx_events ORDER BY id')).rows;
+    assert.deepEqual(rows[0]?.report, { content: 'cut \uFFFD', '\uFFFDkey': 'low \uFFFD alone', ok: '\ud83d\ude00' });
+    assert.equal(rows.length, 2);
+  });
+});
+
+test('postgresql: call by call, the event log lock stays held after a call that took it was rolled back', async () => {
+  await withStorage({}, async (s, pool) => {
+    // Every event row checks that its transaction holds an advisory lock (the event log's): ids become visible in order
+    // only if every append happens under it.
+    await pool.query(`CREATE FUNCTION owx_test_locked() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted) THEN
+          RAISE EXCEPTION 'event % appended without the event log lock', NEW.event_id;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await pool.query('CREATE TRIGGER owx_test_locked BEFORE INSERT ON openwx_events FOR EACH ROW EXECUTE FUNCTION owx_test_locked()');
+    const a = s.forAccount('alice');
+    // The first report's event cannot be logged (not JSON): it fails alone, after taking the lock in its savepoint.
+    const outs = await a.commitReports([{ report: report(1, { body: 'not json' }) }, { report: report(2) }, { report: report(3) }]);
+    assert.deepEqual(outs.map((o) => o.ok), [false, true, true]);
+    assert.ok(s.stats.isolated >= 1);
+    assert.equal((await pool.query('SELECT 1 FROM openwx_events')).rowCount, 2);
+  });
+});

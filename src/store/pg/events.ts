@@ -20,13 +20,25 @@ export interface LoggedEvent {
   body: string;
 }
 
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
- * The report as jsonb accepts it: PostgreSQL's jsonb cannot hold the character U+0000, which a WeChat text may
- * carry (JSON-escaped as \u0000); such characters become U+FFFD in the event log (the outbox keeps the exact body).
+ * The report as jsonb accepts it. jsonb cannot hold the character U+0000, which a WeChat text may carry (JSON-escaped
+ * as \u0000), nor a lone UTF-16 surrogate (JSON.stringify writes one as \ud83d: an emoji cut in two), which it refuses
+ * as invalid input: the report would fail. Such characters become U+FFFD in the event log, in values and keys (the
+ * outbox keeps the exact body).
  */
 export function jsonbText(body: string): string {
-  if (!body.includes('\\u0000')) return body;
-  return JSON.stringify(JSON.parse(body, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v)));
+  if (!body.includes('\\u0000') && !/\\u[dD][89a-fA-F]/.test(body)) return body;
+  const clean = (t: string): string => t.replace(LONE_SURROGATE, '\uFFFD').replaceAll('\u0000', '\uFFFD');
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return clean(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k), walk(x)]));
+    return v;
+  };
+  return JSON.stringify(walk(JSON.parse(body)));
 }
 
 /** Takes the event log's append lock (until the transaction ends). Idempotent within a transaction. */
