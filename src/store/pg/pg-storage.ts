@@ -257,6 +257,12 @@ export class PgStorage implements Storage, OpQueue {
       const refused = await this.#fence(c, ops);
       const events: LoggedEvent[] = [];
       let locked = false;
+      // Call by call, the lock is taken before the first savepoint: a lock taken inside a savepoint that is rolled back
+      // (a report the event log cannot take) is released with it, and the calls after it would append unlocked.
+      if (isolated && this.logsEvents && ops.some((op) => op.report)) {
+        await lockEventLog(c);
+        locked = true;
+      }
       const tx: TxContext = {
         event: async (client, eventId, body) => {
           if (!isolated) {
