@@ -379,3 +379,18 @@ test('postgresql: call by call, the event log lock stays held after a call that 
     assert.equal((await pool.query('SELECT 1 FROM openwx_events')).rowCount, 2);
   });
 });
+
+test('postgresql: a media report whose file name has a lone surrogate is stored (its reference names the same file)', async () => {
+  await withStorage({}, async (s) => {
+    const a = s.forAccount('alice');
+    const path = '/media/cut \ud83d.jpg';
+    const outs = await a.commitReports([{ report: report(1, { media: { path, size: 3 } }) }]);
+    assert.deepEqual(outs.map((o) => o.ok), [true]);
+    const one = await s.forAccount('bob').commitReports([{ report: report(2, { media: { path, size: 3 } }) }, { report: report(3) }]);
+    assert.deepEqual(one.map((o) => o.ok), [true, true], 'also with other reports in the transaction');
+    const stored = (await a.pendingReports(0, 10))[0]!.media!;
+    // The file system gets the same bytes either way: Node writes a lone surrogate of a path as U+FFFD.
+    assert.deepEqual(Buffer.from(stored.path), Buffer.from(path));
+    assert.equal(stored.size, 3);
+  });
+});

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { owxError } from '../../errors.ts';
 import type { BatchedReport } from './report-batch.ts';
+import { jsonbText } from './events.ts';
 import type {
   AccountStorage,
   DeadLetter,
@@ -70,7 +71,8 @@ function parseMedia(m: unknown): OutboxMedia | null {
   return typeof path === 'string' && Number.isSafeInteger(size) ? { path, size: size! } : null;
 }
 
-const mediaJson = (m: OutboxMedia | null | undefined): string | null => (m ? JSON.stringify({ path: m.path, size: m.size }) : null);
+// jsonbText: a lone surrogate of the path becomes U+FFFD (jsonb refuses it), the bytes Node writes for it anyway.
+const mediaJson = (m: OutboxMedia | null | undefined): string | null => (m ? jsonbText(JSON.stringify({ path: m.path, size: m.size })) : null);
 
 const toRow = (r: RawOutbox): OutboxRow => ({
   seq: Number(r.seq),

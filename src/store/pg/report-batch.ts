@@ -7,6 +7,7 @@
  * again call by call in savepoints.
  */
 import type pg from 'pg';
+import { jsonbText } from './events.ts';
 import type { OutboxMedia, OutboxRow, ReportJob, ReportOutcome } from '../storage.ts';
 
 export interface BatchedReport {
@@ -30,7 +31,8 @@ export function batchable(reports: readonly BatchedReport[]): boolean {
   return true;
 }
 
-const mediaJson = (m: OutboxMedia | null | undefined): string | null => (m ? JSON.stringify({ path: m.path, size: m.size }) : null);
+// jsonbText: a lone surrogate of the path becomes U+FFFD (jsonb refuses it), the bytes Node writes for it anyway.
+const mediaJson = (m: OutboxMedia | null | undefined): string | null => (m ? jsonbText(JSON.stringify({ path: m.path, size: m.size })) : null);
 
 /** Stores the jobs (see `batchable`); one outcome per job, in order. */
 export async function storeReports(c: pg.PoolClient, reports: readonly BatchedReport[]): Promise<ReportOutcome[]> {
