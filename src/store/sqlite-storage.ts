@@ -12,6 +12,7 @@
  * of the same turn, once those continuations ran (`process.nextTick` from the microtask queue), instead of a whole
  * loop iteration later; calls made during the follow-up's own continuations wait for the next turn as usual.
  */
+import { owxError } from '../errors.ts';
 import type { DB } from './db.ts';
 import { MessageHistory } from './history.ts';
 import { Outbox } from './outbox.ts';
@@ -83,7 +84,7 @@ export class SqliteStorage implements Storage {
 
   /** Queues one call for this turn's transaction. */
   run<T>(fn: () => T, kind: OpKind): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error('storage closed'));
+    if (this.#closed) return Promise.reject(owxError('OWX_ERR_STORAGE_CLOSED', ['storage call']));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run: fn, kind, resolve: resolve as (v: unknown) => void, reject });
       if (this.#inFollowUpWindow) {
@@ -131,7 +132,7 @@ export class SqliteStorage implements Storage {
         });
       }
     } else {
-      results = ops.map(() => ({ ok: false, error: new Error('database closed') }));
+      results = ops.map(() => ({ ok: false, error: owxError('OWX_ERR_STORAGE_CLOSED', ['storage call (its database is closed)']) }));
     }
     this.stats.operations += ops.length;
     ops.forEach((op, i) => {

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isOpenwxError } from '../../src/errors.ts';
 import type { ReportJob, Storage, StoredMessage } from '../../src/store/storage.ts';
 
 export interface StorageHarness {
@@ -273,6 +274,7 @@ export function storageContract(label: string, make: () => Promise<StorageHarnes
     const queued = a.commitReports([{ report: report(1) }]);
     await storage.close();
     assert.ok((await queued)[0]!.ok);
-    await assert.rejects(a.outboxDepth(), /closed/);
+    await assert.rejects(a.outboxDepth(), (err: unknown) => isOpenwxError(err) && err.code === 'OWX_ERR_STORAGE_CLOSED' && /closed/.test(err.message));
+    assert.ok(!(await a.commitReports([{ report: report(2) }]))[0]!.ok, 'a report after close is not stored');
   });
 }

@@ -25,6 +25,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { owxError } from '../../errors.ts';
 import { CLUSTER_DEFAULTS } from '../../settings/defaults.ts';
 import type { AccountStorage, Storage, StorageFence } from '../storage.ts';
 import { appendEvents, lockEventLog, purgeEvents, type LoggedEvent } from './events.ts';
@@ -149,7 +150,7 @@ export class PgStorage implements Storage, OpQueue {
   }
 
   run<T>(handle: PgAccountStorage, write: boolean, fn: (c: pg.PoolClient, tx: TxContext) => Promise<T>, report?: BatchedReport): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error('storage closed'));
+    if (this.#closed) return Promise.reject(owxError('OWX_ERR_STORAGE_CLOSED', ['storage call']));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ handle, write, run: fn, report, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#pumping) this.#scheduled ??= setImmediate(() => this.#pump());
