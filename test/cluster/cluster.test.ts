@@ -111,7 +111,7 @@ test('three controllers: placement, check_client everywhere, forwarded routes, s
       assert.equal(p.headers['x-openwx-event-id'], e.event_id);
       assert.match(p.url, /client=bob/);
     }
-    await waitFor(() => events.every((e) => notified.includes(String(e.id))), 'a NOTIFY per row', 5_000);
+    await waitFor(() => events.every((e) => notified.includes(String(e.id))), 'a NOTIFY per row', 15_000);
     const sendEvent = await rows(url, "SELECT report FROM openwx_events WHERE client = 'bob' AND report->>'post_type' = 'send_message'");
     assert.equal(sendEvent[0]?.report.content, 'hello via c3');
 
