@@ -235,6 +235,11 @@ export class PgStorage implements Storage, OpQueue {
   async #transaction(ops: readonly Op[]): Promise<Settled[]> {
     const c = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no 'error' listener of the pool's: a connection lost meanwhile (PostgreSQL restarting,
+    // a network cut) emits 'error' on it, which without this one is an uncaught exception (the process dies). The
+    // query in flight fails with the same error, which the retry handles.
+    const lost = (err: Error) => (broken ??= err);
+    c.on('error', lost);
     try {
       try {
         return await this.#attempt(c, ops, false);
@@ -247,6 +252,7 @@ export class PgStorage implements Storage, OpQueue {
       broken = err as Error;
       throw err;
     } finally {
+      c.removeListener('error', lost);
       // A connection that failed is closed rather than handed back to the pool.
       c.release(broken && isConnectionError(broken) ? broken : undefined);
     }
