@@ -20,8 +20,10 @@
  * - **PostgreSQL unreachable.** A transaction that fails for the connection (not for a statement) is tried again,
  *   whole, with exponential backoff, logged once per outage; the calls stay pending meanwhile (the durability
  *   barrier therefore holds WeChat's acknowledgement back). After `retryGiveUpMs`, or once closing, they reject.
- *   A COMMIT whose answer was lost may have landed: the retry then finds its report's event id or MsgID already
- *   stored and fails or counts it a duplicate (delivery is at-least-once; the rows are delivered after the next start).
+ *   A COMMIT whose answer was lost may have landed: before running it again, the retry asks PostgreSQL
+ *   (`txid_status` of the transaction's id, read just before the COMMIT); if it committed, its calls settle with
+ *   the results they had (rows handed to the delivery worker, answers claimed once), else it runs again. The checked-out
+ *   connection has an 'error' listener: a connection lost mid-transaction is a retry, not an uncaught exception.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -90,6 +92,18 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
  * serialization failures and deadlocks (40001, 40P01).
  */
 const CONNECTION_ERROR = /^(08|53|57|58|40001$|40P01$)/;
+
+/** The connection failed after a COMMIT was sent, before its answer came: the transaction may have landed. */
+class CommitAnswerLost extends Error {
+  readonly xid: string;
+  /** What its calls did, if it landed. */
+  readonly results: Settled[];
+  constructor(cause: unknown, xid: string, results: Settled[]) {
+    super(`the answer to COMMIT was lost: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.xid = xid;
+    this.results = results;
+  }
+}
 
 /** true: the connection or server failed (retry the transaction); false: a statement failed (isolate it). */
 export function isConnectionError(err: unknown): boolean {
@@ -199,12 +213,28 @@ export class PgStorage implements Storage, OpQueue {
   async #runBatch(ops: readonly Op[]): Promise<Settled[]> {
     const started = Date.now();
     const giveUpMs = this.#o.retryGiveUpMs ?? DEFAULT_RETRY_GIVE_UP_MS;
+    /** The last attempt's COMMIT was sent but its answer lost: it may have landed. */
+    let unknown: CommitAnswerLost | null = null;
     for (let attempt = 0; ; attempt++) {
       try {
+        if (unknown) {
+          // Run again, a landed transaction would fail or count its own rows as duplicates, and its claims as made by
+          // someone else: its calls settle with what they did instead.
+          const r = await this.pool.query<{ s: string | null }>('SELECT txid_status($1::bigint) AS s', [unknown.xid]);
+          const status = r.rows[0]?.s ?? null;
+          if (status === 'committed') {
+            this.stats.transactions++;
+            this.#o.logger?.info({ attempts: attempt + 1 }, 'PostgreSQL storage works again (the transaction whose COMMIT answer was lost had committed)');
+            return unknown.results;
+          }
+          if (status === 'in progress') throw unknown; // not decided yet: asked again after the backoff
+          unknown = null; // aborted: run it again
+        }
         const out = await this.#transaction(ops);
         if (attempt > 0) this.#o.logger?.info({ attempts: attempt + 1 }, 'PostgreSQL storage works again');
         return out;
       } catch (err) {
+        if (err instanceof CommitAnswerLost) unknown = err;
         // A statement that fails even call by call (outside any call: the fence query, COMMIT) is not retried.
         if (!isConnectionError(err) || this.#closing || Date.now() - started >= giveUpMs) {
           this.#o.logger?.error({ err: (err as Error).message, calls: ops.length }, 'PostgreSQL storage: giving up on these calls');
@@ -333,7 +363,14 @@ export class PgStorage implements Storage, OpQueue {
         await lockEventLog(c);
         await appendEvents(c, events);
       }
-      await c.query('COMMIT');
+      // Its id, to learn whether it landed if the COMMIT's answer is lost (null: it wrote nothing, run it again).
+      const xid = (await c.query<{ xid: string | null }>('SELECT txid_current_if_assigned()::text AS xid')).rows[0]!.xid;
+      try {
+        await c.query('COMMIT');
+      } catch (err) {
+        if (xid !== null && isConnectionError(err)) throw new CommitAnswerLost(err, xid, results);
+        throw err;
+      }
       this.stats.transactions++;
       return results;
     } catch (err) {
