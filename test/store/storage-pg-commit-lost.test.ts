@@ -21,8 +21,8 @@ after(async () => {
 });
 
 /**
- * A TCP proxy to PostgreSQL; `cutNextAnswer(sql)`: the answer to the next simple query with this text (BEGIN, COMMIT)
- * is dropped and the connection cut.
+ * A TCP proxy to PostgreSQL; `cutNextAnswer(text)`: the answer to the next query whose text contains this (BEGIN,
+ * COMMIT) is dropped and the connection cut.
  */
 async function answerCutter(target: URL): Promise<{ url: string; cutNextAnswer(sql: string): void; cuts(): number; close(): Promise<void> }> {
   let armed: Buffer | null = null;
@@ -65,8 +65,7 @@ async function answerCutter(target: URL): Promise<{ url: string; cutNextAnswer(s
   url.port = String(port);
   return {
     url: url.href,
-    // A simple query message ('Q') carries its text NUL-terminated.
-    cutNextAnswer: (sql: string) => (armed = Buffer.from(`${sql}\0`)),
+    cutNextAnswer: (text: string) => (armed = Buffer.from(text)),
     cuts: () => cuts,
     close: async () => {
       for (const s of sockets) s.destroy();

@@ -21,7 +21,7 @@
  *   whole, with exponential backoff, logged once per outage; the calls stay pending meanwhile (the durability
  *   barrier therefore holds WeChat's acknowledgement back). After `retryGiveUpMs`, or once closing, they reject.
  *   A COMMIT whose answer was lost may have landed: before running it again, the retry asks PostgreSQL
- *   (`txid_status` of the transaction's id, read just before the COMMIT); if it committed, its calls settle with
+ *   (`txid_status` of the transaction's id, read with its BEGIN); if it committed, its calls settle with
  *   the results they had (rows handed to the delivery worker, answers claimed once), else it runs again. The checked-out
  *   connection has an 'error' listener: a connection lost mid-transaction is a retry, not an uncaught exception.
  */
@@ -289,7 +289,9 @@ export class PgStorage implements Storage, OpQueue {
   }
 
   async #attempt(c: pg.PoolClient, ops: readonly Op[], isolated: boolean): Promise<Settled[]> {
-    await c.query('BEGIN');
+    // With its id, in the same round trip: whether it landed is asked by that id if the COMMIT's answer is lost.
+    const begun = (await c.query('BEGIN; SELECT txid_current()::text AS xid')) as unknown as pg.QueryResult<{ xid: string }>[];
+    const xid = begun[1]!.rows[0]!.xid;
     try {
       const refused = await this.#fence(c, ops);
       const events: LoggedEvent[] = [];
@@ -363,12 +365,10 @@ export class PgStorage implements Storage, OpQueue {
         await lockEventLog(c);
         await appendEvents(c, events);
       }
-      // Its id, to learn whether it landed if the COMMIT's answer is lost (null: it wrote nothing, run it again).
-      const xid = (await c.query<{ xid: string | null }>('SELECT txid_current_if_assigned()::text AS xid')).rows[0]!.xid;
       try {
         await c.query('COMMIT');
       } catch (err) {
-        if (xid !== null && isConnectionError(err)) throw new CommitAnswerLost(err, xid, results);
+        if (isConnectionError(err)) throw new CommitAnswerLost(err, xid, results);
         throw err;
       }
       this.stats.transactions++;
