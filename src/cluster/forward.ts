@@ -5,8 +5,8 @@
  * - A GET goes as it came (path and query). Any other request goes as a POST of the request's merged parameters
  *   (query, form, multipart, JSON: src/api/server.ts mergeParams), urlencoded, or multipart when it carried files:
  *   every route reads its parameters the same from any of these.
- * - The caller's Authorization header goes along (all controllers of a cluster share one token); an access_token
- *   parameter is one of the parameters.
+ * - The caller's Authorization header goes along (all controllers of a cluster share one token); a token given as an
+ *   access_token parameter goes as that header too (and stays among the parameters).
  * - `X-Openwx-Forwarded: <worker id>` marks it: a controller receiving a forwarded request for an account it does not
  *   own answers OWX_ERR_FORWARD_LOOP instead of forwarding again.
  * - A receiver that does not run the account answers OWX_ERR_FORWARD_LOOP marked `X-Openwx-Forward-Refused` (it did
@@ -67,6 +67,12 @@ export class Forwarder {
     const path = req.url.split('?')[0]!;
     const headers: Record<string, string> = { [FORWARDED_HEADER]: this.#selfId, accept: req.headers.accept ?? '*/*' };
     if (typeof req.headers.authorization === 'string') headers['authorization'] = req.headers.authorization;
+    else {
+      // A token given as an access_token parameter goes as the header, which the owner always reads: it does not look
+      // for one in a multipart body or one over access_token_body_max_bytes (re-encoding can make a body larger).
+      const token = req.owx.params['access_token'];
+      if (typeof token === 'string' && /^[\x21-\x7e]+$/.test(token)) headers['authorization'] = `Bearer ${token}`;
+    }
     let method: 'GET' | 'POST' = 'POST';
     let url: URL;
     let body: string | FormData | undefined;

@@ -50,7 +50,8 @@ export class ClusterRoutes {
 
   /** The request hook: answers (returns the reply) or lets the host's route answer (undefined). */
   handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> | undefined {
-    const path = req.url.split('?')[0]!;
+    // The route the router matched (it decodes escapes: /openwx/stop%5Fclient IS stop_client), else the raw path.
+    const path = req.routeOptions.url ?? req.url.split('?')[0]!;
     if (!path.startsWith('/openwx/')) return undefined;
     const route = path.slice('/openwx/'.length);
     if (route === 'openapi.json') return undefined;
