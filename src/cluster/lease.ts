@@ -15,7 +15,10 @@
  *   acquiring/renewing query was SENT (so it always falls before the database's `lease_until`) minus a safety margin.
  *   `mayAct(client)` is false past it: the client consults it before every request to WeChat (each sync step, each
  *   send). A process that was paused (SIGSTOP) or starved past its lease therefore does nothing on resuming: its
- *   first check stops the account, before any renewal could run, and its writes carry a stale epoch anyway.
+ *   first check stops the account, before any renewal could run, and its writes carry a stale epoch anyway. The same
+ *   deadline is kept on the wall clock too, and both must be ahead: the monotonic clock stands still while the machine
+ *   is suspended (Linux CLOCK_MONOTONIC), the wall clock is set forward on resuming; a wall clock set back extends
+ *   nothing.
  *
  * A renewal that fails (PostgreSQL down, connection dropped) changes nothing: the deadlines keep running and the
  * accounts stop when they pass, so no account is ever run by two controllers at once.
@@ -43,12 +46,19 @@ export interface LeaseOptions {
   onLost(client: string, why: string): void;
   /** Monotonic milliseconds; default performance.now. */
   monotonicNow?: (() => number) | undefined;
+  /**
+   * Wall-clock milliseconds; default Date.now. The local deadline is kept on both clocks: the monotonic one does not
+   * advance while the machine is suspended, the wall clock is set forward on resuming.
+   */
+  wallNow?: (() => number) | undefined;
 }
 
 interface Held {
   epoch: number;
   /** Monotonic ms past which the account may not act. */
   deadline: number;
+  /** The same deadline on the wall clock (a suspend stops the monotonic clock, not this one). */
+  wallDeadline: number;
 }
 
 /** The SQL fragment (and its values) that makes a write count only for the current holder of an account. */
@@ -65,6 +75,7 @@ export class LeaseKeeper {
   readonly #o: LeaseOptions;
   readonly #held = new Map<string, Held>();
   readonly #now: () => number;
+  readonly #wall: () => number;
   readonly #safetyMs: number;
   #timer: NodeJS.Timeout | null = null;
   #renewing: Promise<void> | null = null;
@@ -79,6 +90,7 @@ export class LeaseKeeper {
     this.#safetyMs = o.leaseSafetyMs ?? Math.min(DEFAULT_LEASE_SAFETY_MS, Math.floor(this.ttlMs / 4));
     if (this.renewIntervalMs >= this.ttlMs - this.#safetyMs) throw new RangeError('leaseRenewIntervalMs must be well below leaseTtlMs');
     this.#now = o.monotonicNow ?? (() => performance.now());
+    this.#wall = o.wallNow ?? (() => Date.now());
   }
 
   /** Starts the renewal timer. */
@@ -100,6 +112,7 @@ export class LeaseKeeper {
    */
   async acquire(client: string, q: pg.Pool | pg.PoolClient = this.#o.pool): Promise<number | null> {
     const sent = this.#now();
+    const sentWall = this.#wall();
     const r = await q.query<{ epoch: string }>(
       `UPDATE openwx_accounts SET worker = $2, epoch = nextval('openwx_epoch_seq'), lease_until = now() + $3 * interval '1 millisecond', state = 'init', updated_at = now()
         WHERE client = $1 AND (lease_until IS NULL OR lease_until < now() OR worker = $2)
@@ -108,7 +121,7 @@ export class LeaseKeeper {
     );
     if (r.rowCount === 0) return null;
     const epoch = Number(r.rows[0]!.epoch);
-    this.#held.set(client, { epoch, deadline: sent + this.ttlMs - this.#safetyMs });
+    this.#held.set(client, { epoch, ...this.#deadlines(sent, sentWall) });
     return epoch;
   }
 
@@ -118,6 +131,7 @@ export class LeaseKeeper {
    */
   async create(client: string, settings: Record<string, string>): Promise<number | null> {
     const sent = this.#now();
+    const sentWall = this.#wall();
     const r = await this.#o.pool.query<{ epoch: string }>(
       `INSERT INTO openwx_accounts (client, settings, worker, epoch, lease_until, state)
        VALUES ($1, $2::jsonb, $3, nextval('openwx_epoch_seq'), now() + $4 * interval '1 millisecond', 'init')
@@ -126,7 +140,7 @@ export class LeaseKeeper {
     );
     if (!r.rowCount) return null;
     const epoch = Number(r.rows[0]!.epoch);
-    this.#held.set(client, { epoch, deadline: sent + this.ttlMs - this.#safetyMs });
+    this.#held.set(client, { epoch, ...this.#deadlines(sent, sentWall) });
     return epoch;
   }
 
@@ -152,7 +166,8 @@ export class LeaseKeeper {
   mayAct(client: string): boolean {
     const h = this.#held.get(client);
     if (!h) return false;
-    if (this.#now() < h.deadline) return true;
+    // Both clocks: a suspended machine's monotonic clock stood still; a wall clock set back extends nothing.
+    if (this.#now() < h.deadline && this.#wall() < h.wallDeadline) return true;
     this.#lose(client, 'its lease ran out before it could be renewed (the process was paused, starved or cut off from PostgreSQL)');
     return false;
   }
@@ -188,6 +203,7 @@ export class LeaseKeeper {
     const clients = [...this.#held.keys()];
     const epochs = clients.map((c) => this.#held.get(c)!.epoch);
     const sent = this.#now();
+    const sentWall = this.#wall();
     let renewed: Set<string>;
     try {
       const r = await this.#o.pool.query<{ client: string }>(
@@ -213,9 +229,15 @@ export class LeaseKeeper {
     for (const [i, client] of clients.entries()) {
       const h = this.#held.get(client);
       if (!h || h.epoch !== epochs[i]) continue; // released or re-acquired meanwhile
-      if (renewed.has(client)) h.deadline = sent + this.ttlMs - this.#safetyMs;
+      if (renewed.has(client)) Object.assign(h, this.#deadlines(sent, sentWall));
       else this.#lose(client, 'another controller holds its lease now (or it expired)');
     }
+  }
+
+  /** The local deadlines of a lease whose acquiring or renewing query was sent at these times. */
+  #deadlines(sent: number, sentWall: number): { deadline: number; wallDeadline: number } {
+    const left = this.ttlMs - this.#safetyMs;
+    return { deadline: sent + left, wallDeadline: sentWall + left };
   }
 
   #lose(client: string, why: string): void {
