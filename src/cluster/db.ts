@@ -47,18 +47,29 @@ export function openPool(o: ClusterDbOptions): pg.Pool {
   return pool;
 }
 
-/** Runs `fn` in one transaction on one connection of the pool (rolled back if it throws). */
+/**
+ * Runs `fn` in one transaction on one connection of the pool (rolled back if it throws). While the client is checked
+ * out the pool no longer listens to its 'error' event: a connection lost mid-transaction (PostgreSQL restarted,
+ * network cut) would be an uncaught exception that kills the process. The listener here turns it into the failure
+ * of this call, and the broken connection is destroyed instead of going back to the pool.
+ */
 export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
+  let lost: Error | null = null;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     const out = await fn(c);
     await c.query('COMMIT');
     return out;
   } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
+    if (!lost) await c.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    c.release();
+    c.off('error', onError);
+    c.release(lost ?? undefined);
   }
 }

@@ -5,6 +5,7 @@
  * the second waits for the first to commit, then finds nothing left to do. docs/cluster.md, "Schema".
  */
 import type pg from 'pg';
+import { inTransaction } from './db.ts';
 
 export interface Migration {
   version: number;
@@ -131,9 +132,7 @@ export interface MigrateResult {
 
 /** Applies every migration not applied yet, in one transaction under the advisory lock. */
 export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrateResult> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
+  return inTransaction(pool, async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
     await c.query(`CREATE TABLE IF NOT EXISTS openwx_schema_migrations (
       version     integer PRIMARY KEY,
@@ -149,12 +148,6 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
       applied.push(m.version);
       done.add(m.version);
     }
-    await c.query('COMMIT');
     return { applied, version: Math.max(0, ...done) };
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
+  });
 }

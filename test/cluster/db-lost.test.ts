@@ -1,0 +1,102 @@
+/**
+ * The control plane's transactions (src/cluster/db.ts inTransaction: claims, placement; schema.ts migrate) when the
+ * connection is cut in the middle: the transaction fails with an error its caller handles, the process does not
+ * crash (pg emits 'error' on a checked-out client, which the pool no longer listens to), and the broken connection is
+ * not handed out again.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import pg from 'pg';
+import { inTransaction } from '../../src/cluster/db.ts';
+import { migrate } from '../../src/cluster/schema.ts';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+
+let server: TestPostgres;
+before(async () => {
+  server = await startTestPostgres();
+});
+after(async () => {
+  await server.stop();
+});
+
+/** A TCP proxy to PostgreSQL that cuts the connection when the client sends a query containing `marker`. */
+async function cutter(target: string, marker: string): Promise<{ url: string; cuts(): number; close(): Promise<void> }> {
+  const t = new URL(target);
+  const mark = Buffer.from(marker);
+  let cuts = 0;
+  const sockets = new Set<Socket>();
+  const srv: Server = createServer((down) => {
+    const up = connect(Number(t.port), t.hostname);
+    sockets.add(down).add(up);
+    const end = () => {
+      down.destroy();
+      up.destroy();
+    };
+    down.on('data', (d: Buffer) => {
+      if (d.includes(mark)) {
+        cuts++;
+        end();
+        return;
+      }
+      up.write(d);
+    });
+    up.on('data', (d: Buffer) => down.write(d));
+    for (const s of [down, up]) s.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((srv.address() as { port: number }).port);
+  return {
+    url: url.href,
+    cuts: () => cuts,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    },
+  };
+}
+
+test('inTransaction: a connection cut mid-transaction rejects the call, no crash; the next transaction runs on a new connection', async () => {
+  const direct = await server.createDatabase('owx_db_lost');
+  const proxy = await cutter(direct, 'owx_cut_here');
+  const pool = new pg.Pool({ connectionString: proxy.url, max: 1 });
+  pool.on('error', () => undefined); // idle-client errors, as openPool logs them
+  try {
+    await assert.rejects(
+      inTransaction(pool, async (c) => {
+        await c.query('SELECT 1');
+        await c.query("SELECT 'owx_cut_here'");
+      }),
+    );
+    assert.equal(proxy.cuts(), 1);
+    // The pool (max 1) gives a working connection next: the broken one was not returned to it.
+    const n = await inTransaction(pool, async (c) => (await c.query<{ n: number }>('SELECT 2 AS n')).rows[0]!.n);
+    assert.equal(n, 2);
+  } finally {
+    await pool.end();
+    await proxy.close();
+  }
+});
+
+test('migrate: a connection cut while migrating rejects, no crash; a later migrate completes', async () => {
+  const direct = await server.createDatabase('owx_db_lost_migrate');
+  const proxy = await cutter(direct, 'openwx_schema_migrations (version, name)');
+  const pool = new pg.Pool({ connectionString: proxy.url, max: 1 });
+  pool.on('error', () => undefined);
+  try {
+    await assert.rejects(migrate(pool));
+    assert.equal(proxy.cuts(), 1);
+  } finally {
+    await pool.end();
+    await proxy.close();
+  }
+  const ok = new pg.Pool({ connectionString: direct, max: 1 });
+  try {
+    const r = await migrate(ok);
+    assert.ok(r.version > 0);
+  } finally {
+    await ok.end();
+  }
+});
