@@ -5,32 +5,20 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, type Stack } from '../helpers/stack.ts';
-import { Peer, TOKEN } from './helpers.ts';
+import type { Stack } from '../helpers/stack.ts';
+import { startWsPair, type Peer } from './helpers.ts';
 
+let pair: Awaited<ReturnType<typeof startWsPair>>;
 let s: Stack;
 let w12: Peer;
 let w11: Peer;
-const auth = { authorization: `Bearer ${TOKEN}` };
 
 before(async () => {
-  s = await startStack({
-    openwx: {
-      onebot: {
-        accessToken: TOKEN,
-        v12: { http: false, ws: true, webhook: [], ws_reverse: [], heartbeat_ms: 0 },
-        v11: { http: false, ws: true, http_post: [], ws_reverse: [], heartbeat_ms: 0, message_format: 'array' },
-      },
-    },
-  });
-  const ws = s.base.replace('http', 'ws');
-  w12 = await Peer.connect(`${ws}/onebot/v12/ws`, auth);
-  w11 = await Peer.connect(`${ws}/onebot/v11/ws`, auth);
+  pair = await startWsPair();
+  ({ s, w12, w11 } = pair);
 });
 after(async () => {
-  w12.close();
-  w11.close();
-  await s.close();
+  await pair.close();
 });
 
 test('group message with @: v12 mention segments, v11 at with the member’s integer id', async () => {

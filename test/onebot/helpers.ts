@@ -3,6 +3,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { request, type Dispatcher } from 'undici';
 import { waitFor } from '../helpers/wait-for.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
 
 export const TOKEN = 'onebot-secret-1';
 
@@ -108,4 +109,31 @@ async function answerOf(r: Dispatcher.ResponseData): Promise<{ status: number; j
 export async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   const r = await request(url, { headers });
   return answerOf(r);
+}
+
+/** A stack with OneBot forward WebSockets only (v11 in array form), and an app connected to each version. */
+export async function startWsPair(): Promise<{ s: Stack; w12: Peer; w11: Peer; close(): Promise<void> }> {
+  const s = await startStack({
+    openwx: {
+      onebot: {
+        accessToken: TOKEN,
+        v12: { http: false, ws: true, webhook: [], ws_reverse: [], heartbeat_ms: 0 },
+        v11: { http: false, ws: true, http_post: [], ws_reverse: [], heartbeat_ms: 0, message_format: 'array' },
+      },
+    },
+  });
+  const ws = s.base.replace('http', 'ws');
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const w12 = await Peer.connect(`${ws}/onebot/v12/ws`, auth);
+  const w11 = await Peer.connect(`${ws}/onebot/v11/ws`, auth);
+  return {
+    s,
+    w12,
+    w11,
+    async close() {
+      w12.close();
+      w11.close();
+      await s.close();
+    },
+  };
 }
