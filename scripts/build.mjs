@@ -5,7 +5,8 @@
 // start/demo/sandbox, the package exports) run dist/; tests and the bench runner keep running src/ through tsx.
 //
 // The build goes to a fresh sibling folder (`dist.build-<pid>`) that then replaces dist/ with two renames, so no
-// file of a deleted source survives and dist/ is never missing or half-written while tsc runs (it takes 10–25 s:
+// file of a deleted source survives and dist/ is never missing or half-written while tsc runs (only for the instant
+// between the two renames: Node has no atomic exchange of two folders) (tsc takes 10–25 s:
 // an `openwx` started meanwhile, or a test spawning bin/openwx.js while another checkout user builds, used to find
 // no dist/ and exit 1). `--out <dir>` builds somewhere else (the build test uses it).
 import { spawnSync } from 'node:child_process';
