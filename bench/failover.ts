@@ -26,8 +26,7 @@
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { closeServer } from '../test/helpers/receiver.ts';
+import { listenOkReceiver } from './lib/receiver.ts';
 import { startTestPostgres } from '../test/helpers/postgres.ts';
 import { getJson, loadAvg, quietFlags, sleep, startSandbox, targetOf, until, type ClientEntry, type Target } from './accounts.ts';
 import { CommandProc } from './lib/command-proc.ts';
@@ -142,29 +142,22 @@ class FailoverReceiver {
   expected: string[] = [];
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-        res.end('ok');
-        let body: { post_type?: string; content?: string } | null = null;
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          return;
-        }
-        if (body?.post_type !== 'receive_message' || typeof body.content !== 'string' || !body.content.startsWith(PREFIX)) return;
-        const seq = Number(body.content.slice(PREFIX.length));
-        this.count.set(seq, (this.count.get(seq) ?? 0) + 1);
-        const q = req.url?.indexOf('?') ?? -1;
-        const client = q >= 0 ? new URLSearchParams(req.url!.slice(q + 1)).get('client') ?? '' : '';
-        if (this.expected[seq] !== undefined && this.expected[seq] !== client) this.misrouted++;
-      });
+    const { server, url } = await listenOkReceiver((text, req) => {
+      let body: { post_type?: string; content?: string } | null = null;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return;
+      }
+      if (body?.post_type !== 'receive_message' || typeof body.content !== 'string' || !body.content.startsWith(PREFIX)) return;
+      const seq = Number(body.content.slice(PREFIX.length));
+      this.count.set(seq, (this.count.get(seq) ?? 0) + 1);
+      const q = req.url?.indexOf('?') ?? -1;
+      const client = q >= 0 ? new URLSearchParams(req.url!.slice(q + 1)).get('client') ?? '' : '';
+      if (this.expected[seq] !== undefined && this.expected[seq] !== client) this.misrouted++;
     });
-    this.#server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/post_api`;
+    this.#server = server;
+    this.url = url;
     return this;
   }
 

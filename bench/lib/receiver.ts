@@ -4,12 +4,31 @@
  * (`injectedAt[seq]`, performance.now() of the runner) to receipt. Optionally keeps the raw bodies (the baseline
  * replays them).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { closeServer } from '../../test/helpers/receiver.ts';
 
 export const CONTENT_PREFIX = 'bench:';
+
+/**
+ * A bare post_api receiver on loopback: every POST answered 200 `ok` at once, then its body handed to `onBody`.
+ * The benchmarks' receivers count and time what arrives on top of it.
+ */
+export async function listenOkReceiver(onBody: (text: string, req: IncomingMessage) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+      res.end('ok');
+      onBody(Buffer.concat(chunks).toString('utf8'), req);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/post_api` };
+}
 
 export class BenchReceiver {
   #server: Server | null = null;
@@ -30,19 +49,12 @@ export class BenchReceiver {
   lastAt = 0;
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-        res.end('ok');
-        this.posts++;
-        this.#record(Buffer.concat(chunks).toString('utf8'));
-      });
+    const { server, url } = await listenOkReceiver((text) => {
+      this.posts++;
+      this.#record(text);
     });
-    this.#server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/post_api`;
+    this.#server = server;
+    this.url = url;
     return this;
   }
 
