@@ -22,6 +22,7 @@ import { ConsoleFeed } from '../console/plugin.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { DeliverySource } from '../ops/metrics.ts';
 import { SyncWatch } from '../ops/sync-watch.ts';
+import type { WireRequestRouter } from '../diagnostics.ts';
 
 export interface AccountSetup {
   /** The account's client (its `account` is the account's name). */
@@ -44,6 +45,8 @@ export interface AccountShared {
   /** The host's storage over `db` (every account's writes of one event-loop turn in one transaction). */
   storage?: Storage | null | undefined;
   metrics: Metrics;
+  /** The host's one subscription to the transport's wire events, routed by account (readiness). */
+  wire?: WireRequestRouter | undefined;
   logger: Logger;
   version: string;
 }
@@ -79,7 +82,7 @@ export class HostedAccount {
     this.store = openDurableStore({ account: client.account, options, logger, delivery: setup.delivery, db: shared.db, storage: shared.storage });
     this.toJson = setup.toJson ?? ((m: Message) => messagePostJson(m, client));
     this.qr = new QrWatch(client);
-    this.sync = new SyncWatch(client);
+    this.sync = new SyncWatch(client, shared.wire);
     const { metrics } = shared;
     this.#unwatch.push(metrics.watchClient(client, this.sync));
     if (this.store.delivery) this.#unwatch.push(metrics.watchDelivery(client.account, this.store.delivery as unknown as DeliverySource));

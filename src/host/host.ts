@@ -24,6 +24,7 @@ import { isLoopback, listenAddresses, resolveOptions, type OpenwxOptions, type R
 import { accountRoutesOf, buildApiServer } from '../api/server.ts';
 import { registerConsole } from '../console/plugin.ts';
 import { Metrics } from '../ops/metrics.ts';
+import { WireRequestRouter } from '../diagnostics.ts';
 import { registerOps } from '../ops/plugin.ts';
 import { LOG_REDACT_PATHS, REDACT_CENSOR } from '../security/redact.ts';
 import { HostedAccount, type AccountSetup } from './account.ts';
@@ -114,6 +115,8 @@ export function withClientParam(url: string, name: string): string {
 export class Host {
   readonly mode: 'single' | 'controller';
   readonly metrics: Metrics;
+  /** Wire events of the transports, routed to their account's sync watch (one channel subscription). */
+  readonly #wire = new WireRequestRouter();
   readonly db: DB | null;
   /** The one storage of the host: every account's history and outbox writes of a turn in one transaction (`hostStorage`). */
   readonly storage: Storage | null;
@@ -223,7 +226,7 @@ export class Host {
   #add(setup: AccountSetup): HostedAccount {
     const name = setup.client.account;
     if (this.#accounts.has(name)) throw owxError('OWX_ERR_CONFIG', [`account ${name} is already hosted`]);
-    const a = new HostedAccount(setup, { db: this.db, storage: this.storage, metrics: this.metrics, logger: this.logger, version: this.version });
+    const a = new HostedAccount(setup, { db: this.db, storage: this.storage, metrics: this.metrics, wire: this.#wire, logger: this.logger, version: this.version });
     this.#accounts.set(name, a);
     this.#onebot?.addAccount({ client: a.ctx.client, history: a.store.history, mediaDirs: a.options.mediaDirs, delivery: a.options, historyRetentionDays: a.options.historyRetentionDays });
     return a;

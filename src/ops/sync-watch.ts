@@ -12,7 +12,7 @@
  */
 import type { WxClient } from '../client/interface.ts';
 import type { Message } from '../model/types.ts';
-import { wireRequestChannel, type WireRequestEvent } from '../diagnostics.ts';
+import { WireRequestRouter, type WireRequestEvent } from '../diagnostics.ts';
 
 const SYNC_STEPS = new Set(['synccheck', 'webwxsync']);
 
@@ -34,9 +34,8 @@ export class SyncWatch {
   readonly #client: WxClient;
   #lastOk: number | null = null;
   #wireObserved = false;
-  readonly #onWire = (m: unknown) => {
-    const e = m as WireRequestEvent;
-    if (e.account !== this.account) return;
+  readonly #offWire: () => void;
+  readonly #onWire = (e: WireRequestEvent) => {
     this.#wireObserved = true;
     if (e.ok && SYNC_STEPS.has(e.name)) this.#lastOk = Date.now();
   };
@@ -51,11 +50,12 @@ export class SyncWatch {
     this.#lastOk = Date.now();
   };
 
-  constructor(client: WxClient) {
+  /** `wire`: the host's router of wire events (one channel subscription for all its accounts); default: its own. */
+  constructor(client: WxClient, wire: WireRequestRouter = new WireRequestRouter()) {
     this.#client = client;
     this.account = client.account;
     if (client.state === 'running') this.#lastOk = Date.now();
-    wireRequestChannel.subscribe(this.#onWire);
+    this.#offWire = wire.on(this.account, this.#onWire);
     client.on('state_change', this.#onState);
     client.on('receive_message', this.#onMessage);
     client.on('send_message', this.#onMessage);
@@ -87,7 +87,7 @@ export class SyncWatch {
   }
 
   close(): void {
-    wireRequestChannel.unsubscribe(this.#onWire);
+    this.#offWire();
     this.#client.off('state_change', this.#onState);
     this.#client.off('receive_message', this.#onMessage);
     this.#client.off('send_message', this.#onMessage);
