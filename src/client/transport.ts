@@ -9,6 +9,7 @@
  *   official page. Errors become `OWX_ERR_TIMEOUT` / `OWX_ERR_NETWORK`.
  */
 import { publishWireRequest } from '../diagnostics.ts';
+import { readStream } from '../read-stream.ts';
 import { Agent } from 'undici';
 import { CookieJar } from 'tough-cookie';
 import { Readable, PassThrough } from 'node:stream';
@@ -39,6 +40,9 @@ export interface HttpTransportOptions {
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** How long a computed Cookie header is reused while the jar is unchanged (cookie expiries are hours away). */
 const COOKIE_CACHE_MS = 1_000;
+/** How much later an otherwise identical Set-Cookie's Expires may be before the header is applied again. */
+const COOKIE_EXPIRES_SLACK_MS = 60_000;
+const EXPIRES_ATTR = /;\s*expires=([^;]*)/i;
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -50,10 +54,12 @@ export class HttpTransport implements Transport {
   /**
    * The last Set-Cookie header applied per cookie name (with the URL it came from), so an identical header with
    * an absolute Expires is not re-applied: webwxsync re-sends the same five cookies on every call and tough-cookie
-   * re-parses each one. Keyed by name, so a header of the same name from anywhere replaces the entry (A → B → A
-   * re-applies A). Cleared when the jar changes by any other way (import, clear).
+   * re-parses each one; a header that differs only by an Expires at most `COOKIE_EXPIRES_SLACK_MS` later than the
+   * one applied counts as the same (the jar's expiry is then that much early: it is re-applied once it drifts
+   * further, so a session kept alive for days keeps its cookies). Keyed by name, so a header of the same name from
+   * anywhere replaces the entry (A → B → A re-applies A). Cleared when the jar changes by any other way (import, clear).
    */
-  #applied = new Map<string, string>();
+  #applied = new Map<string, { seen: string; expiresMs: number }>();
   /** Cookie header per origin+path, valid until the jar changes or for `COOKIE_CACHE_MS`. */
   #cookieCache = new Map<string, { value: string; until: number }>();
   readonly #origin: URL | null;
@@ -197,14 +203,18 @@ export class HttpTransport implements Transport {
     for (const c of list) {
       const eq = c.indexOf('=');
       const name = (eq < 0 ? c : c.slice(0, eq)).trim();
-      const seen = `${url.host}${url.pathname}\n${c}`;
-      if (this.#applied.get(name) === seen) continue;
+      // The header without its Expires: webwxsync sends the same cookies with an Expires one second later each time.
+      const expires = EXPIRES_ATTR.exec(c);
+      const expiresMs = expires ? Date.parse(expires[1]!) : NaN;
+      const seen = `${url.host}${url.pathname}\n${expires ? c.slice(0, expires.index) + c.slice(expires.index + expires[0].length) : c}`;
+      const last = this.#applied.get(name);
+      if (last && last.seen === seen && (expires ? expiresMs >= last.expiresMs && expiresMs - last.expiresMs <= COOKIE_EXPIRES_SLACK_MS : true)) continue;
       try {
         this.#jar.setCookieSync(c, url.toString(), { ignoreError: true });
         this.#cookieCache.clear();
         // Max-Age is relative to now: such a header is never "the same" as before.
-        if (/max-age/i.test(c)) this.#applied.delete(name);
-        else this.#applied.set(name, seen);
+        if (/max-age/i.test(c) || (expires && Number.isNaN(expiresMs))) this.#applied.delete(name);
+        else this.#applied.set(name, { seen, expiresMs });
       } catch (err) {
         this.#o.logger.debug({ err: (err as Error).message }, 'ignored a bad Set-Cookie');
       }
@@ -249,15 +259,18 @@ export class HttpTransport implements Transport {
       return out;
     };
     const buffer = async (): Promise<Buffer> => {
-      const chunks: Buffer[] = [];
       try {
-        for await (const c of open()) chunks.push(c as Buffer);
+        // An uncompressed answer is read from undici's body as it is (no PassThrough in between).
+        if (!encoding && !consumed) {
+          consumed = true;
+          return (await readStream(res.body as unknown as Readable)).data;
+        }
+        return (await readStream(open())).data;
       } catch (err) {
         throw this.#mapError(err, req, req.timeoutMs ?? this.#o.requestTimeoutMs, timedOut());
       } finally {
         done();
       }
-      return Buffer.concat(chunks);
     };
     return {
       status: res.statusCode,

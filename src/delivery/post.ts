@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../client/clock.ts';
 import { parseRetryAfter } from './failure.ts';
 import { streamedBody, type ReportMedia } from './media-body.ts';
 import { sign, signChunks } from './sign.ts';
+import { readStream } from '../read-stream.ts';
 
 /** The receiver's answer to one report, as far as openwx reads it (the body feeds `reply`/`media`). */
 export interface DeliveredResponse {
@@ -135,23 +136,12 @@ export async function reportRequest(i: ReportRequestInput): Promise<ReportReques
 
 /** Reads the first `maxBytes` of the answer; the rest is not read (the stream is closed quietly). */
 export async function readAnswer(res: Dispatcher.ResponseData, maxBytes: number, clock: Clock = systemClock): Promise<DeliveredResponse> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res.body) {
-    const chunk = c as Buffer;
-    if (size + chunk.length > maxBytes) {
-      chunks.push(chunk.subarray(0, maxBytes - size));
-      res.body.on('error', () => undefined).destroy();
-      break;
-    }
-    size += chunk.length;
-    chunks.push(chunk);
-  }
+  const { data } = await readStream(res.body, maxBytes);
   const ct = res.headers['content-type'];
   return {
     status: res.statusCode,
     contentType: Array.isArray(ct) ? ct.join(',') : (ct ?? ''),
-    body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+    body: data.toString('utf8'),
     ...(res.statusCode >= 300 ? { retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()) } : {}),
   };
 }

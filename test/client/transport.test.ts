@@ -37,6 +37,10 @@ const server = createServer((req: IncomingMessage, res) => {
       res.setHeader('set-cookie', ['wxloadtime', 'wxpluginkey', 'wxuin', 'wxsid', 'webwx_data_ticket'].map((n) =>
         `${n}=${n === 'wxsid' ? (u.searchParams.get('v') ?? 'x') : n}; Domain=${n === 'webwx_data_ticket' ? '.qq.com' : 'wx2.qq.com'}; Path=/; Expires=Mon, 31-Dec-2035 11:12:21 GMT; Secure`));
       res.end('ok');
+    } else if (u.pathname === '/setx') {
+      // like webwxsync: the same cookie with an Expires that moves with the server's clock (`exp`: ms epoch)
+      res.setHeader('set-cookie', [`wxsid=s1; Domain=wx2.qq.com; Path=/; Expires=${new Date(Number(u.searchParams.get('exp'))).toUTCString()}; Secure`]);
+      res.end('ok');
     } else if (u.pathname === '/redirect') {
       res.statusCode = 302;
       res.setHeader('location', 'https://webpush.wx2.qq.com/landed?x=1');
@@ -241,4 +245,35 @@ test('a raw body goes out piece by piece with its content type and exact Content
   // a length that does not match the pieces is an error, not a truncated or hanging request
   const wrong: RawBody = { contentType: 'x/y', length: all.length + 1, [Symbol.iterator]: () => pieces[Symbol.iterator]() };
   await assert.rejects(t.request({ name: 'wrong', role: 'file', path: '/echo', body: wrong, timeoutMs: 2000 }), (e: unknown) => isOpenwxError(e, 'OWX_ERR_NETWORK'));
+});
+
+test('cookies: a Set-Cookie whose Expires moves by seconds is applied again only once it moved over a minute, or back', async () => {
+  const t = transport();
+  const proto = CookieJar.prototype as unknown as { setCookieSync: (...a: unknown[]) => unknown };
+  const original = proto.setCookieSync;
+  let sets = 0;
+  proto.setCookieSync = function (this: unknown, ...a: unknown[]) {
+    sets++;
+    return original.apply(this, a);
+  };
+  const t0 = Date.UTC(2035, 0, 1, 12, 0, 0);
+  const send = async (exp: number) => (await t.request({ name: 't', role: 'page', path: `/setx?exp=${exp}` })).text();
+  const jarExpiry = () => {
+    const c = (t.exportCookies() as { cookies: { key: string; expires: string }[] }).cookies.find((x) => x.key === 'wxsid');
+    return Date.parse(c!.expires);
+  };
+  try {
+    await send(t0);
+    for (let i = 1; i <= 5; i++) await send(t0 + i * 1000);
+    assert.equal(sets, 1, 'Expires one to five seconds later: not parsed again');
+    assert.equal(jarExpiry(), t0);
+    await send(t0 + 61_000);
+    assert.equal(sets, 2, 'over a minute later: applied');
+    assert.equal(jarExpiry(), t0 + 61_000);
+    await send(t0 + 30_000);
+    assert.equal(sets, 3, 'an earlier Expires is applied at once');
+    assert.equal(jarExpiry(), t0 + 30_000);
+  } finally {
+    proto.setCookieSync = original;
+  }
 });
