@@ -87,6 +87,8 @@ export interface ConsoleFeedOptions {
 /** Where a feed's events go: the host's open event streams of that account. */
 interface Broadcaster {
   broadcast(feed: ConsoleFeed, event: string, data: unknown): void;
+  /** A stream is open on this feed. */
+  watching(feed: ConsoleFeed): boolean;
 }
 
 const CONTACT_EVENTS = ['new_friend', 'lose_friend', 'new_group', 'lose_group', 'update_friend', 'update_group'] as const;
@@ -97,21 +99,18 @@ const CONTACT_EVENTS = ['new_friend', 'lose_friend', 'new_group', 'lose_group', 
  */
 export class ConsoleFeed {
   readonly client: WxClient;
-  readonly recent: Record<string, unknown>[] = [];
+  /** The latest messages; each one's JSON is built when it is first needed (a read of `recent`, or a live stream). */
+  readonly #recent: { m: Message; j: Record<string, unknown> | null }[] = [];
   readonly #o: ConsoleFeedOptions;
   readonly #recentSize: number;
   #out: Broadcaster | null = null;
   readonly #onMessage = (m: Message) => {
-    let j: Record<string, unknown>;
-    try {
-      j = { ...this.#o.toJson(m) };
-    } catch {
-      j = { ...m };
-    }
-    delete j['media_data'];
-    this.recent.push(j);
-    if (this.recent.length > this.#recentSize) this.recent.shift();
-    this.#out?.broadcast(this, 'message', j);
+    // Without an open stream nothing reads the JSON now: it is built on the first read (most never are).
+    const live = this.#out?.watching(this) === true;
+    const entry = { m, j: live ? this.#json(m) : null };
+    this.#recent.push(entry);
+    if (this.#recent.length > this.#recentSize) this.#recent.shift();
+    if (live) this.#out!.broadcast(this, 'message', entry.j);
   };
   readonly #onState = (_old: string, state: string) => this.#out?.broadcast(this, 'state', { state });
   // The QR watch was created before this listener: its stamp is already the new QR's.
@@ -128,6 +127,22 @@ export class ConsoleFeed {
     c.on('state_change', this.#onState);
     c.on('input_qrcode', this.#onQr);
     for (const e of CONTACT_EVENTS) c.on(e, this.#onContacts);
+  }
+
+  /** The latest messages, oldest first, as post_api gets them (without media_data). */
+  get recent(): Record<string, unknown>[] {
+    return this.#recent.map((e) => (e.j ??= this.#json(e.m)));
+  }
+
+  #json(m: Message): Record<string, unknown> {
+    let j: Record<string, unknown>;
+    try {
+      j = { ...this.#o.toJson(m) };
+    } catch {
+      j = { ...m };
+    }
+    delete j['media_data'];
+    return j;
   }
 
   /** @internal the console routes attach here. */
@@ -244,6 +259,10 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
       const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
       // a send that closes a stream deletes it: Map iteration allows that
       for (const [res, s] of streams) if (s.feed === feed) send(res, chunk);
+    },
+    watching(feed) {
+      for (const s of streams.values()) if (s.feed === feed) return true;
+      return false;
     },
   };
   app.addHook('preClose', async () => {
