@@ -74,18 +74,19 @@ export class HttpTransport implements Transport {
 
   /** The real-name URL a request addresses (before any origin override). */
   realUrl(req: TransportRequest): URL {
-    let base: URL;
-    if (req.url) base = new URL(req.url);
-    else base = new URL(`https://${req.host ?? this.family[req.role]}${req.path}`);
-    if (req.query && req.query.length > 0) {
-      const parts = req.query.map(([k, v]) => {
-        const val = typeof v === 'object' ? v.raw : encodeURIComponent(String(v));
-        return `${encodeURIComponent(k)}=${val}`;
-      });
-      const existing = base.search.length > 1 ? base.search.slice(1) + '&' : '';
-      base = new URL(`${base.origin}${base.pathname}?${existing}${parts.join('&')}`);
+    if (!req.query || req.query.length === 0) return new URL(req.url ?? `https://${req.host ?? this.family[req.role]}${req.path}`);
+    let query = '';
+    for (const [k, v] of req.query) {
+      query += `${query ? '&' : ''}${encodeURIComponent(k)}=${typeof v === 'object' ? v.raw : encodeURIComponent(String(v))}`;
     }
-    return base;
+    if (req.url) {
+      // A full URL may carry a query and a fragment already: the parameters go after its query, the fragment goes.
+      const base = new URL(req.url);
+      return new URL(`${base.origin}${base.pathname}?${base.search.length > 1 ? base.search.slice(1) + '&' : ''}${query}`);
+    }
+    const path = req.path;
+    const sep = !path.includes('?') ? '?' : path.endsWith('?') || path.endsWith('&') ? '' : '&';
+    return new URL(`https://${req.host ?? this.family[req.role]}${path}${sep}${query}`);
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
@@ -176,17 +177,17 @@ export class HttpTransport implements Transport {
     for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v;
     const cookie = this.#cookieHeader(url);
     if (cookie) headers['cookie'] = cookie;
-    let target = url;
+    let origin = url.origin;
     if (this.#origin) {
-      target = new URL(`${url.pathname}${url.search}`, this.#origin);
+      origin = this.#origin.origin;
       headers['host'] = url.host;
       headers['x-forwarded-proto'] = 'https';
     }
     // safeUrl parses the URL again: only pay for it when trace logging is on.
     if (this.#o.logger.isLevelEnabled('trace')) this.#o.logger.trace({ req: req.name, method, url: safeUrl(url.toString()) }, 'http request');
     const res = await this.#agent.request({
-      origin: target.origin,
-      path: `${target.pathname}${target.search}`,
+      origin,
+      path: `${url.pathname}${url.search}`,
       method: method as 'GET' | 'POST',
       headers,
       body: body as string | undefined,
