@@ -30,44 +30,71 @@ function scalar(v: unknown): string {
   return 'null';
 }
 
+// The formatters build their text by concatenation (no per-object arrays of parts, no joins): webwxsync answers are
+// formatted for every delivered message, and the intermediate arrays were a large share of the sandbox's garbage.
+
 export function compact(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(compact).join(', ')}]`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ', ') + (v[i] !== undefined || i in v ? compact(v[i]) : ''); // a hole: '' (map + join)
+    return out + ']';
+  }
   if (isPlainObject(v)) {
-    const parts: string[] = [];
-    for (const k of Object.keys(v)) if (v[k] !== undefined) parts.push(`"${k}": ${compact(v[k])}`);
-    return `{${parts.join(',')}}`;
+    let out = '{';
+    let first = true;
+    for (const k of Object.keys(v)) {
+      const x = v[k];
+      if (x === undefined) continue;
+      out += (first ? '"' : ',"') + k + '": ' + compact(x);
+      first = false;
+    }
+    return out + '}';
   }
   return scalar(v);
 }
 
-function prettyObject(o: Record<string, unknown>, indent: string, inline: ReadonlySet<string>): string {
+function prettyObject(o: Record<string, unknown>, indent: string, inline: readonly string[]): string {
   const inner = `${indent}    `;
-  const lines: string[] = [];
+  let out = '';
   for (const k of Object.keys(o)) {
     const v = o[k];
     if (v === undefined) continue;
-    lines.push(`${inner}"${k}": ${prettyValue(k, v, inner, inline)}`);
+    out += (out === '' ? '{\n' : ',\n') + inner + '"' + k + '": ' + prettyValue(k, v, inner, inline);
   }
-  if (lines.length === 0) return '{}';
-  return `{\n${lines.join(',\n')}\n${indent}}`;
+  if (out === '') return '{}';
+  return out + '\n' + indent + '}';
 }
 
-function prettyValue(key: string, v: unknown, indent: string, inline: ReadonlySet<string>): string {
+/** Array.prototype.every(isPlainObject): holes are skipped. */
+function allPlainObjects(v: unknown[]): boolean {
+  for (let i = 0; i < v.length; i++) if (!isPlainObject(v[i]) && i in v) return false;
+  return true;
+}
+
+/** `{"Buff": …}`: an object whose one key is Buff (printed compact). */
+function isBuff(v: Record<string, unknown>): boolean {
+  if (!Object.hasOwn(v, 'Buff')) return false;
+  const keys = Object.keys(v);
+  return keys.length === 1 && keys[0] === 'Buff';
+}
+
+function prettyValue(key: string, v: unknown, indent: string, inline: readonly string[]): string {
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';
-    if (inline.has(key) || !v.every(isPlainObject)) return compact(v);
-    return `[${v.map((item) => prettyObject(item as Record<string, unknown>, indent, inline)).join(', ')}]`;
+    if (inline.includes(key) || !allPlainObjects(v)) return compact(v);
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ', ') + (i in v ? prettyObject(v[i] as Record<string, unknown>, indent, inline) : '');
+    return out + ']';
   }
   if (isPlainObject(v)) {
-    const keys = Object.keys(v);
-    if (ALWAYS_INLINE.has(key) || inline.has(key) || (keys.length === 1 && keys[0] === 'Buff')) return compact(v);
+    if (ALWAYS_INLINE.has(key) || inline.includes(key) || isBuff(v)) return compact(v);
     return prettyObject(v, indent, inline);
   }
   return scalar(v);
 }
 
 export function pretty(v: Record<string, unknown>, inline: readonly string[] = []): string {
-  return prettyObject(v, '', new Set(inline));
+  return prettyObject(v, '', inline);
 }
 
 export function formatServerJson(v: Record<string, unknown>, style: JsonStyle): string {
