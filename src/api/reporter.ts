@@ -128,7 +128,11 @@ export class Reporter {
         // Without a durable sink, a storage with an event log (the cluster's openwx_events) still logs the report.
         const logOnly = !durable && this.#o.storage?.logsReports === true;
         this.#batch.stage(kind, {
-          job: durable || logOnly ? { report: { kind, body, createdAt: this.#clock.now(), ...(logOnly ? { outbox: false } : {}) } } : null,
+          job: durable
+            ? { report: { kind, body, createdAt: this.#clock.now(), started: durable.startsAtOnce?.() === true } }
+            : logOnly
+              ? { report: { kind, body, createdAt: this.#clock.now(), outbox: false } }
+              : null,
           done: (_dup, row) => {
             if (!durable) this.#o.delivery?.enqueue({ kind, body });
             else if (row) durable.accept!(row);
@@ -165,7 +169,12 @@ export class Reporter {
         // The history record and the outbox row commit together: a crash never leaves one without the other.
         const job: ReportJob = {
           message: this.#historyRecord(m, json),
-          report: report && durable ? { kind: postType, body: body!, media: byReference, createdAt: this.#clock.now() } : report ? this.#logOnly(postType, json) : undefined,
+          report:
+            report && durable
+              ? { kind: postType, body: body!, media: byReference, createdAt: this.#clock.now(), started: durable.startsAtOnce?.() === true }
+              : report
+                ? this.#logOnly(postType, json)
+                : undefined,
         };
         this.#batch.stage(postType, {
           job: job.message || job.report ? job : null,

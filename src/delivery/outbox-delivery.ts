@@ -132,6 +132,11 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
     this.#worker.accept(row);
   }
 
+  /** Whether a row handed over now would be sent at once (its first attempt may be counted by its insert). */
+  startsAtOnce(): boolean {
+    return !this.#closed && this.#worker.startsAtOnce();
+  }
+
   /** Stores one report (committed with the other writes of this turn), then delivers it. */
   enqueue(report: Report): void {
     if (this.#closed) {
@@ -139,7 +144,9 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
       return;
     }
     report.eventId ??= randomUUID();
-    const job = { report: { kind: report.kind, body: report.body, media: report.media ?? null, eventId: report.eventId, createdAt: this.#clock.now() } };
+    const job = {
+      report: { kind: report.kind, body: report.body, media: report.media ?? null, eventId: report.eventId, createdAt: this.#clock.now(), started: this.#worker.startsAtOnce() },
+    };
     this.#depth++; // counted at once, like a synchronous insert
     this.#track(
       this.#store.commitReports([job]).then(([out]) => {

@@ -54,6 +54,11 @@ export interface Delivery {
    */
   readonly storage?: AccountStorage;
   accept?(row: OutboxRow): void;
+  /**
+   * Whether a row handed over now (`accept`) would be sent at once; the reporter then stores it with its first
+   * attempt counted (`NewReport.started`).
+   */
+  startsAtOnce?(): boolean;
   /** Reports waiting (including the one in flight). */
   readonly depth: number;
   /** Resolves when everything queued so far was delivered or given up, or after `timeoutMs`. */

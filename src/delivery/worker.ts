@@ -107,6 +107,8 @@ interface Entry {
   passed: boolean;
   /** Its attempt in flight runs on the side connection (retries of a report that failed on its own). */
   side: boolean;
+  /** Its next attempt is counted already (`attempts`): its first, counted by the insert that stored the row. */
+  counted: boolean;
 }
 
 // The settings' defaults (src/settings/defaults.ts).
@@ -142,6 +144,8 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #more = true;
   /** Counts the rows that set `#more` (a read in flight clears `#more` only if none came meanwhile). */
   #moreGen = 0;
+  /** Rows accepted past the memory window whose first attempt their insert counted: not counted again when read. */
+  readonly #countedAhead = new Set<number>();
   /** The writes behind (delivered, failed, dead) not yet settled: stop() waits for them. */
   readonly #writes = new Set<Promise<void>>();
   #inflight = 0;
@@ -216,13 +220,25 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   accept(row: OutboxRow): void {
     if (row.seq <= this.#readSeq) return;
     if (!this.#more && this.#queue.length < this.#windowRows()) {
-      this.#queue.push({ row, state: 'waiting', res: null, failedAt: null, cls: null, passed: false, side: false });
+      this.#queue.push({ row, state: 'waiting', res: null, failedAt: null, cls: null, passed: false, side: false, counted: row.attempts > 0 });
       this.#readSeq = row.seq;
     } else {
+      // Read from the store in its turn; its first attempt, counted by its insert, is not counted again then.
+      if (row.attempts > 0) this.#countedAhead.add(row.seq);
       this.#more = true;
       this.#moreGen++;
     }
     this.#signal();
+  }
+
+  /**
+   * Whether a row handed over now (`accept`) would be sent at once: nothing of this account is pending, waiting or
+   * failing. The reporter then has the row's first attempt counted by the insert that stores it
+   * (`NewReport.started`), which spares the worker a write (and a transaction) before it sends the row. Only a
+   * crash between that commit and the request makes the next start send it as attempt 2.
+   */
+  startsAtOnce(): boolean {
+    return this.#running && !this.#more && this.#queue.length === 0;
   }
 
   #windowRows(): number {
@@ -323,37 +339,41 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       main.push(e);
       inflight++;
     }
-    if (main.length > 0 || side) {
-      const launch = side ? [...main, side] : main;
-      // Reserved while their attempts are counted (an answer settling meanwhile must not pick them).
+    if (side) main.push(side);
+    if (main.length > 0) {
+      // Counted before they are sent: X-Openwx-Attempt keeps counting after a crash mid-attempt. A first attempt the
+      // row's insert counted already (the usual case: a report sent as soon as it is committed) is sent at once.
+      let uncounted: number[] | null = null;
+      for (const e of main) if (!e.counted) (uncounted ??= []).push(e.row.seq);
+      if (uncounted && !(await this.#count(main, side, uncounted))) return null; // stopping: the rows stay in the outbox for the next start
       for (const e of main) {
-        e.state = 'inflight';
-        this.#inflight++;
+        if (e.counted) e.counted = false;
+        else e.row.attempts++;
+        this.#launch(e, e === side);
       }
-      if (side) {
-        side.state = 'inflight';
-        this.#sideBusy = true;
-      }
-      try {
-        // Counted before they are sent: X-Openwx-Attempt keeps counting after a crash mid-attempt.
-        await this.#store.markStarted(launch.map((e) => e.row.seq));
-      } finally {
-        for (const e of main) {
-          e.state = 'waiting';
-          this.#inflight--;
-        }
-        if (side) {
-          side.state = 'waiting';
-          this.#sideBusy = false;
-        }
-      }
-      if (!this.#running) return null; // stopping: the rows stay in the outbox for the next start
-      for (const e of launch) e.row.attempts++;
-      for (const e of main) this.#launch(e, false);
-      if (side) this.#launch(side, true);
     }
     // Capped: a clock set backwards must not park a report for longer than one backoff step.
     return wakeAt === Infinity ? null : Math.min(Math.max(0, wakeAt - now), this.#o.backoffMaxMs);
+  }
+
+  /** Counts the attempts of `seqs` (of `launch`, held reserved meanwhile); false: the worker is stopping. */
+  async #count(launch: readonly Entry[], side: Entry | null, seqs: readonly number[]): Promise<boolean> {
+    // Reserved while their attempts are counted (an answer settling meanwhile must not pick them).
+    for (const e of launch) {
+      e.state = 'inflight';
+      if (e === side) this.#sideBusy = true;
+      else this.#inflight++;
+    }
+    try {
+      await this.#store.markStarted(seqs);
+    } finally {
+      for (const e of launch) {
+        e.state = 'waiting';
+        if (e === side) this.#sideBusy = false;
+        else this.#inflight--;
+      }
+    }
+    return this.#running;
   }
 
   /** Bounded order: a report whose last failure was its own (refused, no answer) is retried apart from the line. */
@@ -397,7 +417,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     const rows = await this.#store.pendingReports(this.#readSeq, room);
     for (const row of rows) {
       if (row.seq <= this.#readSeq) continue;
-      this.#queue.push({ row, state: 'waiting', res: null, failedAt: null, cls: null, passed: false, side: false });
+      this.#queue.push({ row, state: 'waiting', res: null, failedAt: null, cls: null, passed: false, side: false, counted: this.#countedAhead.delete(row.seq) });
       this.#readSeq = row.seq;
     }
     // A short read saw every row stored so far, unless a row was accepted past the window meanwhile.

@@ -94,7 +94,7 @@ export class Outbox {
     this.db = db;
     this.#stmts = {
       insert: db.prepare(
-        'INSERT INTO outbox (event_id, account, kind, body, media, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO outbox (event_id, account, kind, body, media, created_at, next_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       head: db.prepare('SELECT * FROM outbox WHERE account = ? ORDER BY seq LIMIT 1'),
       after: db.prepare('SELECT * FROM outbox WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?'),
@@ -135,10 +135,13 @@ export class Outbox {
     return this.insert(account, kind, body, now, media).eventId;
   }
 
-  /** Stores one report with this event id (a new one when absent); returns its row. */
-  insert(account: string, kind: string, body: string, now: number, media: OutboxMedia | null, eventId: string = randomUUID()): OutboxRow {
-    const seq = Number(this.#stmts.insert.run(eventId, account, kind, body, mediaText(media), now, now).lastInsertRowid);
-    return { seq, eventId, account, kind, body, media: media ? { path: media.path, size: media.size } : null, createdAt: now, attempts: 0, rejections: 0, nextAt: now, lastError: null };
+  /**
+   * Stores one report with this event id (a new one when absent); returns its row. `attempts`: 1 when its first
+   * attempt is counted with the insert (the worker sends it at once: `NewReport.started`), else 0.
+   */
+  insert(account: string, kind: string, body: string, now: number, media: OutboxMedia | null, eventId: string = randomUUID(), attempts = 0): OutboxRow {
+    const seq = Number(this.#stmts.insert.run(eventId, account, kind, body, mediaText(media), now, now, attempts).lastInsertRowid);
+    return { seq, eventId, account, kind, body, media: media ? { path: media.path, size: media.size } : null, createdAt: now, attempts, rejections: 0, nextAt: now, lastError: null };
   }
 
   /** The oldest undelivered report of the account (delivery order = insertion order). */

@@ -209,7 +209,7 @@ class SqliteAccountStorage implements AccountStorage {
     }
     const r: NewReport | undefined = job.report;
     // `outbox: false` is a report only for an event log, which SQLite does not keep: nothing to store.
-    const row = r && r.outbox !== false ? this.#outbox.insert(this.account, r.kind, r.body, r.createdAt, r.media ?? null, r.eventId) : null;
+    const row = r && r.outbox !== false ? this.#outbox.insert(this.account, r.kind, r.body, r.createdAt, r.media ?? null, r.eventId, r.started ? 1 : 0) : null;
     return { ok: true, duplicate: false, row };
   }
 

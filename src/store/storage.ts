@@ -57,6 +57,13 @@ export interface NewReport {
   /** ms; the row's `created_at` and first `next_at`. */
   createdAt: number;
   /**
+   * true: the row's first attempt is counted by its insert (`attempts` 1), because the delivery worker will send it
+   * as soon as it is handed the row (DeliveryWorker.startsAtOnce): the worker does not count that attempt again
+   * (`markStarted`), which saves a write and a transaction per report. The returned row's `attempts` says whether the
+   * storage did (one that ignores the hint returns 0, and the worker counts the attempt itself). Default false.
+   */
+  started?: boolean | undefined;
+  /**
    * false: no outbox row (no durable post_api sink takes the report); only the event log of a storage that keeps one
    * (`AccountStorage.logsReports`). Default true.
    */
