@@ -168,7 +168,8 @@ export class Reporter {
         const byReference = media && sink?.mediaByReference ? media : null;
         // The history record and the outbox row commit together: a crash never leaves one without the other.
         const job: ReportJob = {
-          message: this.#historyRecord(m, json),
+          // The sink's body is JSON.stringify(json), unless the sink takes whole bodies only (media_data added).
+          message: this.#historyRecord(m, json, media && !sink?.mediaByReference ? null : body),
           report:
             report && durable
               ? { kind: postType, body: body!, media: byReference, createdAt: this.#clock.now(), started: durable.startsAtOnce?.() === true }
@@ -215,13 +216,19 @@ export class Reporter {
   /**
    * The message's history record (committed with its report). A message from the sync loop is recorded only if new
    * (`ifNew`): WeChat delivers again, after a restart, what the saved SyncKey had not acknowledged, and such a
-   * duplicate is not reported. Our own sends (source "local") never come again.
+   * duplicate is not reported. Our own sends (source "local") never come again. `text`: `JSON.stringify(json)` when
+   * the caller has it (the sink's body), else null: without `media_data` in `json` it is also the record's body text,
+   * stored as is rather than serialised a second time.
    */
-  #historyRecord(m: Message, json: PostJson): ReportJob['message'] {
+  #historyRecord(m: Message, json: PostJson, text: string | null): ReportJob['message'] {
     const msgId = msgIdOf(String(m.id ?? ''));
     if (!this.#o.storage || this.#o.history === false || !msgId) return undefined;
-    const body = { ...json };
-    delete body.media_data;
+    const same = !('media_data' in json);
+    let body = json;
+    if (!same) {
+      body = { ...json };
+      delete body.media_data;
+    }
     const record: StoredMessage = {
       msgId,
       peer: chatOf(json),
@@ -229,6 +236,7 @@ export class Reporter {
       class: m.class === 'send' ? 'send' : 'recv',
       time: Number(m.time) || Math.floor(this.#clock.now() / 1000),
       body,
+      bodyJson: same && text !== null ? text : undefined,
     };
     return { record, ifNew: m.class === 'recv' || m.source !== 'local' };
   }

@@ -17,6 +17,11 @@ export interface StoredMessage {
   time: number;
   /** The post JSON of the message (without media_data). */
   body: unknown;
+  /**
+   * `body` as JSON text, when the writer has it already (the reporter: the report's outbox body is the same text):
+   * stored as is, instead of a second JSON.stringify. Must be `JSON.stringify(body)`. Never set on a record read back.
+   */
+  bodyJson?: string | undefined;
   /** For a post_api reply: the id of the message it answered. */
   replyTo?: string | null;
 }
@@ -61,13 +66,13 @@ export class MessageHistory {
   }
 
   put(m: StoredMessage): void {
-    this.#stmts.put.run(this.#account, m.msgId, m.peer, m.localId, m.class, m.time, JSON.stringify(m.body), m.replyTo ?? null);
+    this.#stmts.put.run(this.#account, m.msgId, m.peer, m.localId, m.class, m.time, m.bodyJson ?? JSON.stringify(m.body), m.replyTo ?? null);
   }
 
   /** Records the message if its MsgID is new; false (and nothing changed) when it is already in the history. */
   putNew(m: StoredMessage): boolean {
     return (
-      this.#stmts.putNew.run(this.#account, m.msgId, m.peer, m.localId, m.class, m.time, JSON.stringify(m.body), m.replyTo ?? null)
+      this.#stmts.putNew.run(this.#account, m.msgId, m.peer, m.localId, m.class, m.time, m.bodyJson ?? JSON.stringify(m.body), m.replyTo ?? null)
         .changes === 1
     );
   }

@@ -15,6 +15,7 @@ import { verify } from '../../src/delivery/sign.ts';
 import { FILE_STEP_BYTES } from '../../src/delivery/media-body.ts';
 import type { OutboxRow } from '../../src/store/outbox.ts';
 import { mimeBase64 } from '../../src/model/post-json.ts';
+import { msgIdOf } from '../../src/api/report/report-json.ts';
 import type { Delivery, Report } from '../../src/delivery/sink.ts';
 import { Receiver, type Received } from '../helpers/receiver.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -177,6 +178,9 @@ test("a host's own sink that does not take media by reference still gets the who
     const { media_data, ...rest } = JSON.parse(r.body) as Record<string, unknown>;
     assert.equal(media_data, mimeBase64(f.data));
     assert.equal(r.body, JSON.stringify({ ...rest, media_data }));
+    // The message history keeps the report without media_data (the sink's body is not its text).
+    const stored = await waitFor(() => s.api.store.history?.get(msgIdOf(String(sent.id))), 'recorded in the history');
+    assert.deepEqual(stored.body, rest);
   } finally {
     await s.close();
   }

@@ -89,3 +89,17 @@ test('putNew records a message once: a second one with the same MsgID changes no
   assert.equal(new MessageHistory(db, 'b').putNew({ msgId: '7', peer: '@x', localId: null, class: 'recv', time: sec, body: {} }), true);
   db.close();
 });
+
+test('a record given with its body text (bodyJson) stores that text as is: no second serialisation', () => {
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'owx-hist-')), 'openwx.db'));
+  const h = new MessageHistory(db, 'a');
+  const body = { post_type: 'receive_message', content: '你好 🌸' };
+  const text = JSON.stringify(body);
+  assert.equal(h.putNew({ msgId: '1', peer: '@f', localId: null, class: 'recv', time: 1, body, bodyJson: text }), true);
+  h.put({ msgId: '2', peer: '@f', localId: null, class: 'recv', time: 2, body, bodyJson: text });
+  const raw = db.prepare('SELECT msg_id, body FROM messages WHERE account = ? ORDER BY msg_id').all('a') as { msg_id: string; body: string }[];
+  assert.deepEqual(raw.map((r) => r.body), [text, text]);
+  assert.deepEqual(h.get('1')!.body, body);
+  assert.equal(h.get('1')!.bodyJson, undefined, 'a record read back has no text of its own');
+  db.close();
+});

@@ -316,5 +316,5 @@ export class PgAccountStorage implements AccountStorage {
 }
 
 function messageValues(client: string, m: StoredMessage): unknown[] {
-  return [client, m.msgId, m.peer, m.localId, m.class, m.time, JSON.stringify(m.body), m.replyTo ?? null];
+  return [client, m.msgId, m.peer, m.localId, m.class, m.time, m.bodyJson ?? JSON.stringify(m.body), m.replyTo ?? null];
 }

@@ -66,7 +66,7 @@ export async function storeReports(c: pg.PoolClient, reports: readonly BatchedRe
       col((r) => rec(r)?.localId ?? null),
       col((r) => rec(r)?.class ?? null),
       col((r) => rec(r)?.time ?? null),
-      col((r) => (rec(r) ? JSON.stringify(rec(r)!.body) : null)),
+      col((r) => (rec(r) ? (rec(r)!.bodyJson ?? JSON.stringify(rec(r)!.body)) : null)),
       col((r) => rec(r)?.replyTo ?? null),
       // Only reports that get an outbox row; one for the event log alone (`outbox: false`) has none.
       col((r) => (rep(r) && rep(r)!.outbox !== false ? r.eventId : null)),
