@@ -257,28 +257,33 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
 
   #signal(): void {
     const w = this.#wake;
+    if (!w) {
+      this.#signalled = true; // during a pass (it awaits the store): the next sleep returns at once
+      return;
+    }
     this.#wake = null;
-    if (w) w();
-    else this.#signalled = true; // during a pass (it awaits the store): the next sleep returns at once
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    w();
   }
 
-  #sleep(ms: number | null): Promise<void> {
+  /** The end of a sleep's timeout (one function for every sleep: a pass allocates no timer callback). */
+  readonly #timedOut = (): void => {
+    this.#timer = null;
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  };
+
+  /** Null when a signal came during the pass: no sleep then. A signal or the timeout (`ms`; null: none) ends it. */
+  #sleep(ms: number | null): Promise<void> | null {
     if (this.#signalled) {
       this.#signalled = false;
-      return Promise.resolve();
+      return null;
     }
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
-      if (ms !== null) {
-        this.#timer = this.#clock.setTimeout(() => {
-          this.#timer = null;
-          if (this.#wake === resolve) this.#wake = null;
-          resolve();
-        }, ms);
-      }
-    }).finally(() => {
-      if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
-      this.#timer = null;
+      if (ms !== null) this.#timer = this.#clock.setTimeout(this.#timedOut, ms);
     });
   }
 
@@ -293,14 +298,15 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
         this.#o.logger?.error({ err }, 'post_api delivery loop error; retrying');
         wait = this.#o.backoffBaseMs;
       }
-      await this.#sleep(wait);
+      const sleep = this.#sleep(wait);
+      if (sleep) await sleep;
     }
   }
 
   /** One pass: acts on the answers at the front, reads new rows, sends what may go; returns how long to sleep (null: until signalled). */
   async #step(): Promise<number | null> {
     this.#drain();
-    await this.#fill();
+    if (this.#more) await this.#fill();
     if (!this.#running) return null;
     if (this.#queue.length === 0) {
       this.#limit = 1;

@@ -90,10 +90,16 @@ export class SqliteStorage implements Storage {
   }
 
   /** Queues one call for this turn's transaction. */
-  run<T>(fn: () => T, kind: OpKind): Promise<T> {
-    if (this.#closed) return Promise.reject(owxError('OWX_ERR_STORAGE_CLOSED', ['storage call']));
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: fn, kind, resolve: resolve as (v: unknown) => void, reject });
+  run<T>(fn: () => T, kind: OpKind): Promise<T>;
+  /** `failure`: a failed call resolves with what it makes of the error, instead of rejecting. */
+  run<T, F>(fn: () => T, kind: OpKind, failure: (error: unknown) => F): Promise<T | F>;
+  run<T, F>(fn: () => T, kind: OpKind, failure?: (error: unknown) => F): Promise<T | F> {
+    if (this.#closed) {
+      const error = owxError('OWX_ERR_STORAGE_CLOSED', ['storage call']);
+      return failure ? Promise.resolve(failure(error)) : Promise.reject(error);
+    }
+    return new Promise<T | F>((resolve, reject) => {
+      this.#queue.push({ run: fn, kind, resolve: resolve as (v: unknown) => void, reject: failure ? (e) => resolve(failure(e)) : reject });
       if (this.#inFollowUpWindow) {
         if (!this.#followUpScheduled) {
           this.#followUpScheduled = true;
@@ -173,6 +179,9 @@ export class SqliteStorage implements Storage {
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+const failed = (error: unknown): ReportOutcome => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+const one = (r: ReportOutcome): ReportOutcome[] => [r];
+
 class SqliteAccountStorage implements AccountStorage {
   readonly account: string;
   readonly #s: SqliteStorage;
@@ -187,15 +196,15 @@ class SqliteAccountStorage implements AccountStorage {
   }
 
   commitReports(jobs: readonly ReportJob[]): Promise<ReportOutcome[]> {
-    return Promise.all(
-      jobs.map((job) =>
-        // A report alone is one INSERT; with its history record it is two, kept together.
-        this.#s.run(() => this.#store(job), job.message && job.report ? 'atomic' : 'single').then(
-          (r): ReportOutcome => r,
-          (error: unknown): ReportOutcome => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) }),
-        ),
-      ),
-    );
+    // One job (the reporter's way: one call per report) without a Promise.all around it; settled one step after its
+    // commit either way, so calls keep their order.
+    if (jobs.length === 1) return this.#commit(jobs[0]!).then(one);
+    return Promise.all(jobs.map((job) => this.#commit(job)));
+  }
+
+  #commit(job: ReportJob): Promise<ReportOutcome> {
+    // A report alone is one INSERT; with its history record it is two, kept together. A job that fails is an outcome.
+    return this.#s.run(() => this.#store(job), job.message && job.report ? 'atomic' : 'single', failed);
   }
 
   #store(job: ReportJob): ReportOutcome {

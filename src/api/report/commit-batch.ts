@@ -66,10 +66,15 @@ export class CommitBatch {
     this.#tail = this.#tail
       .then(() => committed)
       .then(
-        (outs) => this.#done(kind, s, outs?.[0] ?? { ok: true, duplicate: false, row: null }),
-        (err: unknown) => this.#done(kind, s, { ok: false, error: err instanceof Error ? err : new Error(String(err)) }),
-      )
-      .finally(() => this.#pending--);
+        (outs) => {
+          this.#pending--;
+          this.#done(kind, s, outs?.[0] ?? { ok: true, duplicate: false, row: null });
+        },
+        (err: unknown) => {
+          this.#pending--;
+          this.#done(kind, s, { ok: false, error: err instanceof Error ? err : new Error(String(err)) });
+        },
+      );
   }
 
   /** The durability barrier: every report appended before the call is committed (or dropped) when it resolves. */
