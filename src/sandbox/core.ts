@@ -12,6 +12,7 @@ import { AvatarCache, createMediaKit, type MediaKit } from './media-gen.ts';
 import { Faults, type FaultSpec } from './faults.ts';
 import { SandboxUser, type UserIdentity } from './user.ts';
 import { ControlError } from './control-error.ts';
+import { CookieDates } from './http-util.ts';
 
 export type { SentRecord, Upload } from './user.ts';
 export { ControlError } from './control-error.ts';
@@ -42,6 +43,8 @@ export class SandboxCore {
   readonly faults = new Faults();
   readonly media: MediaKit = createMediaKit();
   readonly avatars = new AvatarCache();
+  /** Set-Cookie expiry dates of the current second (webwxsync's five cookies). */
+  readonly cookieDates = new CookieDates();
   closing = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly onlineListeners = new Set<(u: SandboxUser, s: Session | null) => void>();
@@ -55,7 +58,7 @@ export class SandboxCore {
 
   /** The session a wxsid names (a cookie's `+` may come back as a space); undefined for none. */
   sessionBySid(sid: string | undefined): Session | undefined {
-    return sid ? this.sessions.get(sid.replace(/ /g, '+')) : undefined;
+    return sid ? this.sessions.get(sid.includes(' ') ? sid.replace(/ /g, '+') : sid) : undefined;
   }
 
   addUser(identity: UserIdentity, world: World | (() => WorldSpec)): SandboxUser {

@@ -35,8 +35,38 @@ export function originUrl(o: Origin): string {
 /** `Mon, 31-Dec-2018 11:12:21 GMT`, the server's cookie date format. */
 export function cookieDate(ms: number): string {
   const d = new Date(ms).toUTCString(); // "Mon, 31 Dec 2018 11:12:21 GMT"
+  // The common case (a four-digit year) by position, without a regular expression (five cookies per webwxsync).
+  if (d.length === 29 && d.charCodeAt(7) === 32 && d.charCodeAt(11) === 32 && d.charCodeAt(16) === 32) {
+    return `${d.slice(0, 7)}-${d.slice(8, 11)}-${d.slice(12)}`;
+  }
   const m = /^(\w+), (\d+) (\w+) (\d+) (.*)$/.exec(d);
   return m ? `${m[1]}, ${m[2]}-${m[3]}-${m[4]} ${m[5]}` : d;
+}
+
+/**
+ * cookieDate(now + maxAgeMs) for the current second, kept per max-age: webwxsync sets five cookies on every answer
+ * and formatting a date is most of that. Owned by the sandbox core (no module state); same text as cookieDate.
+ */
+export class CookieDates {
+  private second = NaN;
+  private readonly byMaxAge = new Map<number, string>();
+
+  /** cookieDate(nowMs + maxAgeMs). */
+  expires(nowMs: number, maxAgeMs: number): string {
+    // Only whole seconds shift the date by whole seconds: anything else is formatted as it comes.
+    if (maxAgeMs % 1000 !== 0 || !Number.isSafeInteger(nowMs)) return cookieDate(nowMs + maxAgeMs);
+    const second = Math.floor(nowMs / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.byMaxAge.clear();
+    }
+    let d = this.byMaxAge.get(maxAgeMs);
+    if (d === undefined) {
+      d = cookieDate(nowMs + maxAgeMs);
+      this.byMaxAge.set(maxAgeMs, d);
+    }
+    return d;
+  }
 }
 
 export interface CookieSpec {
@@ -47,27 +77,47 @@ export interface CookieSpec {
   maxAgeMs: number;
 }
 
-export function setCookieHeader(o: Origin, c: CookieSpec): string {
+export function setCookieHeader(o: Origin, c: CookieSpec, dates?: CookieDates): string {
   let s = `${c.name}=${c.value}`;
   if (!o.local) {
     const parts = o.hostname.split('.');
     const domain = c.scope === 'parent' && parts.length > 2 ? `.${parts.slice(1).join('.')}` : o.hostname;
     s += `; Domain=${domain}`;
   }
-  s += `; Path=/; Expires=${cookieDate(Date.now() + c.maxAgeMs)}`;
+  s += `; Path=/; Expires=${dates ? dates.expires(Date.now(), c.maxAgeMs) : cookieDate(Date.now() + c.maxAgeMs)}`;
   if (o.proto === 'https') s += '; Secure';
   return s;
 }
 
-/** Reads one cookie from the request's Cookie header (last one wins, like most servers). */
+/** What String.prototype.trim removes (WhiteSpace and LineTerminator). */
+function isTrimmed(c: number): boolean {
+  return (
+    (c >= 9 && c <= 13) || c === 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+/**
+ * Reads one cookie from the request's Cookie header (last one wins, like most servers): for each `;`-separated part
+ * with a `=`, the trimmed text before the first `=` is the name and the trimmed rest the value. Scanned in place
+ * (three lookups per request used to split the header three times).
+ */
 export function cookie(req: FastifyRequest, name: string): string | undefined {
   const h = req.headers.cookie;
   if (!h) return undefined;
   let found: string | undefined;
-  for (const part of h.split(';')) {
-    const i = part.indexOf('=');
-    if (i < 0) continue;
-    if (part.slice(0, i).trim() === name) found = part.slice(i + 1).trim();
+  for (let start = 0; start <= h.length; ) {
+    let end = h.indexOf(';', start);
+    if (end < 0) end = h.length;
+    const eq = h.indexOf('=', start);
+    if (eq >= 0 && eq < end) {
+      let a = start;
+      let b = eq;
+      while (a < b && isTrimmed(h.charCodeAt(a))) a++;
+      while (b > a && isTrimmed(h.charCodeAt(b - 1))) b--;
+      if (b - a === name.length && h.startsWith(name, a)) found = h.slice(eq + 1, end).trim();
+    }
+    start = end + 1;
   }
   return found;
 }
@@ -81,10 +131,13 @@ export function query(req: FastifyRequest): Record<string, string> {
 
 /** Query parameter lookup ignoring case (MsgID vs msgid). */
 export function qparam(req: FastifyRequest, name: string): string | undefined {
-  const q = query(req);
-  if (q[name] !== undefined) return q[name];
+  // What query(req) gives for the name, without copying the whole query first (synccheck reads one of seven).
+  const q = req.query as Record<string, unknown> | undefined;
+  if (!q) return undefined;
+  const value = (v: unknown) => (Array.isArray(v) ? String(v[v.length - 1]) : String(v ?? ''));
+  if (Object.hasOwn(q, name)) return value(q[name]);
   const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(q)) if (k.toLowerCase() === lower) return v;
+  for (const k of Object.keys(q)) if (k.toLowerCase() === lower) return value(q[k]);
   return undefined;
 }
 

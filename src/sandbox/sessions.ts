@@ -175,6 +175,12 @@ export class Session {
     return this.events.filter((e) => e.seq > pos);
   }
 
+  /** pendingAfter(pos) is not empty (without building it: the queue is in seq order). */
+  hasPendingAfter(pos: number): boolean {
+    const n = this.events.length;
+    return n > 0 && this.events[n - 1]!.seq > pos;
+  }
+
   /** Acknowledges everything up to `pos` (the client presented a SyncKey at `pos`). */
   ack(pos: number): void {
     if (pos <= this.acked) return;

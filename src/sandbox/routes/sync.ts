@@ -44,7 +44,7 @@ export function registerSyncRoutes(app: FastifyInstance, core: SandboxCore): voi
       const pos = s.positionOf(key);
       if (pos === null) return send(check(Ret.SESSION_NOEXIST));
       s.ack(pos);
-      const ready = () => core.closing || !s.alive || s.pendingAfter(pos).length > 0;
+      const ready = () => core.closing || !s.alive || s.hasPendingAfter(pos);
       await waitUntil(reply, core.opts.longPollMs, (w) => s.onChange(w), ready);
       if (!s.alive) return send(check(Ret.SESSION_INVALID));
       const pending = s.pendingAfter(pos);
@@ -96,7 +96,7 @@ export function registerSyncRoutes(app: FastifyInstance, core: SandboxCore): voi
         ModChatRoomMemberCount: 0,
         ModChatRoomMemberList: [],
         Profile: emptyProfile(),
-        ContinueFlag: s.pendingAfter(next).length > 0 ? 1 : 0,
+        ContinueFlag: s.hasPendingAfter(next) ? 1 : 0,
         SyncKey: syncKey,
         SKey: '',
         SyncCheckKey: syncKey,
@@ -104,11 +104,11 @@ export function registerSyncRoutes(app: FastifyInstance, core: SandboxCore): voi
       const o = originOf(req);
       const k1000 = syncKey.List.find((i) => i.Key === 1000)?.Val ?? s.loadTime;
       reply.header('set-cookie', [
-        setCookieHeader(o, { name: 'wxloadtime', value: `${s.loadTime}_expired`, scope: 'page', maxAgeMs: 12 * HOUR }),
-        setCookieHeader(o, { name: 'wxpluginkey', value: String(k1000), scope: 'page', maxAgeMs: 12 * HOUR }),
-        setCookieHeader(o, { name: 'wxuin', value: String(s.uin), scope: 'page', maxAgeMs: 84 * HOUR }),
-        setCookieHeader(o, { name: 'wxsid', value: s.sid, scope: 'page', maxAgeMs: 12 * HOUR }),
-        setCookieHeader(o, { name: 'webwx_data_ticket', value: s.dataTicket, scope: 'parent', maxAgeMs: 12 * HOUR }),
+        setCookieHeader(o, { name: 'wxloadtime', value: `${s.loadTime}_expired`, scope: 'page', maxAgeMs: 12 * HOUR }, core.cookieDates),
+        setCookieHeader(o, { name: 'wxpluginkey', value: String(k1000), scope: 'page', maxAgeMs: 12 * HOUR }, core.cookieDates),
+        setCookieHeader(o, { name: 'wxuin', value: String(s.uin), scope: 'page', maxAgeMs: 84 * HOUR }, core.cookieDates),
+        setCookieHeader(o, { name: 'wxsid', value: s.sid, scope: 'page', maxAgeMs: 12 * HOUR }, core.cookieDates),
+        setCookieHeader(o, { name: 'webwx_data_ticket', value: s.dataTicket, scope: 'parent', maxAgeMs: 12 * HOUR }, core.cookieDates),
       ]);
       return sendServerJson(reply, out, STYLE.sync);
     },
