@@ -31,7 +31,6 @@ export async function buildServer(core: SandboxCore, handle: SandboxHandle, logg
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   await app.register(formbody);
-  await app.register(multipart, { limits: { fileSize: MAX_BODY_BYTES, files: 1, fields: 32 } });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).header('content-type', 'text/html').send(''));
@@ -47,7 +46,13 @@ export async function buildServer(core: SandboxCore, handle: SandboxHandle, logg
   registerSyncRoutes(app, core);
   registerSendRoutes(app, core);
   registerMediaRoutes(app, core);
-  registerUploadRoutes(app, core);
+  // @fastify/multipart hooks every request of its context (an async onRequest adding a 'close' listener, an async
+  // onResponse): only the upload routes read multipart bodies, so it is registered in their own context. Elsewhere a
+  // multipart body is read by the '*' parser like any other non-JSON body (the route's failure answer, as before).
+  void app.register(async (uploads) => {
+    await uploads.register(multipart, { limits: { fileSize: MAX_BODY_BYTES, files: 1, fields: 32 } });
+    registerUploadRoutes(uploads, core);
+  });
   registerChatroomRoutes(app, core);
   registerControlRoutes(app, handle);
   // The page host's index page. Like the real page it tells a client whose cookies name a live session that it is
