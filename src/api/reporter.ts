@@ -22,7 +22,7 @@ import type { AccountStorage, ReportJob, StoredMessage } from '../store/storage.
 import type { EventQueue } from './check-event.ts';
 import { NOT_QUEUED_EVENTS, type ResolvedOptions } from './options.ts';
 import { CommitBatch } from './report/commit-batch.ts';
-import { mediaOf, sinkBody } from './report/media-attach.ts';
+import { mediaOf, sinkBody, type MediaAttachOptions } from './report/media-attach.ts';
 import { Replies } from './report/replies.ts';
 import { chatOf, eventParams, msgIdOf, newReportStats, passesFilter, type MessageToJson, type PostJson } from './report/report-json.ts';
 import { subscribeReports } from './report/subscribe.ts';
@@ -58,6 +58,7 @@ export class Reporter {
   readonly #clock: Clock;
   readonly #batch: CommitBatch;
   readonly #replies: Replies;
+  readonly #attach: MediaAttachOptions;
   #unsubscribe: (() => void) | null = null;
   /** Counters for tests and metrics. */
   readonly stats = newReportStats();
@@ -68,6 +69,7 @@ export class Reporter {
     this.#log = o.logger.child({ module: 'post_api' });
     this.#clock = o.clock ?? systemClock;
     this.#batch = new CommitBatch({ logger: this.#log, storage: o.storage });
+    this.#attach = { postMediaData: o.options.postMediaData, mediaDataMaxBytes: o.mediaDataMaxBytes, logger: this.#log };
     this.#replies = new Replies(client, {
       delivery: o.delivery,
       history: o.history !== false ? o.storage : null,
@@ -158,12 +160,12 @@ export class Reporter {
     if (!report) this.stats.filtered++;
     const msgId = msgIdOf(String(m.id ?? ''));
     const sink = this.#o.delivery;
-    const attach = { postMediaData: this.#o.options.postMediaData, mediaDataMaxBytes: this.#o.mediaDataMaxBytes, logger: this.#log };
     this.#batch.append(
       postType,
       async () => {
-        const media = report ? await mediaOf(json, m, attach) : null;
-        const body = await sinkBody(json, media, sink, this.#log);
+        // A text message (the usual case) has no file to look at: no await, no promise.
+        const media = report && (json.format === 'media' || !this.#attach.postMediaData) ? await mediaOf(json, m, this.#attach) : null;
+        const body = !sink ? null : !media || sink.mediaByReference ? JSON.stringify(json) : await sinkBody(json, media, sink, this.#log);
         const durable = this.#durableSink();
         const byReference = media && sink?.mediaByReference ? media : null;
         // The history record and the outbox row commit together: a crash never leaves one without the other.
