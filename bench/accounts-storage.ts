@@ -40,7 +40,8 @@ const body = JSON.stringify({
   sender: 'Alice', sender_id: `@${'a'.repeat(32)}`, receiver: 'Bob', receiver_id: `@${'b'.repeat(32)}`, time: 1_700_000_000,
   sender_name: 'Alice', sender_markname: '', sender_category: '好友', pad: 'x'.repeat(600),
 });
-const record = (msgId: string, t: number): StoredMessage => ({ msgId, peer: '@p', localId: null, class: 'recv', time: 1_700_000_000 + t, body: JSON.parse(body) as unknown });
+// With its JSON text, as the reporter gives it (the report's body is the same text).
+const record = (msgId: string, t: number): StoredMessage => ({ msgId, peer: '@p', localId: null, class: 'recv', time: 1_700_000_000 + t, body: JSON.parse(body) as unknown, bodyJson: body });
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
 const dir = mkdtempSync(join(process.env['BENCH_ACCOUNTS_DATA'] ?? tmpdir(), 'owx-bench-storage-'));
