@@ -26,7 +26,9 @@
  *
  * Standalone: node --import tsx bench/accounts.ts [--accounts 100] [--separate 10] [--seconds 30] [--rate 10]
  *   (dist/ must be built: npm run build). BENCH_PROF=<dir>: CPU profiles of the controller, the sandbox and the
- *   runner during the measured inbound.
+ *   runner during the measured inbound, with their GC pauses by kind (.gc.json); BENCH_HEAP_PROF=1 adds allocation
+ *   profiles (.heapprofile: bench/lib/heap-summary.mjs); BENCH_PROC_LOG_DIR=<dir> keeps each process's output
+ *   (e.g. with BENCH_CONTROLLER_NODE_FLAGS=--trace-gc).
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

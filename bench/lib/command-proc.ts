@@ -6,7 +6,7 @@
  * stdout/stderr are read line by line (kept: the last 50 lines, for error messages) and watched for a pattern.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,13 @@ export class CommandProc {
     };
     createInterface({ input: this.child.stdout! }).on('line', onLine);
     createInterface({ input: this.child.stderr! }).on('line', onLine);
+    // BENCH_PROC_LOG_DIR=<dir>: every line of the process's output also goes to <dir>/<pid>.log (e.g. --trace-gc).
+    const logDir = process.env['BENCH_PROC_LOG_DIR'];
+    if (logDir && this.child.pid) {
+      const out = createWriteStream(join(logDir, `${this.child.pid}.log`));
+      this.child.stdout!.pipe(out);
+      this.child.stderr!.pipe(out);
+    }
   }
 
   get pid(): number {

@@ -7,24 +7,50 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 // In-process CPU profiling (a phase at a time); the same as ./profiler.ts, which the runner uses.
 /** @type {Session | null} */
 let session = null;
+/** GC pauses by kind (PerformanceObserver 'gc' entries) while a profile runs: written next to it as .gc.json. */
+/** @type {Record<string, { count: number; ms: number }>} */
+let gcStats = {};
+const GC_KINDS = { [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor (scavenge)', [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major (mark-compact)', [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking', [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks' };
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = GC_KINDS[/** @type {any} */ (e).detail?.kind] ?? 'other';
+    const s = (gcStats[kind] ??= { count: 0, ms: 0 });
+    s.count++;
+    s.ms += e.duration;
+  }
+});
 async function profileStart() {
+  gcStats = {};
+  gcObserver.observe({ entryTypes: ['gc'] });
   session = new Session();
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   await session.post('Profiler.start');
+  // BENCH_HEAP_PROF=1: also V8's sampling heap profiler (allocation sites, collected objects included), written next
+  // to the CPU profile as .heapprofile.
+  if (process.env.BENCH_HEAP_PROF) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
 }
 async function profileStop(file) {
   if (!session) throw new Error('profiler not started');
   const { profile } = await session.post('Profiler.stop');
   writeFileSync(file, JSON.stringify(profile));
+  gcObserver.disconnect();
+  writeFileSync(file.replace(/\.cpuprofile$/, '') + '.gc.json', JSON.stringify(gcStats, null, 1));
+  if (process.env.BENCH_HEAP_PROF) {
+    const heap = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(file.replace(/\.cpuprofile$/, '') + '.heapprofile', JSON.stringify(heap.profile));
+  }
   session.disconnect();
   session = null;
   return file;
