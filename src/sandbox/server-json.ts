@@ -55,11 +55,14 @@ export function compact(v: unknown): string {
 
 function prettyObject(o: Record<string, unknown>, indent: string, inline: readonly string[]): string {
   const inner = `${indent}    `;
+  // The text before each key, built once per object.
+  const open = `{\n${inner}"`;
+  const next = `,\n${inner}"`;
   let out = '';
   for (const k of Object.keys(o)) {
     const v = o[k];
     if (v === undefined) continue;
-    out += (out === '' ? '{\n' : ',\n') + inner + '"' + k + '": ' + prettyValue(k, v, inner, inline);
+    out += (out === '' ? open : next) + k + '": ' + prettyValue(k, v, inner, inline);
   }
   if (out === '') return '{}';
   return out + '\n' + indent + '}';
