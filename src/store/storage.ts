@@ -60,7 +60,8 @@ export interface NewReport {
    * true: the row's first attempt is counted by its insert (`attempts` 1), because the delivery worker will send it
    * as soon as it is handed the row (DeliveryWorker.startsAtOnce): the worker does not count that attempt again
    * (`markStarted`), which saves a write and a transaction per report. The returned row's `attempts` says whether the
-   * storage did (one that ignores the hint returns 0, and the worker counts the attempt itself). Default false.
+   * storage did (both implementations do; one that ignored the hint would return 0, and the worker would count the
+   * attempt itself). Default false.
    */
   started?: boolean | undefined;
   /**

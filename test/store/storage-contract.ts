@@ -177,6 +177,20 @@ export function storageContract(label: string, make: () => Promise<StorageHarnes
     assert.equal(await a.outboxDepth(), 2);
   });
 
+  t('a report stored with its first attempt counted (started) has attempts 1, with or without its history record, in one statement or not', async ({ storage }) => {
+    const a = storage.forAccount('alice');
+    const outs = await a.commitReports([
+      { report: report(1, { started: true }), message: { record: msg('S1'), ifNew: true } },
+      { report: report(2) },
+      { report: report(3, { started: true }) },
+    ]);
+    // An update of a history record (not a plain insert) takes the per-job path of a storage that batches.
+    outs.push(...(await a.commitReports([{ report: report(4, { started: true }), message: { record: msg('S4', { class: 'send' }), ifNew: false } }])));
+    assert.deepEqual(outs.map((o) => (o.ok ? o.row!.attempts : -1)), [1, 0, 1, 1]);
+    await a.markStarted([outs[1]!.ok ? outs[1]!.row!.seq : -1]);
+    assert.deepEqual((await a.pendingReports(0, 10)).map((r) => r.attempts), [1, 1, 1, 1]);
+  });
+
   t('dead letters keep their event ids, media and order; replay moves them back to the end of the outbox', async ({ storage }) => {
     const a = storage.forAccount('alice');
     const outs = await a.commitReports([1, 2, 3, 4].map((n) => ({ report: report(n, n === 2 ? { media: { path: '/m/2.mp4', size: 7 } } : {}) })));

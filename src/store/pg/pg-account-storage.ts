@@ -185,9 +185,10 @@ export class PgAccountStorage implements AccountStorage {
       return { ok: true, duplicate: false, row: null };
     }
     const media = rep.media ?? null;
+    const attempts = rep.started ? 1 : 0;
     const r = await c.query<{ seq: string }>(
-      `INSERT INTO openwx_outbox (event_id, client, kind, body, media, created_at, next_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6) RETURNING seq`,
-      [eventId, this.account, rep.kind, rep.body, mediaJson(media), rep.createdAt],
+      `INSERT INTO openwx_outbox (event_id, client, kind, body, media, created_at, next_at, attempts) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6, $7) RETURNING seq`,
+      [eventId, this.account, rep.kind, rep.body, mediaJson(media), rep.createdAt, attempts],
     );
     if (this.#q.logsEvents) await tx.event(this.account, eventId, rep.body);
     const row: OutboxRow = {
@@ -198,7 +199,7 @@ export class PgAccountStorage implements AccountStorage {
       body: rep.body,
       media: media ? { path: media.path, size: media.size } : null,
       createdAt: rep.createdAt,
-      attempts: 0,
+      attempts,
       rejections: 0,
       nextAt: rep.createdAt,
       lastError: null,

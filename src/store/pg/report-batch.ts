@@ -42,8 +42,8 @@ export async function storeReports(c: pg.PoolClient, reports: readonly BatchedRe
   const res = await c.query<{ n: number; duplicate: boolean; seq: string | null }>(
     `WITH j AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
-                            $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::bigint[])
-         WITH ORDINALITY AS j(client, msg_id, peer, local_id, class, time, mbody, reply_to, event_id, kind, body, media, created_at, n)
+                            $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::bigint[], $14::int[])
+         WITH ORDINALITY AS j(client, msg_id, peer, local_id, class, time, mbody, reply_to, event_id, kind, body, media, created_at, attempts, n)
      ), m AS (
        INSERT INTO openwx_messages (client, msg_id, peer, local_id, class, time, body, reply_to)
        SELECT client, msg_id, peer, local_id, class, time, mbody, reply_to FROM j WHERE msg_id IS NOT NULL ORDER BY n
@@ -53,8 +53,8 @@ export async function storeReports(c: pg.PoolClient, reports: readonly BatchedRe
        SELECT j.n, (j.msg_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM m WHERE m.client = j.client AND m.msg_id = j.msg_id)) AS duplicate
          FROM j
      ), o AS (
-       INSERT INTO openwx_outbox (event_id, client, kind, body, media, created_at, next_at)
-       SELECT j.event_id, j.client, j.kind, j.body, j.media, j.created_at, j.created_at FROM j JOIN d USING (n)
+       INSERT INTO openwx_outbox (event_id, client, kind, body, media, created_at, next_at, attempts)
+       SELECT j.event_id, j.client, j.kind, j.body, j.media, j.created_at, j.created_at, j.attempts FROM j JOIN d USING (n)
         WHERE j.kind IS NOT NULL AND NOT d.duplicate ORDER BY j.n
        RETURNING seq, event_id
      )
@@ -74,6 +74,8 @@ export async function storeReports(c: pg.PoolClient, reports: readonly BatchedRe
       col((r) => (rep(r) && rep(r)!.outbox !== false ? rep(r)!.body : null)),
       col((r) => (rep(r) && rep(r)!.outbox !== false ? mediaJson(rep(r)!.media) : null)),
       col((r) => rep(r)?.createdAt ?? null),
+      // The first attempt counted by the insert (NewReport.started).
+      col((r) => (rep(r)?.started ? 1 : 0)),
     ],
   );
   return reports.map((r, i): ReportOutcome => {
@@ -90,7 +92,7 @@ export async function storeReports(c: pg.PoolClient, reports: readonly BatchedRe
       body: p.body,
       media: media ? { path: media.path, size: media.size } : null,
       createdAt: p.createdAt,
-      attempts: 0,
+      attempts: p.started ? 1 : 0,
       rejections: 0,
       nextAt: p.createdAt,
       lastError: null,
