@@ -57,7 +57,8 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
     this.#track(this.#store.outboxDepth().then((n) => (this.#depth += n)));
     this.#track(this.#store.deadDepth().then((n) => (this.#dead += n)));
     this.#worker.on('delivered', (row, res) => {
-      const report: Report = { kind: row.kind, body: row.body, eventId: row.eventId, ...(row.media ? { media: row.media } : {}) };
+      const report: Report = { kind: row.kind, body: row.body, eventId: row.eventId };
+      if (row.media) report.media = row.media;
       for (const h of this.#handlers) {
         try {
           h(report, res);
