@@ -142,7 +142,9 @@ export function qparam(req: FastifyRequest, name: string): string | undefined {
 }
 
 export function sendServerJson(reply: FastifyReply, body: Record<string, unknown>, style: JsonStyle): FastifyReply {
-  return reply.code(200).header('content-type', 'text/plain').send(formatServerJson(body, style));
+  // Sent as the UTF-8 bytes (the same bytes a string is written as): the text is a rope of many pieces, which as a
+  // string was flattened twice (for Content-Length, then once more joined to the response head) before the copy out.
+  return reply.code(200).header('content-type', 'text/plain').send(Buffer.from(formatServerJson(body, style), 'utf8'));
 }
 
 export function sendJs(reply: FastifyReply, body: string, extra: Record<string, string> = {}): FastifyReply {
