@@ -59,10 +59,26 @@ function prettyObject(o: Record<string, unknown>, indent: string, inline: readon
   const open = `{\n${inner}"`;
   const next = `,\n${inner}"`;
   let out = '';
+  // The last object or array member's text: a member that is the same object, under a key printed the same way, has
+  // the same text (webwxsync's SyncKey and SyncCheckKey are one object).
+  let lastV: unknown;
+  let lastFlags = -1;
+  let lastText = '';
   for (const k of Object.keys(o)) {
     const v = o[k];
     if (v === undefined) continue;
-    out += (out === '' ? open : next) + k + '": ' + prettyValue(k, v, inner, inline);
+    let text: string;
+    if (typeof v === 'object' && v !== null) {
+      const flags = (inline.includes(k) ? 1 : 0) | (ALWAYS_INLINE.has(k) ? 2 : 0);
+      if (v === lastV && flags === lastFlags) text = lastText;
+      else {
+        text = prettyValue(k, v, inner, inline);
+        lastV = v;
+        lastFlags = flags;
+        lastText = text;
+      }
+    } else text = prettyValue(k, v, inner, inline);
+    out += (out === '' ? open : next) + k + '": ' + text;
   }
   if (out === '') return '{}';
   return out + '\n' + indent + '}';

@@ -2,7 +2,8 @@
  * The server-JSON formatter (src/sandbox/server-json.ts) is written for speed (string concatenation, no per-object
  * arrays). Its output must stay byte-for-byte what the plain formulation of the layout gives: the reference below
  * (the formatter as first written, arrays of parts joined) is the oracle for seeded random values in every style,
- * including the awkward ones (escapes, bigint, NaN, holes, undefined members, `{"Buff"}`, inline and always-inline keys).
+ * including the awkward ones (escapes, bigint, NaN, holes, undefined members, `{"Buff"}`, inline and always-inline keys,
+ * one object under several keys).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,7 +56,16 @@ const rng = createRng(20261206);
 const KEYS = ['List', 'SyncKey', 'BaseResponse', 'Buff', 'AddMsgList', 'Profile', 'UserName', 'Count', 'Key', 'Val', 'MemberList', 'x'];
 const STRS = ['', 'abc', 'a"b', 'back\\slash', 'line\nbreak', '\u2028', '中文', '\u0001', 'emoji😀', '\ud83d', '@@e3b0c442'];
 const SCALARS: unknown[] = [0, 1, -5, 1.5, NaN, Infinity, 12345678901234567890n, true, false, null, undefined, ...STRS];
+/** Objects and arrays already made: a member may be one of them again (SyncKey and SyncCheckKey are one object). */
+const made: unknown[] = [];
 function value(depth: number): unknown {
+  if (made.length > 0 && rng.chance(0.15)) return made[made.length - 1 - rng.int(Math.min(made.length, 3))];
+  const v = freshValue(depth);
+  if (typeof v === 'object' && v !== null) made.push(v);
+  if (made.length > 50) made.shift();
+  return v;
+}
+function freshValue(depth: number): unknown {
   const r = rng.next();
   if (depth > 4 || r < 0.45) return rng.pick(SCALARS);
   if (r < 0.6) return rng.chance(0.8) ? { Buff: rng.pick(STRS) } : { Buff: rng.pick(STRS), x: 1 };
