@@ -10,9 +10,10 @@
  */
 import { publishWireRequest } from '../diagnostics.ts';
 import { readStream } from '../read-stream.ts';
+import { Answer } from './answer.ts';
 import { Agent } from 'undici';
 import { CookieJar } from 'tough-cookie';
-import { Readable, PassThrough } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { owxError, isOpenwxError } from '../errors.ts';
 import { hostFamily, type HostFamily } from '../wire/hosts.ts';
@@ -93,13 +94,19 @@ export class HttpTransport implements Transport {
     if (this.#closed) throw owxError('OWX_ERR_NETWORK', [req.name, 'transport closed']);
     if (this.#o.mayAct && !this.#o.mayAct()) throw owxError('OWX_ERR_LEASE_LOST', [req.name]);
     const timeoutMs = req.timeoutMs ?? this.#o.requestTimeoutMs;
-    const ctrl = new AbortController();
+    /** The answer of the hop in flight: the deadline and the caller's signal abort it. */
+    let current: Answer | null = null;
+    let aborted: Error | null = null;
     let timedOut = false;
+    const abort = (err: Error) => {
+      aborted ??= err;
+      current?.abort(err);
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      ctrl.abort(owxError('OWX_ERR_TIMEOUT', [req.name, timeoutMs]));
+      abort(owxError('OWX_ERR_TIMEOUT', [req.name, timeoutMs]));
     }, timeoutMs);
-    const onCallerAbort = () => ctrl.abort(req.signal?.reason);
+    const onCallerAbort = () => abort(abortReason(req.signal!));
     if (req.signal) {
       if (req.signal.aborted) onCallerAbort();
       else req.signal.addEventListener('abort', onCallerAbort, { once: true });
@@ -123,20 +130,22 @@ export class HttpTransport implements Transport {
       });
     try {
       for (let hop = 0; ; hop++) {
-        const res = await this.#send(url, method, body?.data, { ...body?.headers, ...req.headers }, req, ctrl.signal);
+        if (aborted) throw aborted;
+        current = new Answer();
+        const res = await this.#send(url, method, body?.data, body?.headers, req, current);
         const location = firstHeader(res.headers['location']);
-        if (req.followRedirects !== false && REDIRECT_STATUSES.has(res.statusCode) && location && hop < maxRedirects) {
-          await res.body.dump().catch(() => undefined);
+        if (req.followRedirects !== false && REDIRECT_STATUSES.has(res.status) && location && hop < maxRedirects) {
+          await res.dump();
           url = new URL(location, url);
-          if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
+          if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
             method = 'GET';
             body = undefined;
           }
           continue;
         }
-        publish(res.statusCode);
+        publish(res.status);
         if (this.#o.mayAct && !this.#o.mayAct()) {
-          await res.body.dump().catch(() => undefined);
+          await res.dump();
           throw owxError('OWX_ERR_LEASE_LOST', [req.name]);
         }
         return this.#response(res, url, req, done, () => timedOut);
@@ -165,7 +174,8 @@ export class HttpTransport implements Transport {
     return undefined;
   }
 
-  async #send(url: URL, method: string, body: unknown, extra: Record<string, string>, req: TransportRequest, signal: AbortSignal) {
+  /** Sends one hop through undici's dispatch; resolves with its answer once the head arrived. */
+  async #send(url: URL, method: string, body: string | RawBody | undefined, bodyHeaders: Record<string, string> | undefined, req: TransportRequest, answer: Answer): Promise<Answer> {
     const headers: Record<string, string> = {
       'user-agent': this.#o.userAgent,
       accept: req.json !== undefined ? 'application/json, text/plain, */*' : '*/*',
@@ -174,7 +184,8 @@ export class HttpTransport implements Transport {
       referer: `https://${this.family.page}/`,
     };
     if (method === 'POST') headers['origin'] = `https://${this.family.page}`;
-    for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v;
+    if (bodyHeaders) for (const k in bodyHeaders) headers[k.toLowerCase()] = bodyHeaders[k]!;
+    if (req.headers) for (const k in req.headers) headers[k.toLowerCase()] = req.headers[k]!;
     const cookie = this.#cookieHeader(url);
     if (cookie) headers['cookie'] = cookie;
     let origin = url.origin;
@@ -185,16 +196,14 @@ export class HttpTransport implements Transport {
     }
     // safeUrl parses the URL again: only pay for it when trace logging is on.
     if (this.#o.logger.isLevelEnabled('trace')) this.#o.logger.trace({ req: req.name, method, url: safeUrl(url.toString()) }, 'http request');
-    const res = await this.#agent.request({
-      origin,
-      path: `${url.pathname}${url.search}`,
-      method: method as 'GET' | 'POST',
-      headers,
-      body: body as string | undefined,
-      signal,
-    });
+    try {
+      this.#agent.dispatch({ origin, path: `${url.pathname}${url.search}`, method: method as 'GET' | 'POST', headers, body: (body ?? null) as string | null }, answer.handler);
+    } catch (err) {
+      answer.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+    const res = await answer.head;
     this.#storeCookies(res.headers, url);
-    this.#o.logger.trace({ req: req.name, status: res.statusCode }, 'http response');
+    this.#o.logger.trace({ req: req.name, status: res.status }, 'http response');
     return res;
   }
 
@@ -238,22 +247,18 @@ export class HttpTransport implements Transport {
     return value;
   }
 
-  #response(
-    res: Awaited<ReturnType<Agent['request']>>,
-    url: URL,
-    req: TransportRequest,
-    done: () => void,
-    timedOut: () => boolean,
-  ): TransportResponse {
+  #response(res: Answer, url: URL, req: TransportRequest, done: () => void, timedOut: () => boolean): TransportResponse {
     const encoding = String(firstHeader(res.headers['content-encoding']) ?? '').toLowerCase();
     let consumed = false;
     const open = (): Readable => {
       if (consumed) throw owxError('OWX_ERR_NETWORK', [req.name, 'response body read twice']);
       consumed = true;
-      const raw = res.body as unknown as Readable;
+      res.onSettled(done);
+      const raw = res.stream();
       const dec = encoding === 'gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
-      const out = dec ? raw.pipe(dec) : raw.pipe(new PassThrough());
-      if (dec) raw.on('error', (e) => dec.destroy(e));
+      if (!dec) return raw;
+      raw.on('error', (e) => dec.destroy(e));
+      const out = raw.pipe(dec);
       out.on('close', done);
       out.on('end', done);
       out.on('error', done);
@@ -261,12 +266,10 @@ export class HttpTransport implements Transport {
     };
     const buffer = async (): Promise<Buffer> => {
       try {
-        // An uncompressed answer is read from undici's body as it is (no PassThrough in between).
-        if (!encoding && !consumed) {
-          consumed = true;
-          return (await readStream(res.body as unknown as Readable)).data;
-        }
-        return (await readStream(open())).data;
+        if (encoding) return (await readStream(open())).data;
+        if (consumed) throw owxError('OWX_ERR_NETWORK', [req.name, 'response body read twice']);
+        consumed = true;
+        return await res.buffer();
       } catch (err) {
         throw this.#mapError(err, req, req.timeoutMs ?? this.#o.requestTimeoutMs, timedOut());
       } finally {
@@ -274,8 +277,8 @@ export class HttpTransport implements Transport {
       }
     };
     return {
-      status: res.statusCode,
-      headers: res.headers as Headers,
+      status: res.status,
+      headers: res.headers,
       url: url.toString(),
       buffer,
       async text() {
@@ -286,7 +289,7 @@ export class HttpTransport implements Transport {
         try {
           return JSON.parse(text) as T;
         } catch {
-          throw owxError('OWX_ERR_WX_BAD_RESPONSE', [req.name, `not JSON (HTTP ${res.statusCode}): ${text.slice(0, 80)}`]);
+          throw owxError('OWX_ERR_WX_BAD_RESPONSE', [req.name, `not JSON (HTTP ${res.status}): ${text.slice(0, 80)}`]);
         }
       },
       stream() {
@@ -335,6 +338,12 @@ export class HttpTransport implements Transport {
     // destroy, not close: a pending long-poll must not hold stop() for 35 s.
     await this.#agent.destroy().catch(() => undefined);
   }
+}
+
+/** Why a caller's signal aborted, as an Error (AbortController's default reason is a DOMException, an Error too). */
+function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : Object.assign(new Error(r === undefined ? 'aborted' : String(r)), { name: 'AbortError' });
 }
 
 function firstHeader(v: string | string[] | undefined): string | undefined {
