@@ -11,6 +11,8 @@ import type { RawBody } from '../../src/client/transport-types.ts';
 import { hostFamily } from '../../src/wire/hosts.ts';
 import { isOpenwxError } from '../../src/errors.ts';
 
+/** Answers of /halfbody, to see the client give up on them (their 'close'). */
+const bodyCut: import('node:http').ServerResponse[] = [];
 const seen: { host: string | undefined; proto: string | undefined; url: string; cookie: string | undefined; method: string; body: string }[] = [];
 const server = createServer((req: IncomingMessage, res) => {
   let body = '';
@@ -59,6 +61,25 @@ const server = createServer((req: IncomingMessage, res) => {
       res.statusCode = 307;
       res.setHeader('location', 'https://file.wx2.qq.com/echo');
       res.end();
+    } else if (u.pathname === '/big') {
+      // 3 MiB in 64 KiB pieces, byte i = i % 251
+      const piece = Buffer.alloc(64 * 1024);
+      let sent = 0;
+      const total = 3 * 1024 * 1024;
+      const more = () => {
+        while (sent < total) {
+          for (let i = 0; i < piece.length; i++) piece[i] = (sent + i) % 251;
+          sent += piece.length;
+          if (!res.write(Buffer.from(piece))) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    } else if (u.pathname === '/halfbody') {
+      // the head and some bytes, then nothing: the body never ends
+      res.setHeader('content-length', '100');
+      res.write('0123456789');
+      bodyCut.push(res);
     } else if (u.pathname === '/hang') {
       // never answers
     } else {
@@ -276,4 +297,38 @@ test('cookies: a Set-Cookie whose Expires moves by seconds is applied again only
   } finally {
     proto.setCookieSync = original;
   }
+});
+
+test('a 3 MiB answer read as a stream slower than it arrives: every byte in order (undici paused, then resumed)', async () => {
+  const t = transport();
+  const res = await t.request({ name: 't', role: 'page', path: '/big' });
+  let n = 0;
+  let bad = -1;
+  for await (const c of res.stream()) {
+    const b = c as Buffer;
+    for (let i = 0; i < b.length; i++) if (b[i] !== (n + i) % 251 && bad < 0) bad = n + i;
+    n += b.length;
+    await new Promise<void>((r) => setImmediate(r)); // a slow reader
+  }
+  assert.equal(n, 3 * 1024 * 1024);
+  assert.equal(bad, -1, 'bytes in order');
+  // not read before: the whole body is kept, then handed over at once
+  const whole = await (await t.request({ name: 't', role: 'page', path: '/big' })).buffer();
+  assert.equal(whole.length, 3 * 1024 * 1024);
+  assert.equal(whole[whole.length - 1], (3 * 1024 * 1024 - 1) % 251);
+});
+
+test('a body that stops halfway: buffer() fails with OWX_ERR_TIMEOUT at the deadline; a destroyed stream aborts the request', async () => {
+  const t = new HttpTransport({ userAgent: 'UA-test', pageHost: 'wx2.qq.com', wechatOrigin: origin, requestTimeoutMs: 300, logger: pino({ level: 'silent' }) });
+  after(() => t.close());
+  const res = await t.request({ name: 'halfbody', role: 'page', path: '/halfbody' });
+  await assert.rejects(res.buffer(), (e: unknown) => isOpenwxError(e, 'OWX_ERR_TIMEOUT'));
+  const res2 = await t.request({ name: 'halfbody', role: 'page', path: '/halfbody', timeoutMs: 60_000 });
+  const server = bodyCut.at(-1)!;
+  const closed = new Promise<void>((r) => server.once('close', () => r()));
+  const stream = res2.stream();
+  const first = await new Promise<Buffer>((r) => stream.once('data', r));
+  assert.equal(first.toString(), '0123456789');
+  stream.destroy();
+  await closed; // the client gave up the request: the server's answer is closed
 });
