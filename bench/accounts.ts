@@ -192,7 +192,9 @@ export async function until(pred: () => Promise<boolean> | boolean, deadlineMs: 
 export async function startSandbox(o: { accounts: number; worldSize: string; autoLoginMs: number }): Promise<{ proc: CommandProc; url: string }> {
   const proc = new CommandProc(
     ['sandbox', '--port', '0', '--users', String(o.accounts), '--world-size', o.worldSize, '--auto-login', String(o.autoLoginMs), '--chatter', 'off', '--seed', '1'],
-    { probe: true },
+    // BENCH_SANDBOX_NODE_FLAGS: node flags for the fake WeChat server (not the system measured), e.g. a larger young
+    // generation so that it takes less of the machine's two cores
+    { probe: true, nodeFlags: (process.env['BENCH_SANDBOX_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean) },
   );
   const m = await proc.waitLine(/openwx sandbox listening on (http:\/\/\S+)/, 60_000);
   await proc.stopCallRecording();
