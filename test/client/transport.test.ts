@@ -91,6 +91,18 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 after(() => server.close());
 
+/** Counts tough-cookie's parse-and-store calls (the library's, not ours) until `restore()`. */
+function countJarSets(): { sets: () => number; restore: () => void } {
+  const proto = CookieJar.prototype as unknown as { setCookieSync: (...a: unknown[]) => unknown };
+  const original = proto.setCookieSync;
+  let sets = 0;
+  proto.setCookieSync = function (this: unknown, ...a: unknown[]) {
+    sets++;
+    return original.apply(this, a);
+  };
+  return { sets: () => sets, restore: () => (proto.setCookieSync = original) };
+}
+
 function transport() {
   const t = new HttpTransport({ userAgent: 'UA-test', pageHost: 'wx2.qq.com', wechatOrigin: origin, requestTimeoutMs: 2000, logger: pino({ level: 'silent' }) });
   after(() => t.close());
@@ -213,18 +225,12 @@ test('cookies: five Set-Cookie headers repeated on every answer are applied to t
     return seen.at(-1)!.cookie ?? '';
   };
   // Counts the library's parse-and-store calls (tough-cookie, not our code): the repeats must not reach it.
-  const proto = CookieJar.prototype as unknown as { setCookieSync: (...a: unknown[]) => unknown };
-  const original = proto.setCookieSync;
-  let sets = 0;
-  proto.setCookieSync = function (this: unknown, ...a: unknown[]) {
-    sets++;
-    return original.apply(this, a);
-  };
+  const jar = countJarSets();
   try {
     for (let i = 0; i < 10; i++) await send('/set5?v=A');
-    assert.equal(sets, 5, 'only the first answer is applied');
+    assert.equal(jar.sets(), 5, 'only the first answer is applied');
     await send('/set5?v=B');
-    assert.equal(sets, 6, 'only the changed cookie is applied again');
+    assert.equal(jar.sets(), 6, 'only the changed cookie is applied again');
     const header = await send('/plain');
     for (const n of ['wxloadtime', 'wxpluginkey', 'wxuin', 'webwx_data_ticket']) assert.match(header, new RegExp(`${n}=${n}`));
     assert.match(header, /wxsid=B/);
@@ -234,7 +240,7 @@ test('cookies: five Set-Cookie headers repeated on every answer are applied to t
     await send('/set5?v=B');
     assert.match(await send('/plain'), /wxsid=B/);
   } finally {
-    proto.setCookieSync = original;
+    jar.restore();
   }
 });
 
@@ -270,13 +276,7 @@ test('a raw body goes out piece by piece with its content type and exact Content
 
 test('cookies: a Set-Cookie whose Expires moves by seconds is applied again only once it moved over a minute, or back', async () => {
   const t = transport();
-  const proto = CookieJar.prototype as unknown as { setCookieSync: (...a: unknown[]) => unknown };
-  const original = proto.setCookieSync;
-  let sets = 0;
-  proto.setCookieSync = function (this: unknown, ...a: unknown[]) {
-    sets++;
-    return original.apply(this, a);
-  };
+  const jar = countJarSets();
   const t0 = Date.UTC(2035, 0, 1, 12, 0, 0);
   const send = async (exp: number) => (await t.request({ name: 't', role: 'page', path: `/setx?exp=${exp}` })).text();
   const jarExpiry = () => {
@@ -286,16 +286,16 @@ test('cookies: a Set-Cookie whose Expires moves by seconds is applied again only
   try {
     await send(t0);
     for (let i = 1; i <= 5; i++) await send(t0 + i * 1000);
-    assert.equal(sets, 1, 'Expires one to five seconds later: not parsed again');
+    assert.equal(jar.sets(), 1, 'Expires one to five seconds later: not parsed again');
     assert.equal(jarExpiry(), t0);
     await send(t0 + 61_000);
-    assert.equal(sets, 2, 'over a minute later: applied');
+    assert.equal(jar.sets(), 2, 'over a minute later: applied');
     assert.equal(jarExpiry(), t0 + 61_000);
     await send(t0 + 30_000);
-    assert.equal(sets, 3, 'an earlier Expires is applied at once');
+    assert.equal(jar.sets(), 3, 'an earlier Expires is applied at once');
     assert.equal(jarExpiry(), t0 + 30_000);
   } finally {
-    proto.setCookieSync = original;
+    jar.restore();
   }
 });
 

@@ -17,24 +17,10 @@ import type { AccountStorage, OutboxRow } from '../../src/store/storage.ts';
 import { OutboxDelivery } from '../../src/delivery/outbox-delivery.ts';
 import { Receiver, type Received } from '../helpers/receiver.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { counted } from '../helpers/counted.ts';
 
 const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'owx-first-')), 'openwx.db');
 
-/** The real storage handle, with its calls counted (nothing replaced). */
-function counted(store: AccountStorage): { store: AccountStorage; calls: Map<string, number> } {
-  const calls = new Map<string, number>();
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 /** Commits one report as the reporter does (`started` as the sink says, or forced) and hands the row to the sink. */
 async function commitOne(store: AccountStorage, sink: OutboxDelivery, i: number, started = sink.startsAtOnce()): Promise<OutboxRow> {

@@ -15,24 +15,10 @@ import type { AccountStorage, OutboxRow } from '../../src/store/storage.ts';
 import { OutboxDelivery } from '../../src/delivery/outbox-delivery.ts';
 import { Receiver } from '../helpers/receiver.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { counted } from '../helpers/counted.ts';
 
 const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'owx-window-')), 'openwx.db');
 
-/** The real storage handle, with its calls counted (nothing replaced). */
-function counted(store: AccountStorage): { store: AccountStorage; calls: Map<string, number> } {
-  const calls = new Map<string, number>();
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 /** Commits reports `from..to-1` as the reporter does (one job each) and hands the rows to the sink. */
 async function commit(store: AccountStorage, sink: OutboxDelivery, from: number, to: number): Promise<void> {
