@@ -57,7 +57,8 @@ export class HttpTransport implements Transport {
    * an absolute Expires is not re-applied: webwxsync re-sends the same five cookies on every call and tough-cookie
    * re-parses each one; a header that differs only by an Expires at most `COOKIE_EXPIRES_SLACK_MS` later than the
    * one applied counts as the same (the jar's expiry is then that much early: it is re-applied once it drifts
-   * further, so a session kept alive for days keeps its cookies). Keyed by name, so a header of the same name from
+   * further, or every time once the applied expiry is less than the slack away, so a session kept alive for days and a
+   * short-lived cookie extended by each answer keep their cookies). Keyed by name, so a header of the same name from
    * anywhere replaces the entry (A → B → A re-applies A). Cleared when the jar changes by any other way (import, clear).
    */
   #applied = new Map<string, { seen: string; expiresMs: number }>();
@@ -218,7 +219,16 @@ export class HttpTransport implements Transport {
       const expiresMs = expires ? Date.parse(expires[1]!) : NaN;
       const seen = `${url.host}${url.pathname}\n${expires ? c.slice(0, expires.index) + c.slice(expires.index + expires[0].length) : c}`;
       const last = this.#applied.get(name);
-      if (last && last.seen === seen && (expires ? expiresMs >= last.expiresMs && expiresMs - last.expiresMs <= COOKIE_EXPIRES_SLACK_MS : true)) continue;
+      // Only while the applied expiry is over the slack away: a short-lived cookie extended by each answer would
+      // otherwise lapse in the jar while the server keeps it alive.
+      if (
+        last &&
+        last.seen === seen &&
+        (expires
+          ? expiresMs >= last.expiresMs && expiresMs - last.expiresMs <= COOKIE_EXPIRES_SLACK_MS && last.expiresMs - Date.now() > COOKIE_EXPIRES_SLACK_MS
+          : true)
+      )
+        continue;
       try {
         this.#jar.setCookieSync(c, url.toString(), { ignoreError: true });
         this.#cookieCache.clear();

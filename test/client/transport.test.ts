@@ -332,3 +332,19 @@ test('a body that stops halfway: buffer() fails with OWX_ERR_TIMEOUT at the dead
   stream.destroy();
   await closed; // the client gave up the request: the server's answer is closed
 });
+
+test('cookies: a short-lived cookie whose Expires slides forward is applied again, so the jar never lets it lapse', async () => {
+  const t = transport();
+  const send = async (exp: number) => (await t.request({ name: 't', role: 'page', path: `/setx?exp=${exp}` })).text();
+  const jarExpiry = () => {
+    const c = (t.exportCookies() as { cookies: { key: string; expires: string }[] }).cookies.find((x) => x.key === 'wxsid');
+    return Date.parse(c!.expires);
+  };
+  // Expires in whole seconds (the header's precision): a cookie that lives 30 s, extended by 20 s on the next answer.
+  const now = Math.ceil(Date.now() / 1000) * 1000;
+  await send(now + 30_000);
+  assert.equal(jarExpiry(), now + 30_000);
+  await send(now + 50_000);
+  // Kept at the first Expires, the jar would drop the cookie after 30 s while the server extended it to 50 s.
+  assert.equal(jarExpiry(), now + 50_000);
+});
