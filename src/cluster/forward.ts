@@ -64,6 +64,8 @@ export class Forwarder {
 
   async #forward(req: FastifyRequest, reply: FastifyReply, to: ForwardTarget, extra: Record<string, string>, refusable: boolean): Promise<boolean> {
     const base = new URL(to.advertiseUrl);
+    // advertise_url may carry a path (a controller behind a reverse proxy at /node1/): the route goes under it.
+    const at = (pathAndQuery: string) => new URL(`${base.pathname.replace(/\/+$/, '')}${pathAndQuery}`, base.origin);
     const path = req.url.split('?')[0]!;
     const headers: Record<string, string> = { [FORWARDED_HEADER]: this.#selfId, accept: req.headers.accept ?? '*/*' };
     if (typeof req.headers.authorization === 'string') headers['authorization'] = req.headers.authorization;
@@ -73,22 +75,28 @@ export class Forwarder {
       const token = req.owx.params['access_token'];
       if (typeof token === 'string' && /^[\x21-\x7e]+$/.test(token)) headers['authorization'] = `Bearer ${token}`;
     }
-    let method: 'GET' | 'POST' = 'POST';
+    let method: 'GET' | 'HEAD' | 'POST' = 'POST';
     let url: URL;
     let body: string | FormData | undefined;
     const params = { ...req.owx.params, ...extra };
     const files = Object.entries(req.owx.files);
-    if (req.method === 'GET' && files.length === 0 && Object.keys(extra).length === 0) {
-      method = 'GET';
-      url = new URL(req.url, base);
+    if ((req.method === 'GET' || req.method === 'HEAD') && files.length === 0 && Object.keys(extra).length === 0) {
+      method = req.method;
+      url = at(req.url);
     } else if (files.length > 0) {
-      url = new URL(path, base);
+      url = at(path);
       const form = new FormData();
       for (const [k, v] of Object.entries(params)) form.append(k, v);
       for (const [k, f] of files) form.append(k, new Blob([f.data], { type: f.mimetype || 'application/octet-stream' }), f.filename || k);
       body = form;
+    } else if (String(req.headers['content-type'] ?? '').toLowerCase().includes('json')) {
+      // A JSON request goes on as JSON: as a form, text outside ASCII would grow up to 3× (percent-escapes) and could
+      // pass the owner's body limit where the caller's body did not.
+      url = at(path);
+      body = JSON.stringify(params);
+      headers['content-type'] = 'application/json';
     } else {
-      url = new URL(path, base);
+      url = at(path);
       body = new URLSearchParams(params).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }

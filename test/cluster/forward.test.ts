@@ -5,6 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request as undiciRequest } from 'undici';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, usersSandbox } from '../host/helpers.ts';
@@ -87,5 +90,69 @@ test('with a token: the caller must give it to the controller it calls, and it g
   } finally {
     for (const c of cs) await c.close().catch(() => undefined);
     await sb.close();
+  }
+});
+
+test('forwarded under advertise_url\'s path (a reverse proxy at /node1/), JSON as JSON, HEAD as HEAD', async () => {
+  const url = await server.createDatabase();
+  const sb = await usersSandbox(1);
+  // A reverse proxy that serves the owner under /node1/ and records what it passes on.
+  let target = '';
+  const seen: { method: string; path: string; type: string; body: string }[] = [];
+  const proxy = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (!req.url?.startsWith('/node1/')) {
+        res.writeHead(404).end();
+        return;
+      }
+      const path = req.url.slice('/node1'.length);
+      seen.push({ method: req.method!, path, type: String(req.headers['content-type'] ?? ''), body: body.toString('utf8') });
+      const headers = { ...req.headers };
+      delete headers['host'];
+      undiciRequest(`${target}${path}`, { method: req.method as 'GET', headers, body: body.length > 0 ? body : null })
+        .then(async (r) => {
+          const out = Buffer.from(await r.body.arrayBuffer());
+          res.writeHead(r.statusCode, r.headers as Record<string, string>).end(out);
+        })
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/node1/`;
+  const cs: ClusterController[] = [];
+  try {
+    const p1 = await startClusterController(sb, url, 'p1', { advertise_url: proxyUrl });
+    cs.push(p1);
+    target = p1.base;
+    const p2 = await startClusterController(sb, url, 'p2');
+    cs.push(p2);
+    const started = await p2.call('start_client', { client: 'alice', worker: 'p1' });
+    assert.equal(started.json.status, 'success', started.text);
+    assert.equal(started.headers['x-openwx-forwarded'], 'p1');
+    assert.ok(seen.some((s) => s.path.startsWith('/openwx/start_client')), 'reached the owner through the proxy path');
+    await loginAs(sb, p2, 'alice', 'wxid_user1');
+
+    const ann = (await p2.call('search_friend', { client: 'alice', displayname: 'Ann' })).json;
+    const annId = (Array.isArray(ann) ? ann[0] : ann).id as string;
+    const content = '你好，转发的 JSON 消息 👋';
+    const sent = await p2.call('send_friend_message', { client: 'alice', id: annId, content }, 'json');
+    assert.equal(sent.json.code, 0, sent.text);
+    const fwd = seen.find((s) => s.path.startsWith('/openwx/send_friend_message'))!;
+    assert.equal(fwd.type, 'application/json', 'a JSON request goes on as JSON');
+    assert.equal(JSON.parse(fwd.body).content, content);
+    await waitFor(() => sb.handle.sent().some((m) => m.Content === content), 'the owner sent it');
+
+    const head = await undiciRequest(`${p2.base}/openwx/get_user_info?client=alice`, { method: 'HEAD' });
+    await head.body.dump();
+    assert.equal(head.statusCode, 200);
+    assert.equal(seen.at(-1)!.method, 'HEAD', 'HEAD goes on as HEAD');
+    assert.equal(head.headers['x-openwx-forwarded'], 'p1');
+  } finally {
+    for (const c of cs) await c.close().catch(() => undefined);
+    await sb.close();
+    await new Promise<void>((r) => proxy.close(() => r()));
   }
 });
