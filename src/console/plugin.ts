@@ -99,15 +99,20 @@ const CONTACT_EVENTS = ['new_friend', 'lose_friend', 'new_group', 'lose_group', 
  */
 export class ConsoleFeed {
   readonly client: WxClient;
-  /** The latest messages; each one's JSON is built when it is first needed (a read of `recent`, or a live stream). */
-  readonly #recent: { m: Message; j: Record<string, unknown> | null }[] = [];
+  /**
+   * The latest messages: each one's post JSON as built when it arrived (`toJson` reads the contact book, which a
+   * rename or a relogin changes later), its copy without media_data made when first needed (a read of `recent`, or a
+   * live stream).
+   */
+  readonly #recent: { base: Record<string, unknown>; j: Record<string, unknown> | null }[] = [];
   readonly #o: ConsoleFeedOptions;
   readonly #recentSize: number;
   #out: Broadcaster | null = null;
   readonly #onMessage = (m: Message) => {
-    // Without an open stream nothing reads the JSON now: it is built on the first read (most never are).
+    // Without an open stream nothing reads the JSON now: its copy is made on the first read (most never are).
     const live = this.#out?.watching(this) === true;
-    const entry = { m, j: live ? this.#json(m) : null };
+    const base = this.#base(m);
+    const entry = { base, j: live ? this.#json(base) : null };
     this.#recent.push(entry);
     if (this.#recent.length > this.#recentSize) this.#recent.shift();
     if (live) this.#out!.broadcast(this, 'message', entry.j);
@@ -131,16 +136,20 @@ export class ConsoleFeed {
 
   /** The latest messages, oldest first, as post_api gets them (without media_data). */
   get recent(): Record<string, unknown>[] {
-    return this.#recent.map((e) => (e.j ??= this.#json(e.m)));
+    return this.#recent.map((e) => (e.j ??= this.#json(e.base)));
   }
 
-  #json(m: Message): Record<string, unknown> {
-    let j: Record<string, unknown>;
+  /** The message's post JSON now, while the contact book is in the state the message arrived in. */
+  #base(m: Message): Record<string, unknown> {
     try {
-      j = { ...this.#o.toJson(m) };
+      return this.#o.toJson(m);
     } catch {
-      j = { ...m };
+      return { ...m };
     }
+  }
+
+  #json(base: Record<string, unknown>): Record<string, unknown> {
+    const j = { ...base };
     delete j['media_data'];
     return j;
   }

@@ -1,7 +1,7 @@
 /**
- * The console's feed of one account builds a message's JSON only when something reads it: the recent list (on its
- * first read, then kept) or an open event stream (at once). With no console open, a busy account pays nothing per
- * message for it (the Controller's 1,000 msg/s benchmark profiled it).
+ * The console's feed of one account converts a message when it arrives (the contact book as it was then, as post_api
+ * got it) and makes its copy without media_data only when something reads it: the recent list (on its first read,
+ * then kept) or an open event stream (at once).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import type { Message } from '../../src/model/types.ts';
 import { startStack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-test('console feed: no JSON built per message until the recent list is read; then each once, in order', async () => {
+test('console feed: each message converted once, when it arrived; its copy made on the first read of the recent list, in order', async () => {
   const s = await startStack();
   try {
     let built = 0;
@@ -37,12 +37,45 @@ test('console feed: no JSON built per message until the recent list is read; the
       assert.equal(r.statusCode, 200, await r.body.text());
     }
     await waitFor(() => received === 3, 'three messages received');
-    assert.equal(built, 0, 'nothing read the JSON yet');
+    assert.equal(built, 3, 'each one converted when it arrived');
     assert.deepEqual(feed.recent.map((j) => j['content']), ['two', 'three']);
-    assert.equal(built, 2, 'only the kept ones, once each');
-    assert.deepEqual(feed.recent.map((j) => j['content']), ['two', 'three']);
-    assert.equal(built, 2, 'kept after the first read');
+    assert.equal(built, 3, 'not converted again when read');
+    assert.strictEqual(feed.recent[1], feed.recent[1], 'the copy is kept after the first read');
     assert.equal(feed.recent[0]!['media_data'], undefined);
+    feed.close();
+  } finally {
+    await s.close();
+  }
+});
+
+test('console feed: the recent list shows a message as it was when it arrived (as post_api got it), not after a contact change', async () => {
+  const s = await startStack();
+  try {
+    const feed = new ConsoleFeed({ client: s.client, qr: new QrWatch(s.client), toJson: (m: Message) => messagePostJson(m, s.client) });
+    const reported: Record<string, unknown>[] = [];
+    const messages: Message[] = [];
+    s.client.on('receive_message', (m: Message) => {
+      messages.push(m);
+      reported.push(messagePostJson(m, s.client));
+    });
+    const post = async (path: string, body: unknown) => {
+      const r = await request(`${s.sb.url}/__sandbox/${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      assert.equal(r.statusCode, 200, await r.body.text());
+    };
+    await post('messages', { type: 'text', from: '张伟', content: 'before the rename' });
+    await waitFor(() => reported.length === 1, 'message received');
+    const atArrival = reported[0]!;
+    let updated = 0;
+    s.client.on('friend_property_change', () => updated++);
+    await post('contacts', { op: 'update_friend', friend: '张伟', remarkName: '老张改名' });
+    await waitFor(() => updated > 0, 'rename seen by the client');
+    // The contact book changed: the same message converted now gets the new markname.
+    assert.equal(messagePostJson(messages[0]!, s.client)['sender_markname'], '老张改名');
+    assert.notEqual(atArrival['sender_markname'], '老张改名');
+    const shown = feed.recent[0]!;
+    assert.equal(shown['content'], 'before the rename');
+    assert.equal(shown['sender_markname'], atArrival['sender_markname'], 'the markname the message was reported with');
+    assert.equal(shown['sender'], atArrival['sender']);
     feed.close();
   } finally {
     await s.close();
