@@ -80,7 +80,15 @@ export class HostedAccount {
     this.events = new EventQueue<PostJson>(options.checkEventMax, options.checkEventTimeoutMs);
     // post_api outbox (durable with a database, else in memory) and message history: src/api/durable.ts.
     this.store = openDurableStore({ account: client.account, options, logger, delivery: setup.delivery, db: shared.db, storage: shared.storage });
-    this.toJson = setup.toJson ?? ((m: Message) => messagePostJson(m, client));
+    // Built once per message, when it arrives: the reporter and the console read the same JSON (both call this in
+    // the client's emit, while the contact book is as the message found it).
+    const build = setup.toJson ?? ((m: Message) => messagePostJson(m, client));
+    const built = new WeakMap<Message, PostJson>();
+    this.toJson = (m: Message) => {
+      let j = built.get(m);
+      if (!j) built.set(m, (j = build(m)));
+      return j;
+    };
     this.qr = new QrWatch(client);
     this.sync = new SyncWatch(client, shared.wire);
     const { metrics } = shared;

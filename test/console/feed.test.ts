@@ -81,3 +81,32 @@ test('console feed: the recent list shows a message as it was when it arrived (a
     await s.close();
   }
 });
+
+test('a hosted account builds each message\'s post JSON once: the reporter and the console share it', async () => {
+  let built = 0;
+  const s = await startStack({
+    postApi: true,
+    openwx: {
+      toJson: (m: Message) => {
+        built++;
+        return messagePostJson(m, s.client);
+      },
+    },
+  });
+  try {
+    for (const content of ['uno', 'dos']) {
+      const r = await request(`${s.sb.url}/__sandbox/messages`, {
+        method: 'POST',
+        body: JSON.stringify({ type: 'text', from: '张伟', content }),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(r.statusCode, 200, await r.body.text());
+    }
+    await waitFor(() => s.receiver!.received.filter((p) => (p.json as Record<string, unknown> | undefined)?.['post_type'] === 'receive_message').length === 2, 'both reported');
+    const recent = (await s.call('/console/api/recent')).json as { content: string }[];
+    assert.deepEqual(recent.map((j) => j.content).slice(-2), ['uno', 'dos']);
+    assert.equal(built, 2, 'one build per message, not one per reader');
+  } finally {
+    await s.close();
+  }
+});
