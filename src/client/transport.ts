@@ -268,6 +268,9 @@ export class HttpTransport implements Transport {
       const dec = encoding === 'gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
       if (!dec) return raw;
       raw.on('error', (e) => dec.destroy(e));
+      // A reader that gives up on the decoded stream gives up on the answer: the request is aborted (after the end
+      // this does nothing), or the connection would wait paused for undici's own body timeout.
+      dec.on('close', () => raw.destroy());
       const out = raw.pipe(dec);
       out.on('close', done);
       out.on('end', done);

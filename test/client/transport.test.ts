@@ -75,6 +75,13 @@ const server = createServer((req: IncomingMessage, res) => {
         res.end();
       };
       more();
+    } else if (u.pathname === '/gzhalf') {
+      // a gzip answer of which only the first half comes, then nothing
+      const z = gzipSync(randomBytes(256 * 1024));
+      res.setHeader('content-encoding', 'gzip');
+      res.setHeader('content-length', String(z.length));
+      res.write(z.subarray(0, z.length >> 1));
+      bodyCut.push(res);
     } else if (u.pathname === '/halfbody') {
       // the head and some bytes, then nothing: the body never ends
       res.setHeader('content-length', '100');
@@ -347,4 +354,15 @@ test('cookies: a short-lived cookie whose Expires slides forward is applied agai
   await send(now + 50_000);
   // Kept at the first Expires, the jar would drop the cookie after 30 s while the server extended it to 50 s.
   assert.equal(jarExpiry(), now + 50_000);
+});
+
+test('a gzip answer whose decoded stream the reader destroys: the request is aborted (the server sees it close)', { timeout: 10_000 }, async () => {
+  const t = transport();
+  const res = await t.request({ name: 'gz', role: 'page', path: '/gzhalf', timeoutMs: 60_000 });
+  const server = bodyCut.at(-1)!;
+  const closed = new Promise<void>((r) => server.once('close', () => r()));
+  const stream = res.stream();
+  await new Promise((r) => stream.once('data', r));
+  stream.destroy();
+  await closed;
 });
