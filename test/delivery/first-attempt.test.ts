@@ -17,7 +17,7 @@ import type { AccountStorage, OutboxRow } from '../../src/store/storage.ts';
 import { OutboxDelivery } from '../../src/delivery/outbox-delivery.ts';
 import { Receiver, type Received } from '../helpers/receiver.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { counted } from '../helpers/counted.ts';
+import { counted, downReceiverRig } from '../helpers/counted.ts';
 
 const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'owx-first-')), 'openwx.db');
 
@@ -55,19 +55,7 @@ test('a report committed while the worker is idle is stored with its first attem
 });
 
 test('while reports wait, the worker does not start at once; a counted row accepted past the memory window is still sent as attempt 1', async (t) => {
-  const rx = await new Receiver().start();
-  let down = true;
-  rx.answer = () => (down ? { status: 503 } : { status: 200, json: {} });
-  const db = openDatabase(tmpDb());
-  const storage = new SqliteStorage(db);
-  const { store, calls } = counted(storage.forAccount('a'));
-  const sink = new OutboxDelivery(store, { account: 'a', url: rx.url, concurrency: 1, pendingMemoryMaxRows: 2, backoffBaseMs: 5, backoffMaxMs: 20 });
-  t.after(async () => {
-    await sink.close();
-    await storage.close();
-    db.close();
-    await rx.stop();
-  });
+  const { rx, storage, store, calls, sink, setDown } = await downReceiverRig(t, { concurrency: 1, pendingMemoryMaxRows: 2, backoffBaseMs: 5, backoffMaxMs: 20 });
   const all: Received[] = [];
   rx.on('request', (r) => all.push(r));
   await waitFor(() => sink.startsAtOnce(), 'the worker idle');
@@ -77,7 +65,7 @@ test('while reports wait, the worker does not start at once; a counted row accep
   // Rows staged in the same turn as the head all asked while the worker was idle: counted by their inserts, and
   // past the memory window (2 rows) they wait in the store.
   for (let i = 1; i < 6; i++) await commitOne(store, sink, i, true);
-  down = false;
+  setDown(false);
   const got = await rx.waitFor(6);
   await waitFor(() => sink.depth === 0, 'all delivered');
   assert.deepEqual(got.map((r) => r.json.i), [0, 1, 2, 3, 4, 5]);

@@ -15,7 +15,7 @@ import type { AccountStorage, OutboxRow } from '../../src/store/storage.ts';
 import { OutboxDelivery } from '../../src/delivery/outbox-delivery.ts';
 import { Receiver } from '../helpers/receiver.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { counted } from '../helpers/counted.ts';
+import { counted, downReceiverRig } from '../helpers/counted.ts';
 
 const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'owx-window-')), 'openwx.db');
 
@@ -55,24 +55,12 @@ test('rows fed by the commits are delivered in order without a store read per fi
 });
 
 test('more pending rows than the memory window: the rest is read from the store, in order, each once', async (t) => {
-  const rx = await new Receiver().start();
-  let down = true;
-  rx.answer = () => (down ? { status: 503 } : { status: 200, json: {} });
-  const db = openDatabase(tmpDb());
-  const storage = new SqliteStorage(db);
-  const { store, calls } = counted(storage.forAccount('a'));
-  const sink = new OutboxDelivery(store, { account: 'a', url: rx.url, concurrency: 2, pendingMemoryMaxRows: 4, backoffBaseMs: 5, backoffMaxMs: 20 });
-  t.after(async () => {
-    await sink.close();
-    await storage.close();
-    db.close();
-    await rx.stop();
-  });
+  const { rx, storage, store, calls, sink, setDown } = await downReceiverRig(t, { concurrency: 2, pendingMemoryMaxRows: 4, backoffBaseMs: 5, backoffMaxMs: 20 });
   await commit(store, sink, 0, 25);
   await once(sink, 'failed'); // the receiver is down: nothing goes out
   assert.equal(sink.depth, 25);
   await commit(store, sink, 25, 40);
-  down = false;
+  setDown(false);
   const got = await rx.waitFor(40);
   await waitFor(() => sink.depth === 0, 'all delivered');
   assert.deepEqual(got.map((r) => r.json.i), [...Array(40).keys()]);
