@@ -3,6 +3,10 @@
  * exponential backoff when it drops (PostgreSQL restart, network cut), logging once per outage. `onNotify` gets each
  * notification's channel and payload; `onReconnect` is called after each reconnection (notifications sent while it was
  * down are lost, so the owner re-checks what they would have told it).
+ *
+ * An idle LISTEN connection sends nothing, so a path that silently stops carrying packets (a NAT or firewall that
+ * forgot the connection, a cable pulled) would never show as an error: it is pinged (`SELECT 1`, every
+ * `pingIntervalMs`, answered within the config's `query_timeout`), and a ping that fails counts as the connection lost.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -15,12 +19,17 @@ export interface ListenerOptions {
   onReconnect?: (() => void) | undefined;
   backoffBaseMs?: number | undefined;
   backoffMaxMs?: number | undefined;
+  /** How often the open connection is checked with a query (default 15 s); 0: never. */
+  pingIntervalMs?: number | undefined;
 }
+
+export const DEFAULT_LISTEN_PING_INTERVAL_MS = 15_000;
 
 export class Listener {
   readonly #o: ListenerOptions;
   #client: pg.Client | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #ping: NodeJS.Timeout | null = null;
   #attempt = 0;
   #closed = false;
   #down = false;
@@ -53,6 +62,7 @@ export class Listener {
       return;
     }
     this.#client = c;
+    this.#startPing(c);
     const wasDown = this.#down;
     this.#attempt = 0;
     this.#down = false;
@@ -62,8 +72,28 @@ export class Listener {
     }
   }
 
+  #startPing(c: pg.Client): void {
+    const every = this.#o.pingIntervalMs ?? DEFAULT_LISTEN_PING_INTERVAL_MS;
+    if (every <= 0) return;
+    let inFlight = false;
+    this.#ping = setInterval(() => {
+      if (inFlight || this.#client !== c) return;
+      inFlight = true;
+      c.query('SELECT 1').then(
+        () => (inFlight = false),
+        () => this.#lost(c),
+      );
+    }, every);
+  }
+
+  #stopPing(): void {
+    if (this.#ping) clearInterval(this.#ping);
+    this.#ping = null;
+  }
+
   #lost(c: pg.Client): void {
     if (this.#client !== c) return;
+    this.#stopPing();
     this.#client = null;
     c.removeAllListeners('end');
     void c.end().catch(() => undefined);
@@ -85,6 +115,7 @@ export class Listener {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopPing();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const c = this.#client;
