@@ -10,7 +10,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { inTransaction } from '../../src/cluster/db.ts';
 import { migrate } from '../../src/cluster/schema.ts';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { serveProxy, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 let server: TestPostgres;
 before(async () => {
@@ -44,18 +44,8 @@ async function cutter(target: string, marker: string): Promise<{ url: string; cu
     up.on('data', (d: Buffer) => down.write(d));
     for (const s of [down, up]) s.on('error', end).on('close', end);
   });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((srv.address() as { port: number }).port);
-  return {
-    url: url.href,
-    cuts: () => cuts,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => srv.close(() => resolve()));
-    },
-  };
+  const served = await serveProxy(srv, sockets, target);
+  return { ...served, cuts: () => cuts };
 }
 
 test('inTransaction: a connection cut mid-transaction rejects the call, no crash; the next transaction runs on a new connection', async () => {

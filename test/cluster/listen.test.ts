@@ -10,7 +10,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { pino } from 'pino';
 import { Listener } from '../../src/cluster/listen.ts';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { serveProxy, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 let server: TestPostgres;
@@ -43,22 +43,15 @@ async function blackholer(target: string): Promise<{ url: string; blackhole(): v
     });
     for (const s of [down, up]) s.on('error', end).on('close', end);
   });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((srv.address() as { port: number }).port);
+  const served = await serveProxy(srv, sockets, target);
   return {
-    url: url.href,
+    ...served,
     blackhole() {
       silent = true;
       for (const s of sockets) dead.add(s);
     },
     restore() {
       silent = false;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => srv.close(() => resolve()));
     },
   };
 }

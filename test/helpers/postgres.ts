@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -141,6 +141,24 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       if (running) await server.stop().catch(() => undefined);
       running = false;
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Serves a TCP proxy (`srv`, whose sockets are in `sockets`) to the PostgreSQL of `target` on a loopback port: the
+ * target's URL pointed at the proxy, and a close that drops every socket and the server.
+ */
+export async function serveProxy(srv: Server, sockets: Set<Socket>, target: string): Promise<{ url: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((srv.address() as { port: number }).port);
+  return {
+    url: url.href,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
     },
   };
 }
