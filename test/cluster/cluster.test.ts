@@ -5,21 +5,15 @@
  * log (openwx_events + NOTIFY), stop_client from anywhere, and a controller leaving: its accounts move to the others
  * and resume their stored session without a scan.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, UrlReceiver, usersSandbox } from '../host/helpers.ts';
 import { entry, loginAs, rows, startClusterController, type ClusterController } from './helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test('three controllers: placement, check_client everywhere, forwarded routes, sends once, event log, stop anywhere, failover without a scan', async () => {
   const url = await server.createDatabase();

@@ -4,21 +4,15 @@
  * crash (pg emits 'error' on a checked-out client, which the pool no longer listens to), and the broken connection is
  * not handed out again.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { inTransaction } from '../../src/cluster/db.ts';
 import { migrate } from '../../src/cluster/schema.ts';
-import { serveProxy, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile, serveProxy } from '../helpers/postgres.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 /** A TCP proxy to PostgreSQL that cuts the connection when the client sends a query containing `marker`. */
 async function cutter(target: string, marker: string): Promise<{ url: string; cuts(): number; close(): Promise<void> }> {

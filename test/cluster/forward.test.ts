@@ -3,23 +3,17 @@
  * a forwarded send the owner does not answer within forward_timeout_ms gets OWX_ERR_FORWARD_TIMEOUT and is NOT
  * repeated (the owner finishes it once); an owner that cannot be reached gets OWX_ERR_FORWARD_FAILED.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request as undiciRequest } from 'undici';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, usersSandbox } from '../host/helpers.ts';
 import { loginAs, rows, startClusterController, type ClusterController } from './helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test('forwarded: a multipart upload whole, a send that times out answered once and never repeated, an unreachable owner', async () => {
   const url = await server.createDatabase();

@@ -4,21 +4,15 @@
  * (in order per account) and reaches post_api: the outbox is in PostgreSQL too, so what the dead controller had
  * accepted and not delivered yet is delivered by the new owner.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, UrlReceiver, usersSandbox } from '../host/helpers.ts';
 import { rows } from './helpers.ts';
 import { spawnController, type ControllerProcess } from './processes.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 async function clusterEntry(c: ControllerProcess, name: string): Promise<any> {
   return (await c.call('check_client', { client: name })).json?.client?.[0];

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -6,17 +6,11 @@ import { migrate } from '../../src/cluster/schema.ts';
 import { LeaseKeeper } from '../../src/cluster/lease.ts';
 import { PgSessionStore } from '../../src/store/pg/session-store.ts';
 import { isOpenwxError } from '../../src/errors.ts';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const silent = pino({ level: 'silent' });
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 async function db(): Promise<pg.Pool> {
   const pool = new pg.Pool({ connectionString: await server.createDatabase(), max: 4 });

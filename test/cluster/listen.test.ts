@@ -4,22 +4,16 @@
  * never noticed and heard nothing again; with it, the loss is seen, the connection is reopened once the path works,
  * and notifications arrive again.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { pino } from 'pino';
 import { Listener } from '../../src/cluster/listen.ts';
-import { serveProxy, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile, serveProxy } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 /** A TCP proxy to PostgreSQL whose flows can go silent: from `blackhole()` on, every open and new flow carries nothing (never closed); after `restore()`, new flows work. */
 async function blackholer(target: string): Promise<{ url: string; blackhole(): void; restore(): void; close(): Promise<void> }> {

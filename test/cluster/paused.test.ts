@@ -4,21 +4,15 @@
  * first step (no sync, no send, no write with its stale epoch), and from then on forwards the account's routes to
  * the new owner. Real controller processes.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, UrlReceiver, usersSandbox } from '../host/helpers.ts';
 import { rows } from './helpers.ts';
 import { spawnController, type ControllerProcess } from './processes.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test('SIGSTOP past the lease, then SIGCONT: the old owner does not sync, send or write; the new owner has the account', async () => {
   const url = await server.createDatabase();

@@ -4,20 +4,14 @@
  * account at its local deadline, and once PostgreSQL is back it runs again, on one controller only, resumed without a
  * scan.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, usersSandbox } from '../host/helpers.ts';
 import { entry, loginAs, rows, startClusterController, type ClusterController } from './helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 /** Two controllers on a new database and a one-user sandbox; alice started on r1 and logged in. */
 async function aliceOnR1(timings: Parameters<typeof startClusterController>[4] = {}) {

@@ -3,19 +3,13 @@
  * another controller, and must not silently ignore the parameter); a cluster member refuses a worker that is not live
  * or unknown, and still answers `client already exists` for an account it runs when worker= is given.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { startTestController, usersSandbox } from '../host/helpers.ts';
 import { rows, startClusterController } from './helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test('a lone controller given worker= answers code 1 and starts nothing', async () => {
   const sb = await usersSandbox(1);

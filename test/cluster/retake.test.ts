@@ -4,20 +4,14 @@
  * again under the new epoch, once (before, the claim could find the old instance still hosted, answer "already
  * hosted", and leave the new lease with nothing running).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { usersSandbox } from '../host/helpers.ts';
 import { entry, loginAs, rows, startClusterController, type ClusterController } from './helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test('a lease lapsed under its own controller: unhosted, then taken again with a new epoch and running, without a scan', async () => {
   const url = await server.createDatabase();

@@ -11,20 +11,14 @@
  *   is stop_client (it used to be taken for an account route: forwarded to the owner, whose host stopped the account
  *   locally while its lease stayed held and renewed, a row owned by nobody that no controller could claim).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { callApi } from '../helpers/stack.ts';
 import { usersSandbox } from '../host/helpers.ts';
 import { loginAs, rows, startClusterController, type ClusterController } from './helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 const TOKEN = 'review-token-123456';
 

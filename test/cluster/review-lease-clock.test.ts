@@ -6,22 +6,16 @@
  * now held only while NEITHER clock says its deadline passed (a wall clock set backwards extends nothing: the monotonic
  * deadline still applies).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '../../src/cluster/schema.ts';
 import { LeaseKeeper } from '../../src/cluster/lease.ts';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 
 const silent = pino({ level: 'silent' });
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test('a suspend (monotonic clock frozen, wall clock jumps) ends the right to act; a wall clock set back extends nothing', async () => {
   const pool = new pg.Pool({ connectionString: await server.createDatabase(), max: 2 });

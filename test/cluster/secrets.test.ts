@@ -2,7 +2,7 @@
  * The database password is a secret: never in a settings error, a start-up failure or a log line at any level (the
  * controller's whole trace-level log through joining, an account's start and the shutdown).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,18 +12,12 @@ import { pino } from 'pino';
 import { loadControllerSettings, startControllerFrom } from '../../src/cli/controller.ts';
 import { SettingsError } from '../../src/cli/config.ts';
 import { ClusterNode } from '../../src/cluster/node.ts';
-import { freePort, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { freePort, postgresForFile } from '../helpers/postgres.ts';
 import { callApi } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { usersSandbox } from '../host/helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test('a bad database_url is refused without printing it; an unreachable database fails start-up without its password', async () => {
   const pw = 'S3cretDbPassw0rd';

@@ -3,21 +3,15 @@
  * to its fair share in parallel (before, each took one and waited for its next period: 30 accounts of a dead
  * controller took 37 s to move with the default timings).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox } from '../../src/sandbox/index.ts';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { usersWorld } from '../host/helpers.ts';
 import { rows, startClusterController, type ClusterController } from './helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test("a leaving controller's accounts are all taken in one claim round, spread evenly", async () => {
   const url = await server.createDatabase();

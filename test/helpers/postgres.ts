@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 
 export interface TestPostgres {
@@ -160,5 +161,33 @@ export async function serveProxy(srv: Server, sockets: Set<Socket>, target: stri
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => srv.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * One PostgreSQL for the calling test file: started before its first test, stopped after its last. The object
+ * answers for the server once it runs (use it inside tests and hooks).
+ */
+export function postgresForFile(): TestPostgres {
+  let server: TestPostgres | null = null;
+  before(async () => {
+    server = await startTestPostgres();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  const running = (): TestPostgres => {
+    if (!server) throw new Error('postgresForFile: the server is not started yet (use it inside a test)');
+    return server;
+  };
+  return {
+    get embedded() {
+      return running().embedded;
+    },
+    createDatabase: (prefix) => running().createDatabase(prefix),
+    restart: () => running().restart(),
+    halt: () => running().halt(),
+    resume: () => running().resume(),
+    stop: () => running().stop(),
   };
 }

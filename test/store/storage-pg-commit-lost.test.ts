@@ -3,22 +3,16 @@
  * arrived): a real server behind a TCP proxy that cuts the connection instead of relaying that one answer. The calls
  * of the transaction must settle as committed, with what they did, not as failures or duplicates of themselves.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { migrate } from '../../src/cluster/schema.ts';
 import { PgStorage } from '../../src/store/pg/pg-storage.ts';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { msg, report } from './storage-contract.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 /**
  * A TCP proxy to PostgreSQL; `cutNextAnswer(text)`: the answer to the next query whose text contains this (BEGIN,

@@ -4,20 +4,14 @@
  * row are in PostgreSQL (not in the data folder's SQLite), an account without post_api still logs its reports, and
  * revoke_message finds a sent message by its bare MsgID in the PostgreSQL history.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { control, UrlReceiver, usersSandbox } from '../host/helpers.ts';
 import { loginAs, rows, startClusterController } from '../cluster/helpers.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 test('a controller on PostgreSQL: reports in openwx_events and at post_api with one event id; history and outbox in PostgreSQL; revoke by MsgID', async () => {
   const url = await server.createDatabase('owx_ctl');

@@ -3,24 +3,18 @@
  * and what only PostgreSQL does: writes fenced by the owner's lease epoch, the event log (`openwx_events` rows and
  * their NOTIFY, in order, in the report's transaction), its retention, rows keyed by account for seq-addressed writes.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { migrate } from '../../src/cluster/schema.ts';
 import { isOpenwxError } from '../../src/errors.ts';
 import { EVENTS_CHANNEL } from '../../src/store/pg/events.ts';
 import { isConnectionError, PgStorage, type PgStorageOptions } from '../../src/store/pg/pg-storage.ts';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { msg, report, storageContract } from './storage-contract.ts';
 
-let server: TestPostgres;
-before(async () => {
-  server = await startTestPostgres();
-});
-after(async () => {
-  await server.stop();
-});
+const server = postgresForFile();
 
 async function database(): Promise<{ url: string; pool: pg.Pool }> {
   const url = await server.createDatabase('owx_storage');
