@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Mem } from './openwx-proc.ts';
 import { shippedRuntime } from './openwx-proc.ts';
+import { RELAUNCH_ENV, relaunchFlags } from '../../src/cli/launch.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const BIN = join(here, '../../bin/openwx.js');
@@ -21,6 +22,11 @@ export interface CommandProcOptions {
   probe?: boolean;
   /** Extra node flags after the shipped ones. */
   nodeFlags?: string[];
+  /**
+   * `openwx controller` as users start it: through its launcher (src/cli/launch.ts), whose pid this is. Without it
+   * the controller process itself is started (with the flags the launcher would give it), so it can be measured.
+   */
+  launcher?: boolean;
 }
 
 export class CommandProc {
@@ -41,8 +47,12 @@ export class CommandProc {
     // the runner's environment, but none of its OPENWX_* settings (the flags given are the whole configuration)
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OPENWX_') && !(k in env)) env[k] = v;
     const probe = o.probe ? ['--expose-gc', '--import', join(here, 'probe.mjs')] : [];
+    // `openwx controller` runs in a process of its own with its heap flags (src/cli/launch.ts); measured is that
+    // process, started here with those flags directly (the launcher's own RSS: launcherRss()).
+    const flags = o.launcher ? shipped.flags : (relaunchFlags(['node', BIN, ...args], shipped.flags, {}) ?? shipped.flags);
+    if (!o.launcher) env[RELAUNCH_ENV] = '0';
     this.child = fork(BIN, args, {
-      execArgv: [...shipped.flags, ...probe, ...(o.nodeFlags ?? [])],
+      execArgv: [...flags, ...probe, ...(o.nodeFlags ?? [])],
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

@@ -35,10 +35,13 @@ async function profileStart() {
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   await session.post('Profiler.start');
   // BENCH_HEAP_PROF=1: also V8's sampling heap profiler (allocation sites, collected objects included), written next
-  // to the CPU profile as .heapprofile.
+  // to the CPU profile as .heapprofile. BENCH_HEAP_PROF=retained: only what the young generation's collections did not
+  // free (what was promoted to the old generation, where only a mark-compact frees it), as .promoted.heapprofile,
+  // and what is still alive after a full GC at the end, as .retained.heapprofile.
   if (process.env.BENCH_HEAP_PROF) {
+    const all = process.env.BENCH_HEAP_PROF !== 'retained';
     await session.post('HeapProfiler.enable');
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: all, includeObjectsCollectedByMinorGC: all });
   }
 }
 async function profileStop(file) {
@@ -47,9 +50,16 @@ async function profileStop(file) {
   writeFileSync(file, JSON.stringify(profile));
   gcObserver.disconnect();
   writeFileSync(file.replace(/\.cpuprofile$/, '') + '.gc.json', JSON.stringify(gcStats, null, 1));
-  if (process.env.BENCH_HEAP_PROF) {
+  const base = file.replace(/\.cpuprofile$/, '');
+  if (process.env.BENCH_HEAP_PROF === 'retained') {
+    const promoted = await session.post('HeapProfiler.getSamplingProfile');
+    writeFileSync(base + '.promoted.heapprofile', JSON.stringify(promoted.profile));
+    await session.post('HeapProfiler.collectGarbage');
     const heap = await session.post('HeapProfiler.stopSampling');
-    writeFileSync(file.replace(/\.cpuprofile$/, '') + '.heapprofile', JSON.stringify(heap.profile));
+    writeFileSync(base + '.retained.heapprofile', JSON.stringify(heap.profile));
+  } else if (process.env.BENCH_HEAP_PROF) {
+    const heap = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(base + '.heapprofile', JSON.stringify(heap.profile));
   }
   session.disconnect();
   session = null;

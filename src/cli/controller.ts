@@ -29,6 +29,7 @@ import {
   SettingsError,
   type Settings,
 } from './config.ts';
+import { watchLauncher } from './launch.ts';
 import { addSettingFlags, flagsGiven } from './flags.ts';
 import {
   ACCOUNT_SETTING_NAMES,
@@ -308,5 +309,8 @@ export async function runController(settings: ControllerSettings): Promise<void>
     await sandbox?.close().catch(() => undefined);
     process.exit((e as { code?: string }).code === 'OWX_ERR_CONFIG' ? 2 : 1);
   }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(0, signal));
+  // `on`, not `once`: under the launcher (src/cli/launch.ts) a terminal's Ctrl-C arrives twice (the terminal signals
+  // both processes, the launcher forwards it), and the second must not end the stop half-way; shutdown() runs once.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0, signal));
+  watchLauncher(() => void shutdown(0, 'the launcher process is gone'));
 }

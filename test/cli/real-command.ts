@@ -37,8 +37,9 @@ export interface RunningCommand {
   kill(): void;
 }
 
-export function startCommand(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): RunningCommand {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node [nodeFlags] bin/openwx.js <args>`. */
+export function startCommand(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), nodeFlags: string[] = []): RunningCommand {
+  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

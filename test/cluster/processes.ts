@@ -43,6 +43,8 @@ export async function spawnController(
     OPENWX_LOG_LEVEL: 'info',
     OPENWX_LOG_FORMAT: 'json',
     OPENWX_QUIET: 'true',
+    // the controller process itself, not a launcher (src/cli/launch.ts): kill -9 and SIGSTOP must hit the controller
+    OPENWX_RELAUNCH: '0',
     OPENWX_SEND_INTERVAL_MS: '0',
     OPENWX_POST_API_BACKOFF_BASE_MS: '20',
     OPENWX_POST_API_BACKOFF_MAX_MS: '200',
