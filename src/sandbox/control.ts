@@ -36,8 +36,11 @@ function run(reply: FastifyReply, fn: () => unknown): FastifyReply {
 
 /** The body as an object (a JSON object is required when a body is given). */
 function objectBody(req: FastifyRequest): Record<string, unknown> {
-  const b = parseBody(req);
-  if (!b || typeof b !== 'object' || Array.isArray(b)) throw new ControlError('body: a JSON object');
+  return asObject(parseBody(req), 'body');
+}
+
+function asObject(b: unknown, what: string): Record<string, unknown> {
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw new ControlError(`${what}: a JSON object`);
   return b as Record<string, unknown>;
 }
 
@@ -87,7 +90,22 @@ function routes(app: FastifyInstance, h: SandboxHandle): void {
       return h.logout(b['user'] === undefined ? undefined : String(b['user']));
     }),
   );
-  app.post(`${P}/messages`, (req, reply) => run(reply, () => h.inject(withUser(req, objectBody(req)) as never)));
+  // One message object, or an array of them (each with its own `user`): injected in order, answered in order.
+  app.post(`${P}/messages`, (req, reply) =>
+    run(reply, () => {
+      const b = parseBody(req);
+      if (!Array.isArray(b)) return h.inject(withUser(req, asObject(b, 'body')) as never);
+      if (b.length === 0) throw new ControlError('body: an empty array (give at least one message)');
+      const items = b.map((item, i) => {
+        try {
+          return withUser(req, asObject(item, 'a message'));
+        } catch (e) {
+          throw e instanceof ControlError ? new ControlError(`[${i}]: ${e.message}`, e.extra) : e;
+        }
+      });
+      return h.injectMany(items as never);
+    }),
+  );
   app.post(`${P}/contacts`, (req, reply) => run(reply, () => h.contacts(withUser(req, objectBody(req)) as never)));
   app.post(`${P}/faults`, (req, reply) => run(reply, () => h.fault(withUser(req, objectBody(req)) as never)));
   app.all(`${P}/*`, (req, reply) =>

@@ -141,6 +141,24 @@ export class SandboxHandle {
     return { msgIds: injectMessages(u, r) };
   }
 
+  /**
+   * Several injections in one call, in order (the bench injects the messages due in each tick with one request). The
+   * first that fails ends the call: 400 naming its index, with the answers of those before it (`injected`), which
+   * are in.
+   */
+  injectMany(reqs: (InjectRequest & UserRef)[]): { msgIds: string[] }[] {
+    const out: { msgIds: string[] }[] = [];
+    for (const [i, r] of reqs.entries()) {
+      try {
+        out.push(this.inject(r));
+      } catch (e) {
+        if (!(e instanceof ControlError)) throw e;
+        throw new ControlError(`[${i}]: ${e.message}`, { ...e.extra, injected: out });
+      }
+    }
+    return out;
+  }
+
   sent(user?: string): SentRecord[] {
     return this.core.resolveUser(user).sent.map((r) => ({ ...r }));
   }

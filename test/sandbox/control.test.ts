@@ -186,6 +186,32 @@ test('bad control input → 400 with an error naming the problem', async () => {
   assert.equal(r.status, 404);
 });
 
+test('POST /__sandbox/messages with an array: injected in order, one answer each; the first bad one ends the call with its index and what got in', async () => {
+  const two = await control(sb, 'POST', 'messages', [
+    { type: 'text', from: '老张', content: 'batch one' },
+    { type: 'text', from: '李娜🌸', group: '相亲相爱一家人', content: 'batch two', count: 2 },
+  ]);
+  assert.equal(two.status, 200, JSON.stringify(two.json));
+  assert.equal(two.json.length, 2);
+  assert.equal(two.json[0].msgIds.length, 1);
+  assert.equal(two.json[1].msgIds.length, 2);
+  const got = await receive([...two.json[0].msgIds, ...two.json[1].msgIds]);
+  assert.deepEqual(got.map((m) => splitGroupContent(m.Content).content), ['batch one', 'batch two', 'batch two']);
+
+  const bad = await control(sb, 'POST', 'messages', [{ type: 'text', from: '老张', content: 'before the bad one' }, { type: 'text', from: '没有这个人' }, { type: 'text', from: '老张', content: 'never' }]);
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.error, /^\[1\]: /);
+  assert.equal(bad.json.injected.length, 1, 'the answers of the messages before the bad one');
+  const [before] = await receive(bad.json.injected[0].msgIds);
+  assert.equal(before.Content, 'before the bad one');
+
+  for (const [body, re] of [[[], /empty array/], [[42], /^\[0\]: a message: a JSON object/], [[{ type: 'text', from: '老张', user: 'nobody' }], /^\[0\]: /]] as const) {
+    const r = await control(sb, 'POST', 'messages', body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.match(r.json.error, re);
+  }
+});
+
 test('control bodies are JSON whatever the Content-Type (curl -d sends form-urlencoded)', async () => {
   const { request } = await import('undici');
   const r = await request(`${sb.url}/__sandbox/messages`, {

@@ -184,6 +184,15 @@ test('per user: injected messages, sends, contact changes, faults and logout rea
     assert.ok(!seenA.some((m) => m.MsgId === forB || m.Content === 'only for 小红'), 'a message injected for 小红同学 reached 小明同学');
     const seenB = await messagesUntil(b, (m) => m.MsgId === forB);
     assert.ok(!seenB.some((m) => m.MsgId === forA || m.Content === 'only for 小明'));
+    // One call for both users (an array, each message with its own user): each gets only its own.
+    const [toB, toA] = (await ok(sb, 'POST', 'messages', [
+      { user: '小红同学', type: 'text', from: '张伟', content: 'batch for 小红' },
+      { user: '小明同学', type: 'text', from: '张伟', content: 'batch for 小明' },
+    ])) as unknown as { msgIds: string[] }[];
+    const batchA = await messagesUntil(a, (m) => m.MsgId === toA!.msgIds[0]);
+    assert.ok(!batchA.some((m) => m.Content === 'batch for 小红'), 'the batch\'s message for 小红同学 reached 小明同学');
+    const batchB = await messagesUntil(b, (m) => m.MsgId === toB!.msgIds[0]);
+    assert.ok(!batchB.some((m) => m.Content === 'batch for 小明'));
     // The group message form, by query parameter.
     const g = (await ok(sb, 'POST', `messages?user=${encodeURIComponent('小红同学')}`, { type: 'text', from: '李娜🌸', group: '相亲相爱一家人', content: 'group hi' })).msgIds[0];
     assert.match((await b.waitMessage((m) => m.MsgId === g)).FromUserName, /^@@/);
