@@ -157,6 +157,11 @@ export class CommandProc {
     return this.#ask('probe:prof-stop', file);
   }
 
+  /** Writes a V8 heap snapshot of the process to `file` (pauses it for seconds). */
+  heapSnapshot(file: string): Promise<string> {
+    return this.#ask('probe:heap-snapshot', file, 300_000);
+  }
+
   /** V8's heap spaces and the resident memory by mapping (after `mem(true)` for a post-GC picture). */
   spaces(): Promise<{ spaces: { space: string; size: number; used: number; committed: number }[]; maps: Record<string, number> }> {
     return this.#ask('probe:spaces');

@@ -35,13 +35,17 @@ async function profileStart() {
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   await session.post('Profiler.start');
   // BENCH_HEAP_PROF=1: also V8's sampling heap profiler (allocation sites, collected objects included), written next
-  // to the CPU profile as .heapprofile. BENCH_HEAP_PROF=retained: only what the young generation's collections did not
-  // free (what was promoted to the old generation, where only a mark-compact frees it), as .promoted.heapprofile,
-  // and what is still alive after a full GC at the end, as .retained.heapprofile.
+  // to the CPU profile as .heapprofile. BENCH_HEAP_PROF=promoted: only what the young generation's collections did not
+  // free (promoted to the old generation, where only a mark-compact frees it), alive or not. BENCH_HEAP_PROF=retained:
+  // what is alive at the end, before (.promoted.heapprofile) and after (.retained.heapprofile) a full GC.
   if (process.env.BENCH_HEAP_PROF) {
-    const all = process.env.BENCH_HEAP_PROF !== 'retained';
+    const mode = process.env.BENCH_HEAP_PROF;
     await session.post('HeapProfiler.enable');
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: all, includeObjectsCollectedByMinorGC: all });
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: mode !== 'retained',
+      includeObjectsCollectedByMinorGC: mode !== 'retained' && mode !== 'promoted',
+    });
   }
 }
 async function profileStop(file) {

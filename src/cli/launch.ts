@@ -9,8 +9,12 @@
  *   waiting for its commit and POST) was promoted: 14 MB/s into the old generation, a mark-compact of the ~135 MiB
  *   heap every 3–5 s, and each one's concurrent marking took about a core for ~250 ms on a machine whose cores the
  *   controller shares. Every inbound latency spike of the benchmark (p99 200–450 ms) lined up with one.
- *   With 32 MiB: 1.7 MB/s promoted. `--heap-growing-percent` lets the old generation grow by that share of what is
- *   live before the next mark-compact (V8 otherwise picks ~10 % for a heap this size: one every ~6 s even so).
+ *   With 32 MiB semi-spaces it was still 11 MB/s: V8's allocation-site pretenuring had learnt, during the login's
+ *   contact parsing, to allocate objects of some sites (undici's header buffers among them, ~4 MB/s) straight in the
+ *   old generation, and kept doing so under the message load, whose objects all die young. With
+ *   `--no-allocation-site-pretenuring`: 1.6 MB/s, and no mark-compact in a 15 s run at 1,000 msg/s.
+ *   `--heap-growing-percent` lets the old generation grow by that share of what is live before the next
+ *   mark-compact (V8 otherwise picks ~10 % for a heap this size).
  *
  * The launcher passes its own node flags on (with the controller's heap flags instead of any given), forwards
  * SIGINT, SIGTERM and SIGHUP, and exits with the controller's exit code (or its signal). The controller stops
@@ -32,12 +36,12 @@ export const RELAUNCH_ENV = 'OPENWX_RELAUNCH';
 /** Set by the launcher for the controller: the launcher's pid (the controller stops when its IPC channel closes). */
 export const LAUNCHER_ENV = 'OPENWX_LAUNCHER_PID';
 
-const HEAP_FLAGS = /^--(max[-_]semi[-_]space[-_]size|heap[-_]growing[-_]percent)(=|$)/;
+const HEAP_FLAGS = /^--(max[-_]semi[-_]space[-_]size|heap[-_]growing[-_]percent|(no[-_])?allocation[-_]site[-_]pretenuring)(=|$)/;
 const SEMI_FLAG = /^--max[-_]semi[-_]space[-_]size(?:=(\d+))?$/;
 
 /** The flags the controller process runs with. */
 export function controllerHeapFlags(): string[] {
-  return [`--max-semi-space-size=${CONTROLLER_SEMI_SPACE_MIB}`, `--heap-growing-percent=${CONTROLLER_HEAP_GROWING_PERCENT}`];
+  return [`--max-semi-space-size=${CONTROLLER_SEMI_SPACE_MIB}`, `--heap-growing-percent=${CONTROLLER_HEAP_GROWING_PERCENT}`, '--no-allocation-site-pretenuring'];
 }
 
 /** The semi-space size the flags give (the last one wins, as in V8), or undefined when none does. */
@@ -58,7 +62,7 @@ function withoutHeapFlags(flags: readonly string[]): string[] {
   for (let i = 0; i < flags.length; i++) {
     const m = HEAP_FLAGS.exec(flags[i]!);
     if (!m) out.push(flags[i]!);
-    else if (m[2] === '') i++; // the value is the next word
+    else if (m[3] === '' && !m[1]!.includes('pretenuring')) i++; // the value is the next word
   }
   return out;
 }
