@@ -199,9 +199,10 @@ export async function startSandbox(o: { accounts: number; worldSize: string; aut
   const proc = new CommandProc(
     ['sandbox', '--port', '0', '--users', String(o.accounts), '--world-size', o.worldSize, '--auto-login', String(o.autoLoginMs), '--chatter', 'off', '--seed', '1'],
     // The fake WeChat server is not the system measured, but it shares the machine's two cores with it: it runs with
-    // the young generation the controller gets (src/cli/launch.ts), for the same reason (with the shebang's 4 MiB its
-    // ~100 worlds were marked every few seconds, a core for ~250 ms each time). BENCH_SANDBOX_NODE_FLAGS replaces it.
-    { probe: true, nodeFlags: (process.env['BENCH_SANDBOX_NODE_FLAGS'] ?? controllerHeapFlags().join(' ')).split(/\s+/).filter(Boolean) },
+    // the controller's heap flags (src/cli/launch.ts), for the same reason (with the shebang's 4 MiB its ~100 worlds
+    // were marked every few seconds, a core for ~250 ms each time), and room to grow to 4× what is live: it keeps every
+    // message it served (6–7 MB/s into its old generation at this rate). BENCH_SANDBOX_NODE_FLAGS replaces them.
+    { probe: true, nodeFlags: (process.env['BENCH_SANDBOX_NODE_FLAGS'] ?? [...controllerHeapFlags(), '--heap-growing-percent=300'].join(' ')).split(/\s+/).filter(Boolean) },
   );
   const m = await proc.waitLine(/openwx sandbox listening on (http:\/\/\S+)/, 60_000);
   await proc.stopCallRecording();

@@ -115,7 +115,12 @@ export function relaunch(flags: readonly string[]): void {
  * keep the process alive.
  */
 export function watchLauncher(stop: () => void): void {
-  if (!process.env[LAUNCHER_ENV] || !process.channel) return;
+  if (!process.env[LAUNCHER_ENV]) return;
+  // The launcher always opens the channel: without it (closed while the controller was starting) it is gone already.
+  if (!process.channel || !process.connected) {
+    stop();
+    return;
+  }
   process.channel.unref();
   process.once('disconnect', stop);
 }
