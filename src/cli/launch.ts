@@ -104,6 +104,8 @@ export function relaunch(flags: readonly string[]): void {
     if (signal) {
       for (const s of FORWARDED) process.off(s, forward);
       process.kill(process.pid, signal);
+      // a signal whose default is not to end a process: end anyway
+      setTimeout(() => process.exit(1), 1_000);
       return;
     }
     process.exit(code ?? 1);
