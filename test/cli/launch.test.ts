@@ -16,7 +16,7 @@ const argv = (...rest: string[]) => ['/usr/bin/node', '/opt/openwx/bin/openwx.js
 
 test('the controller is relaunched with its heap flags instead of the shebang\'s; other node flags are kept', () => {
   assert.deepEqual(relaunchFlags(argv('controller', '--port', '2000'), shebang, {}), controllerHeapFlags());
-  assert.deepEqual(relaunchFlags(argv('controller'), ['--import', 'tsx', '--max-semi-space-size', '8', '--heap-growing-percent=5', '--allocation-site-pretenuring', '--trace-warnings'], {}), [
+  assert.deepEqual(relaunchFlags(argv('controller'), ['--import', 'tsx', '--max-semi-space-size', '8', '--min_semi_space_size=2', '--heap-growing-percent=5', '--allocation-site-pretenuring', '--trace-warnings'], {}), [
     '--import', 'tsx', '--trace-warnings', ...controllerHeapFlags(),
   ]);
   assert.deepEqual(relaunchFlags(argv('controller'), [], {}), controllerHeapFlags(), 'plain `node bin/openwx.js controller`');
