@@ -20,13 +20,16 @@ export interface SandboxState {
   groups: number;
 }
 
+/** Messages one control call may inject (`count`, or the sum over an array). */
+export const MAX_INJECT_PER_CALL = 10_000;
+
 export const injectSchema = z.object({
   type: z.enum(INJECT_TYPES),
   from: z.string().min(1).optional(),
   group: z.string().min(1).optional(),
   to: z.string().min(1).optional(),
   content: z.string().optional(),
-  count: z.number().int().min(1).max(10000).optional(),
+  count: z.number().int().min(1).max(MAX_INJECT_PER_CALL).optional(),
   title: z.string().optional(),
   url: z.string().optional(),
   fileName: z.string().optional(),
@@ -147,6 +150,9 @@ export class SandboxHandle {
    * are in.
    */
   injectMany(reqs: (InjectRequest & UserRef)[]): { msgIds: string[] }[] {
+    // the same bound as one call's `count`, for the whole array
+    const total = reqs.reduce((n, r) => n + (typeof r.count === 'number' && r.count > 0 ? r.count : 1), 0);
+    if (total > MAX_INJECT_PER_CALL) throw new ControlError(`body: ${total} messages in one call; at most ${MAX_INJECT_PER_CALL} (send several calls)`);
     const out: { msgIds: string[] }[] = [];
     for (const [i, r] of reqs.entries()) {
       try {

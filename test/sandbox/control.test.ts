@@ -205,7 +205,8 @@ test('POST /__sandbox/messages with an array: injected in order, one answer each
   const [before] = await receive(bad.json.injected[0].msgIds);
   assert.equal(before.Content, 'before the bad one');
 
-  for (const [body, re] of [[[], /empty array/], [[42], /^\[0\]: a message: a JSON object/], [[{ type: 'text', from: '老张', user: 'nobody' }], /^\[0\]: /]] as const) {
+  const tooMany = [{ type: 'text', from: '老张', count: 10000 }, { type: 'text', from: '老张' }];
+  for (const [body, re] of [[[], /empty array/], [[42], /^\[0\]: a message: a JSON object/], [[{ type: 'text', from: '老张', user: 'nobody' }], /^\[0\]: /], [tooMany, /10001 messages in one call; at most 10000/]] as const) {
     const r = await control(sb, 'POST', 'messages', body);
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.match(r.json.error, re);
