@@ -15,8 +15,8 @@
  * 3. Inbound through the controller: `--rate` (10) text messages per second per account (1,000 msg/s in all),
  *    evenly spaced (message i due at i / total rate s, for account i mod N; alternately a direct message from one
  *    of 5 friends and a group message from one of 5 groups of that user's world), content `acct:<i>`; every 5 ms
- *    the messages due go in one POST /__sandbox/messages (an array, each with its account's sandbox user). A warm-up (`--warmup-s`, 5 s), then the measured
- *    `--seconds` (30 s). Latency: the injection request's start → the report's receipt at the post_api receiver
+ *    the messages due go in one POST /__sandbox/messages (an array, each with its account's sandbox user). A
+ *    warm-up (`--warmup-s`, 5 s), then the measured `--seconds` (30 s). Latency: the injection request's start → the report's receipt at the post_api receiver
  *    (the control call's own time included); p50/p99 of the measured part. Every message is counted: lost =
  *    injected − received (unique seqs, after a drain of up to 60 s), duplicates and reports from the wrong
  *    account (client= of the post_api URL) too. Then at rest and settled RSS after the traffic.

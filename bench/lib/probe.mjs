@@ -37,7 +37,7 @@ async function profileStart() {
   // BENCH_HEAP_PROF=1: also V8's sampling heap profiler (allocation sites, collected objects included), written next
   // to the CPU profile as .heapprofile. BENCH_HEAP_PROF=promoted: only what the young generation's collections did not
   // free (promoted to the old generation, where only a mark-compact frees it), alive or not. BENCH_HEAP_PROF=retained:
-  // what is alive at the end, before (.promoted.heapprofile) and after (.retained.heapprofile) a full GC.
+  // what is alive after a full GC at the end (.retained.heapprofile).
   if (process.env.BENCH_HEAP_PROF) {
     const mode = process.env.BENCH_HEAP_PROF;
     await session.post('HeapProfiler.enable');
@@ -53,11 +53,9 @@ async function profileStop(file) {
   const { profile } = await session.post('Profiler.stop');
   writeFileSync(file, JSON.stringify(profile));
   gcObserver.disconnect();
-  writeFileSync(file.replace(/\.cpuprofile$/, '') + '.gc.json', JSON.stringify(gcStats, null, 1));
   const base = file.replace(/\.cpuprofile$/, '');
+  writeFileSync(base + '.gc.json', JSON.stringify(gcStats, null, 1));
   if (process.env.BENCH_HEAP_PROF === 'retained') {
-    const promoted = await session.post('HeapProfiler.getSamplingProfile');
-    writeFileSync(base + '.promoted.heapprofile', JSON.stringify(promoted.profile));
     await session.post('HeapProfiler.collectGarbage');
     const heap = await session.post('HeapProfiler.stopSampling');
     writeFileSync(base + '.retained.heapprofile', JSON.stringify(heap.profile));

@@ -38,7 +38,9 @@ export const RELAUNCH_ENV = 'OPENWX_RELAUNCH';
 /** Set by the launcher for the controller: the launcher's pid (the controller stops when its IPC channel closes). */
 export const LAUNCHER_ENV = 'OPENWX_LAUNCHER_PID';
 
-const HEAP_FLAGS = /^--((?:max|min)[-_]semi[-_]space[-_]size|heap[-_]growing[-_]percent|(no[-_])?allocation[-_]site[-_]pretenuring)(=|$)/;
+/** The heap flags that take a value (`--flag=N` or `--flag N`), and the one that takes none. */
+const HEAP_VALUE_FLAG = /^--(?:(?:max|min)[-_]semi[-_]space[-_]size|heap[-_]growing[-_]percent)(=.*)?$/;
+const PRETENURING_FLAG = /^--(?:no[-_])?allocation[-_]site[-_]pretenuring$/;
 const SEMI_FLAG = /^--max[-_]semi[-_]space[-_]size(?:=(\d+))?$/;
 
 /** The flags the controller process runs with. */
@@ -63,13 +65,15 @@ export function semiSpaceOf(flags: readonly string[]): number | undefined {
   return v;
 }
 
-/** `flags` without V8's heap-size flags (both `--flag=N` and `--flag N`). */
+/** `flags` without the heap flags the controller sets itself. */
 function withoutHeapFlags(flags: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < flags.length; i++) {
-    const m = HEAP_FLAGS.exec(flags[i]!);
-    if (!m) out.push(flags[i]!);
-    else if (m[3] === '' && !m[1]!.includes('pretenuring')) i++; // the value is the next word
+    const f = flags[i]!;
+    if (PRETENURING_FLAG.test(f)) continue;
+    const m = HEAP_VALUE_FLAG.exec(f);
+    if (!m) out.push(f);
+    else if (m[1] === undefined) i++; // `--flag N`: the value is the next word
   }
   return out;
 }

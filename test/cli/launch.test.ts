@@ -60,20 +60,37 @@ const alive = (pid: number) => {
   }
 };
 
-/** The real command (bin/openwx.js, shebang flags) with no account; its launcher pid and its controller's pid. */
-async function startController(dir: string, env?: NodeJS.ProcessEnv): Promise<{ cmd: RunningCommand; base: string; controllerPid: number }> {
+interface Started {
+  cmd: RunningCommand;
+  base: string;
+  /** The controller process: the launcher's child, or the command itself when it did not relaunch. */
+  controllerPid: number;
+}
+
+/**
+ * Runs `f` with the real command (bin/openwx.js, the shebang's flags) as a controller with no account; afterwards
+ * both processes are gone (SIGKILL if still running) and the data folder removed.
+ */
+async function withController(f: (s: Started) => Promise<void>, env?: NodeJS.ProcessEnv): Promise<void> {
+  const dir = tmp();
   const cmd = startCommand(['controller', '--port', '0', '--data-dir', dir, '--log-level', 'silent'], env, shebang);
-  const base = (await cmd.waitForOutput(/Controller API at (http:\/\/127\.0\.0\.1:\d+)\/openwx\//, 'the controller URL', 30_000))[1]!;
-  const kids = childrenOf(cmd.child.pid!);
-  return { cmd, base, controllerPid: kids.length === 1 ? kids[0]! : cmd.child.pid! };
+  let controllerPid = 0;
+  try {
+    const base = (await cmd.waitForOutput(/Controller API at (http:\/\/127\.0\.0\.1:\d+)\/openwx\//, 'the controller URL', 30_000))[1]!;
+    const kids = childrenOf(cmd.child.pid!);
+    controllerPid = kids.length === 1 ? kids[0]! : cmd.child.pid!;
+    await f({ cmd, base, controllerPid });
+  } finally {
+    cmd.kill();
+    if (controllerPid && alive(controllerPid)) process.kill(controllerPid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const linux = process.platform === 'linux' ? {} : { skip: 'reads /proc' };
 
-test('openwx controller: the controller runs in a child with the heap flags; SIGTERM to the launcher stops both with exit 0', linux, async () => {
-  const dir = tmp();
-  const { cmd, base, controllerPid } = await startController(dir);
-  try {
+test('openwx controller: the controller runs in a child with the heap flags; SIGTERM to the launcher stops both with exit 0', linux, () =>
+  withController(async ({ cmd, base, controllerPid }) => {
     assert.notEqual(controllerPid, cmd.child.pid, 'a child process runs the controller');
     const args = cmdline(controllerPid);
     for (const f of controllerHeapFlags()) assert.ok(args.includes(f), `${f} in ${args.join(' ')}`);
@@ -84,55 +101,31 @@ test('openwx controller: the controller runs in a child with the heap flags; SIG
     assert.equal(await cmd.exited, 0, cmd.err());
     await waitFor(() => !alive(controllerPid), 'the controller process gone', 10_000);
     assert.match(cmd.out(), /openwx controller: stopped \(SIGTERM\)/);
-  } finally {
-    cmd.kill();
-    if (alive(controllerPid)) process.kill(controllerPid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('openwx controller: a terminal\'s Ctrl-C (SIGINT to both processes, forwarded once more) is one clean stop, exit 0', linux, async () => {
-  const dir = tmp();
-  const { cmd, controllerPid } = await startController(dir);
-  try {
+test('openwx controller: a terminal\'s Ctrl-C (SIGINT to both processes, forwarded once more) is one clean stop, exit 0', linux, () =>
+  withController(async ({ cmd, controllerPid }) => {
     // what a terminal does: the signal goes to the whole foreground process group
     process.kill(controllerPid, 'SIGINT');
     cmd.child.kill('SIGINT');
     assert.equal(await cmd.exited, 0, `${cmd.out()}\n${cmd.err()}`);
     assert.match(cmd.out(), /openwx controller: stopped \(SIGINT\)/);
-  } finally {
-    cmd.kill();
-    if (alive(controllerPid)) process.kill(controllerPid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('openwx controller: kill -9 of the launcher stops the controller too (nothing left running)', linux, async () => {
-  const dir = tmp();
-  const { cmd, controllerPid } = await startController(dir);
-  try {
+test('openwx controller: kill -9 of the launcher stops the controller too (nothing left running)', linux, () =>
+  withController(async ({ cmd, controllerPid }) => {
     assert.notEqual(controllerPid, cmd.child.pid);
     cmd.child.kill('SIGKILL');
     await cmd.exited;
     // its stdout is still the pipe the test reads
     await waitFor(() => /openwx controller: stopped \(the launcher process is gone\)/.test(cmd.out()), 'the controller stopping', 20_000);
     await waitFor(() => !alive(controllerPid), 'the controller process gone', 20_000);
-  } finally {
-    if (alive(controllerPid)) process.kill(controllerPid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('OPENWX_RELAUNCH=0: the command itself is the controller, with the flags it was given', linux, async () => {
-  const dir = tmp();
-  const { cmd, controllerPid } = await startController(dir, cleanEnv({ OPENWX_RELAUNCH: '0' }));
-  try {
+test('OPENWX_RELAUNCH=0: the command itself is the controller, with the flags it was given', linux, () =>
+  withController(async ({ cmd, controllerPid }) => {
     assert.equal(controllerPid, cmd.child.pid);
     assert.ok(cmdline(controllerPid).includes('--max-semi-space-size=4'));
     cmd.child.kill('SIGTERM');
     assert.equal(await cmd.exited, 0, cmd.err());
-  } finally {
-    cmd.kill();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }, cleanEnv({ OPENWX_RELAUNCH: '0' })));
