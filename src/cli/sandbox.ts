@@ -1,6 +1,6 @@
 /**
  * `openwx sandbox [--port 5030] [--host 127.0.0.1] [--world FILE] [--world-size F,G,M] [--users N] [--auto-login MS]
- *  [--chatter on|off] [--seed N] [--login-forbidden] [--page-host HOST] [--long-poll-ms MS]`
+ *  [--chatter on|off] [--seed N] [--login-forbidden] [--page-host HOST] [--long-poll-ms MS] [--max-stored-messages N]`
  * Prints exactly one line with the base URL when ready; stops cleanly on SIGINT/SIGTERM.
  */
 import { InvalidArgumentError, type Command } from 'commander';
@@ -43,6 +43,7 @@ interface Flags {
   loginForbidden?: boolean;
   pageHost?: string;
   longPollMs?: number;
+  maxStoredMessages?: number;
 }
 
 export function registerSandboxCommand(program: Command): void {
@@ -60,6 +61,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--login-forbidden', 'plain web login answers ret 1203 (UOS desktop mode still works)')
     .option('--page-host <host>', 'page host real-name clients are redirected to (wx.qq.com, wx2.qq.com, …)')
     .option('--long-poll-ms <ms>', 'long-poll hold time of synccheck and the login poll', int('--long-poll-ms', 1))
+    .option('--max-stored-messages <n>', 'messages each session keeps for media downloads once the client has them (default 20000)', int('--max-stored-messages', 1))
     .action(async (f: Flags, cmd: Command) => {
       // Options are positional (src/cli/main.ts): the bridge's options given before `sandbox` would be ignored.
       const misplaced = cmd.parent?.options.filter((o) => cmd.parent?.getOptionValueSource(o.attributeName()) === 'cli') ?? [];
@@ -77,6 +79,7 @@ export function registerSandboxCommand(program: Command): void {
       if (f.loginForbidden) opts.loginForbidden = true;
       if (f.pageHost) opts.pageHost = f.pageHost;
       if (f.longPollMs !== undefined) opts.longPollMs = f.longPollMs;
+      if (f.maxStoredMessages !== undefined) opts.maxStoredMessages = f.maxStoredMessages;
       let sb;
       try {
         const { startSandbox } = await import('../sandbox/index.ts');

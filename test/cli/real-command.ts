@@ -82,9 +82,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 export const tmp = () => mkdtempSync(join(tmpdir(), 'owx-command-'));
 
 /** `openwx sandbox --host 127.0.0.2 --port <free port>`, answering fast; resolves with its base URL. */
-export async function startSandboxCommand(): Promise<{ cmd: RunningCommand; url: string }> {
+export async function startSandboxCommand(extra: string[] = []): Promise<{ cmd: RunningCommand; url: string }> {
   const port = await freePort('127.0.0.2');
-  const cmd = startCommand(['sandbox', '--host', '127.0.0.2', '--port', String(port), '--auto-login', '0', '--chatter', 'off', '--long-poll-ms', '300']);
+  const cmd = startCommand(['sandbox', '--host', '127.0.0.2', '--port', String(port), '--auto-login', '0', '--chatter', 'off', '--long-poll-ms', '300', ...extra]);
   const m = await cmd.waitForOutput(/^openwx sandbox listening on (\S+)$/m, 'the sandbox URL line').catch((e: Error) => {
     cmd.kill();
     throw e;
