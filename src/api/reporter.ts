@@ -24,10 +24,10 @@ import { NOT_QUEUED_EVENTS, type ResolvedOptions } from './options.ts';
 import { CommitBatch } from './report/commit-batch.ts';
 import { mediaOf, sinkBody, type MediaAttachOptions } from './report/media-attach.ts';
 import { Replies } from './report/replies.ts';
-import { chatOf, eventParams, msgIdOf, newReportStats, passesFilter, type MessageToJson, type PostJson } from './report/report-json.ts';
+import { chatOf, eventParams, msgIdOf, newReportStats, passesFilter, type MessagePostType, type MessageToJson, type PostJson } from './report/report-json.ts';
 import { subscribeReports } from './report/subscribe.ts';
 
-export { chatOf, eventParams, msgIdOf, passesFilter, type MessageToJson, type PostJson } from './report/report-json.ts';
+export { chatOf, eventParams, msgIdOf, passesFilter, type MessagePostType, type MessageToJson, type PostJson } from './report/report-json.ts';
 
 export interface ReporterOptions {
   options: ResolvedOptions;
@@ -147,11 +147,13 @@ export class Reporter {
     );
   }
 
-  #message(m: Message, postType: 'receive_message' | 'send_message'): void {
+  #message(m: Message, postType: MessagePostType): void {
     let json: PostJson;
     try {
-      // Built now, while the contact book is in the state the message arrived in.
-      json = { ...this.#o.toJson(m), post_type: postType };
+      // Built now, while the contact book is in the state the message arrived in. The host's builder adds post_type
+      // (the console shares that object); another builder's JSON is copied with it.
+      const built = this.#o.toJson(m, postType);
+      json = built['post_type'] === postType ? built : { ...built, post_type: postType };
     } catch (err) {
       this.#log.warn({ err, id: m.id }, 'message not reported: its post JSON could not be built');
       return;

@@ -16,6 +16,7 @@ import type { Message } from '../model/types.ts';
 import { owxError } from '../errors.ts';
 import { component, Failure } from '../api/responses.ts';
 import type { RouteDoc } from '../api/route-table.ts';
+import type { MessagePostType, MessageToJson } from '../api/report/report-json.ts';
 import type { OneBotStatus } from '../onebot/status.ts';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
@@ -66,6 +67,7 @@ export const ConsoleMessage = component(
       format: z.string(),
       time: z.number(),
       content: z.string(),
+      post_type: z.enum(['receive_message', 'send_message']).optional(),
     })
     .describe('a message as post_api receives it, without media_data'),
 );
@@ -76,8 +78,8 @@ export interface ConsoleFeedOptions {
   client: WxClient;
   /** The account's login QR (its stamp changes with each new QR). */
   qr: QrWatch;
-  /** Message → the JSON a post_api receiver would get (sender/receiver/group names filled in). */
-  toJson: (m: Message) => Record<string, unknown>;
+  /** Message → the JSON a post_api receiver would get (sender/receiver/group names filled in, its post_type). */
+  toJson: MessageToJson;
   /** post_api reports waiting, or null when post_api is off. */
   outboxDepth?: () => number | null;
   /** Messages kept for the console's "latest messages" list (default 100). */
@@ -108,15 +110,17 @@ export class ConsoleFeed {
   readonly #o: ConsoleFeedOptions;
   readonly #recentSize: number;
   #out: Broadcaster | null = null;
-  readonly #onMessage = (m: Message) => {
+  readonly #onReceived = (m: Message) => this.#onMessage(m, 'receive_message');
+  readonly #onSent = (m: Message) => this.#onMessage(m, 'send_message');
+  #onMessage(m: Message, postType: MessagePostType): void {
     // Without an open stream nothing reads the JSON now: its copy is made on the first read (most never are).
     const live = this.#out?.watching(this) === true;
-    const base = this.#base(m);
+    const base = this.#base(m, postType);
     const entry = { base, j: live ? this.#json(base) : null };
     this.#recent.push(entry);
     if (this.#recent.length > this.#recentSize) this.#recent.shift();
     if (live) this.#out!.broadcast(this, 'message', entry.j);
-  };
+  }
   readonly #onState = (_old: string, state: string) => this.#out?.broadcast(this, 'state', { state });
   // The QR watch was created before this listener: its stamp is already the new QR's.
   readonly #onQr = () => this.#out?.broadcast(this, 'qrcode', { qrcode: String(this.#o.qr.seq) });
@@ -127,8 +131,8 @@ export class ConsoleFeed {
     this.client = o.client;
     this.#recentSize = o.recentSize ?? 100;
     const c = o.client;
-    c.on('receive_message', this.#onMessage);
-    c.on('send_message', this.#onMessage);
+    c.on('receive_message', this.#onReceived);
+    c.on('send_message', this.#onSent);
     c.on('state_change', this.#onState);
     c.on('input_qrcode', this.#onQr);
     for (const e of CONTACT_EVENTS) c.on(e, this.#onContacts);
@@ -140,9 +144,9 @@ export class ConsoleFeed {
   }
 
   /** The message's post JSON now, while the contact book is in the state the message arrived in. */
-  #base(m: Message): Record<string, unknown> {
+  #base(m: Message, postType: MessagePostType): Record<string, unknown> {
     try {
-      return this.#o.toJson(m);
+      return this.#o.toJson(m, postType);
     } catch {
       return { ...m };
     }
@@ -177,8 +181,8 @@ export class ConsoleFeed {
 
   close(): void {
     const c = this.client;
-    c.off('receive_message', this.#onMessage);
-    c.off('send_message', this.#onMessage);
+    c.off('receive_message', this.#onReceived);
+    c.off('send_message', this.#onSent);
     c.off('state_change', this.#onState);
     c.off('input_qrcode', this.#onQr);
     for (const e of CONTACT_EVENTS) c.off(e, this.#onContacts);

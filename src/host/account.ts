@@ -82,11 +82,12 @@ export class HostedAccount {
     this.store = openDurableStore({ account: client.account, options, logger, delivery: setup.delivery, db: shared.db, storage: shared.storage });
     // Built once per message, when it arrives: the reporter and the console read the same JSON (both call this in
     // the client's emit, while the contact book is as the message found it).
-    const build = setup.toJson ?? ((m: Message) => messagePostJson(m, client));
+    // With its post_type (the event it came with): the reporter then reports this object as it is, no copy.
+    const build: MessageToJson = setup.toJson ?? ((m, postType) => messagePostJson(m, client, postType));
     const built = new WeakMap<Message, PostJson>();
-    this.toJson = (m: Message) => {
+    this.toJson = (m, postType) => {
       let j = built.get(m);
-      if (!j) built.set(m, (j = build(m)));
+      if (!j) built.set(m, (j = build(m, postType)));
       return j;
     };
     this.qr = new QrWatch(client);

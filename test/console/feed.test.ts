@@ -110,3 +110,28 @@ test('a hosted account builds each message\'s post JSON once: the reporter and t
     await s.close();
   }
 });
+
+test('the post JSON the console lists and the one check_event hands out carry the post_type of the event (one object, built with it)', async () => {
+  const s = await startStack();
+  try {
+    const r = await request(`${s.sb.url}/__sandbox/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'text', from: '张伟', content: 'in' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(r.statusCode, 200, await r.body.text());
+    const sent = await s.call('/openwx/send_friend_message', { markname: '老张', content: 'out' });
+    assert.equal((sent.json as { code: number }).code, 0, JSON.stringify(sent.json));
+    const polled: Record<string, unknown>[] = [];
+    await waitFor(async () => {
+      polled.push(...((await s.call('/openwx/check_event')).json as Record<string, unknown>[]));
+      return polled.length >= 2;
+    }, 'both messages polled');
+    const recent = ((await s.call('/console/api/recent')).json as Record<string, unknown>[]).filter((j) => j['content'] === 'in' || j['content'] === 'out');
+    assert.deepEqual(recent.map((j) => [j['content'], j['post_type']]), [['in', 'receive_message'], ['out', 'send_message']]);
+    assert.deepEqual(polled.map((j) => [j['content'], j['post_type']]), [['in', 'receive_message'], ['out', 'send_message']]);
+    assert.deepEqual(polled, recent, 'the same JSON (no media_data in a text message)');
+  } finally {
+    await s.close();
+  }
+});

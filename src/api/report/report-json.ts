@@ -6,7 +6,13 @@
 import type { Message } from '../../model/types.ts';
 
 export type PostJson = Record<string, unknown>;
-export type MessageToJson = (m: Message) => Record<string, unknown>;
+export type MessagePostType = 'receive_message' | 'send_message';
+/**
+ * Message → its post JSON. `postType`: the event it came with; a builder that adds it as `post_type` (the host's
+ * does) spares the reporter a copy of every message (measured: the largest share of what the Controller promoted
+ * to its old generation at 1,000 msg/s).
+ */
+export type MessageToJson = (m: Message, postType?: MessagePostType) => Record<string, unknown>;
 
 /** WeChat's MsgID of a message id (`<MsgID>:<ToUserName>` for our own sends, the bare MsgID otherwise). */
 export function msgIdOf(id: string): string {

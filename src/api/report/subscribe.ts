@@ -8,9 +8,10 @@
 import type { ClientEvents, DurabilityBarrier, WxClient } from '../../client/interface.ts';
 import type { Message } from '../../model/types.ts';
 import { POSTABLE_EVENTS, type ResolvedOptions } from '../options.ts';
+import type { MessagePostType } from './report-json.ts';
 
 export interface ReportListeners {
-  message(m: Message, postType: 'receive_message' | 'send_message'): void;
+  message(m: Message, postType: MessagePostType): void;
   event(name: string, args: unknown[]): void;
   barrier: DurabilityBarrier;
 }
