@@ -11,6 +11,7 @@
 import { publishWireRequest } from '../diagnostics.ts';
 import { readStream } from '../read-stream.ts';
 import { Answer } from './answer.ts';
+import { AbortHubs } from './abort-hub.ts';
 import { Agent } from 'undici';
 import { CookieJar } from 'tough-cookie';
 import type { Readable } from 'node:stream';
@@ -66,6 +67,8 @@ export class HttpTransport implements Transport {
   #cookieCache = new Map<string, { value: string; until: number }>();
   readonly #origin: URL | null;
   #closed = false;
+  /** The callers' signals (an account's run): one listener each, not one per request (src/client/abort-hub.ts). */
+  readonly #hubs = new AbortHubs();
 
   constructor(o: HttpTransportOptions) {
     this.#o = o;
@@ -107,14 +110,11 @@ export class HttpTransport implements Transport {
       timedOut = true;
       abort(owxError('OWX_ERR_TIMEOUT', [req.name, timeoutMs]));
     }, timeoutMs);
-    const onCallerAbort = () => abort(abortReason(req.signal!));
-    if (req.signal) {
-      if (req.signal.aborted) onCallerAbort();
-      else req.signal.addEventListener('abort', onCallerAbort, { once: true });
-    }
+    const hub = req.signal ? this.#hubs.for(req.signal) : null;
+    const onAbort = hub?.on(() => abort(abortReason(hub.signal))) ?? null;
     const done = () => {
       clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onCallerAbort);
+      hub?.off(onAbort);
     };
     let url = this.realUrl(req);
     let method = req.method ?? (req.json !== undefined || req.form !== undefined || req.body !== undefined ? 'POST' : 'GET');

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../client/clock.ts';
+import { AbortHub } from '../client/abort-hub.ts';
 import { postTarget, reportRequest, sendAttempt, type DeliveredResponse, type PostTarget } from './post.ts';
 import type { DeliveredHandler, Delivery, Report } from './sink.ts';
 import { DEFAULT_POST_API_TIMEOUT_MS } from './worker.ts';
@@ -40,6 +41,8 @@ export class MemoryDelivery implements Delivery {
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
   readonly #target: PostTarget;
   readonly #stop = new AbortController();
+  /** The attempts' one listener on #stop (src/client/abort-hub.ts). */
+  readonly #stopHub = new AbortHub(this.#stop.signal);
   #queue: Report[] = [];
   #handlers: DeliveredHandler[] = [];
   #busy = false;
@@ -176,7 +179,7 @@ export class MemoryDelivery implements Delivery {
       dispatcher: this.#agent,
       timeoutMs: this.#o.timeoutMs,
       maxResponseBytes: this.#o.maxResponseBytes,
-      stop: this.#stop.signal,
+      stop: this.#stopHub,
       clock: this.#clock,
     });
   }

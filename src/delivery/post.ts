@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../client/clock.ts';
+import type { AbortEntry, AbortHub } from '../client/abort-hub.ts';
 import { parseRetryAfter } from './failure.ts';
 import { streamedBody, type ReportMedia } from './media-body.ts';
 import { sign, signChunks } from './sign.ts';
@@ -140,8 +141,8 @@ export interface AttemptOptions {
   /** The whole attempt (writing the request, the answer's headers and its body) fails after this. */
   timeoutMs: number;
   maxResponseBytes: number;
-  /** Aborts the attempt when the sink stops. */
-  stop: AbortSignal;
+  /** Aborts the attempt when the sink stops (the sink's signal, one listener for all its attempts). */
+  stop: AbortHub;
   /** undici options for a pipelined connection (the outbox worker's). */
   pipelined?: boolean;
   /** The deadline's timer; default the system clock. */
@@ -173,6 +174,7 @@ export function sendAttempt(req: ReportRequest, o: AttemptOptions): Promise<Deli
     /** Why we abort (deadline, stop): set before undici handed us its controller, applied when it does. */
     let reason: Error | null = null;
     let settled = false;
+    let onStop: AbortEntry | null = null;
     let status = 0;
     let headers: Record<string, string | string[] | undefined> = {};
     const chunks: Buffer[] = [];
@@ -181,7 +183,7 @@ export function sendAttempt(req: ReportRequest, o: AttemptOptions): Promise<Deli
       if (settled) return;
       settled = true;
       clock.clearTimeout(timer);
-      o.stop.removeEventListener('abort', onStop);
+      o.stop.off(onStop);
       if (err) reject(err);
       else resolve(value!);
     };
@@ -199,10 +201,13 @@ export function sendAttempt(req: ReportRequest, o: AttemptOptions): Promise<Deli
       if (controller && !controller.aborted) controller.abort(why);
       settle(why);
     };
-    const onStop = () => abort(o.stop.reason instanceof Error ? o.stop.reason : new Error(String(o.stop.reason ?? 'stopped')));
     const timer = clock.setTimeout(() => abort(new AttemptTimeoutError(o.timeoutMs)), o.timeoutMs);
-    if (o.stop.aborted) return onStop();
-    o.stop.addEventListener('abort', onStop, { once: true });
+    // Runs at once (and settles) when the sink has stopped already.
+    onStop = o.stop.on(() => {
+      const why: unknown = o.stop.signal.reason;
+      abort(why instanceof Error ? why : new Error(String(why ?? 'stopped')));
+    });
+    if (settled) return;
     const url = new URL(o.url);
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {

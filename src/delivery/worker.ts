@@ -43,6 +43,7 @@ import { Outbox } from '../store/outbox.ts';
 import { SqliteStorage } from '../store/sqlite-storage.ts';
 import type { AccountStorage, OutboxRow } from '../store/storage.ts';
 import { classifyError, classifyStatus, isReportFailure, type FailureClass } from './failure.ts';
+import { AbortHub } from '../client/abort-hub.ts';
 import { postTarget, reportHeaders, reportRequest, sendAttempt, type DeliveredResponse, type ExtraHeaders, type ReportRequest } from './post.ts';
 
 export interface DeliveryWorkerOptions {
@@ -136,6 +137,8 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   #signalled = false;
   #timer: unknown = null;
   #abort = new AbortController();
+  /** The attempts' one listener on #abort (src/client/abort-hub.ts). */
+  #stopHub = new AbortHub(this.#abort.signal);
   /** The window: pending rows in `seq` order. */
   #queue: Entry[] = [];
   /** Largest seq read from the outbox. */
@@ -202,6 +205,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     if (this.#running) return;
     this.#running = true;
     this.#abort = new AbortController();
+    this.#stopHub = new AbortHub(this.#abort.signal);
     setMaxListeners(this.#o.concurrency + 10, this.#abort.signal);
     this.#loop = this.#run();
   }
@@ -544,7 +548,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
       dispatcher: side ? this.#side : this.#client,
       timeoutMs: this.#o.timeoutMs,
       maxResponseBytes: this.#o.maxResponseBytes,
-      stop: this.#abort.signal,
+      stop: this.#stopHub,
       pipelined: !side,
       clock: this.#clock,
     });
