@@ -197,11 +197,14 @@ export async function until(pred: () => Promise<boolean> | boolean, deadlineMs: 
 
 export async function startSandbox(o: { accounts: number; worldSize: string; autoLoginMs: number }): Promise<{ proc: CommandProc; url: string }> {
   const proc = new CommandProc(
-    ['sandbox', '--port', '0', '--users', String(o.accounts), '--world-size', o.worldSize, '--auto-login', String(o.autoLoginMs), '--chatter', 'off', '--seed', '1'],
+    // --max-stored-messages: by default each session keeps 20,000 served messages for media downloads; at 10 msg/s per
+    // account that grew the sandbox by 6–7 MB/s for the whole run, and its mark-compacts (a core for ~250 ms on this
+    // machine of two cores) showed up in the controller's latency. 100 (10 s of traffic) keeps it flat.
+    ['sandbox', '--port', '0', '--users', String(o.accounts), '--world-size', o.worldSize, '--auto-login', String(o.autoLoginMs), '--chatter', 'off', '--seed', '1', '--max-stored-messages', '10'],
     // The fake WeChat server is not the system measured, but it shares the machine's two cores with it: it runs with
     // the controller's heap flags (src/cli/launch.ts), for the same reason (with the shebang's 4 MiB its ~100 worlds
-    // were marked every few seconds, a core for ~250 ms each time), and room to grow to 4× what is live: it keeps every
-    // message it served (6–7 MB/s into its old generation at this rate). BENCH_SANDBOX_NODE_FLAGS replaces them.
+    // were marked every few seconds, a core for ~250 ms each time), and room to grow to 4× what is live.
+    // BENCH_SANDBOX_NODE_FLAGS replaces them.
     { probe: true, nodeFlags: (process.env['BENCH_SANDBOX_NODE_FLAGS'] ?? [...controllerHeapFlags(), '--heap-growing-percent=300'].join(' ')).split(/\s+/).filter(Boolean) },
   );
   const m = await proc.waitLine(/openwx sandbox listening on (http:\/\/\S+)/, 60_000);
@@ -476,6 +479,9 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
         // under load; the snapshot stops the controller for seconds, so that run's latency means nothing)
         const snap = process.env['BENCH_ACCOUNTS_SNAPSHOT'];
         if (snap) setTimeout(() => void ctl.heapSnapshot(snap).then((f) => log(`heap snapshot: ${f}`), (e: Error) => log(`heap snapshot failed: ${e.message}`)), 5_000);
+        // BENCH_SANDBOX_SNAPSHOT=file: the same of the sandbox
+        const sbSnap = process.env['BENCH_SANDBOX_SNAPSHOT'];
+        if (sbSnap) setTimeout(() => void sb.proc.heapSnapshot(sbSnap).then((f) => log(`sandbox heap snapshot: ${f}`), (e: Error) => log(`sandbox heap snapshot failed: ${e.message}`)), 5_000);
       },
     });
     const span = run.spans[1]!;
