@@ -30,7 +30,7 @@
  *   profiles (.heapprofile: bench/lib/heap-summary.mjs); BENCH_PROC_LOG_DIR=<dir> keeps each process's output
  *   (e.g. with BENCH_CONTROLLER_NODE_FLAGS=--trace-gc).
  */
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +145,11 @@ export interface AccountsResult {
     cpuPct: { controller: number; sandbox: number; runner: number };
     /** Event-loop delay during the measured part (perf_hooks monitorEventLoopDelay, a 10 ms timer's lateness). */
     eventLoopDelay: { controller: Eld | null; sandbox: Eld | null };
+    /**
+     * The machine's speed right before and right after the inbound: ms of one fixed loop in a fresh node (cpuLoopMs).
+     * The VM's neighbours can slow it by a fifth or more, which every process's CPU share shows too.
+     */
+    cpuLoopMs: { before: number; after: number };
   };
   load: { before: string; after: string };
   /** The data folders' file system (where the session files and the database are written, with fsync). */
@@ -162,6 +167,12 @@ export function log(line: string): void {
 }
 
 export const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** ms one fixed loop (3×10⁸ additions, optimised) takes in a fresh node: the machine's single-core speed now (~400 ms here, quiet). */
+export function cpuLoopMs(): number {
+  const r = spawnSync(process.execPath, ['-e', 'const t=performance.now();let x=0;for(let i=0;i<3e8;i++)x+=i%7;process.stdout.write(String(performance.now()-t)+" "+x)'], { encoding: 'utf8' });
+  return round(Number(r.stdout.split(' ')[0]), 0);
+}
 
 /** CPU time (user + system) of a process in ms, from /proc (USER_HZ = 100). */
 export function cpuMs(pid: number): number {
@@ -462,6 +473,7 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
     for (const e of running) targets.push(await targetOf(sb.url, e));
     const rate = o.ratePerAccount * targets.length;
     const warmN = rate * o.warmupS;
+    const loopBefore = cpuLoopMs();
     const measN = rate * o.seconds;
     receiver.reset(warmN + measN);
     log(`inbound: ${rate} msg/s (${o.ratePerAccount}/s × ${targets.length} accounts): ${o.warmupS} s warm-up, ${o.seconds} s measured…`);
@@ -499,6 +511,7 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
       await profileStop(join(prof, 'accounts-runner.cpuprofile'));
     }
     const all = await receiver.done(o.drainDeadlineMs, run.injected);
+    const loopAfter = cpuLoopMs(); // once every report is in (it blocks the runner, whose receiver stamps them)
     if (!all) log(`inbound: ${receiver.got}/${run.injected} received after a ${o.drainDeadlineMs} ms drain`);
     const dump = process.env['BENCH_ACCOUNTS_DUMP'];
     if (dump) {
@@ -534,10 +547,11 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
         controller: eventLoopDelay.controller && roundAll(eventLoopDelay.controller),
         sandbox: eventLoopDelay.sandbox && roundAll(eventLoopDelay.sandbox),
       },
+      cpuLoopMs: { before: loopBefore, after: loopAfter },
     };
     log(
       `inbound: ${inbound.msgPerSec} msg/s injected, p50 ${inbound.p50Ms} ms, p90 ${inbound.p90Ms} ms, p99 ${inbound.p99Ms} ms, max ${inbound.maxMs} ms; control call p50 ${inbound.controlP50Ms} / p99 ${inbound.controlP99Ms} ms; ` +
-        `injected ${inbound.injected}, received ${inbound.received}, lost ${inbound.lost}, duplicates ${inbound.duplicates}, misrouted ${inbound.misrouted}, failures ${JSON.stringify(run.failures)}; CPU % ${JSON.stringify(cpuPct)}; event-loop delay ${JSON.stringify(inbound.eventLoopDelay)}`,
+        `injected ${inbound.injected}, received ${inbound.received}, lost ${inbound.lost}, duplicates ${inbound.duplicates}, misrouted ${inbound.misrouted}, failures ${JSON.stringify(run.failures)}; CPU % ${JSON.stringify(cpuPct)}; machine speed (cpuLoopMs) ${loopBefore} → ${loopAfter} ms; event-loop delay ${JSON.stringify(inbound.eventLoopDelay)}`,
     );
     await sleep(o.restMs);
     const afterInbound = await settledPoint(ctl, ctl.procStatus().rss);
