@@ -90,6 +90,7 @@ export const ErrorDefs = {
   OWX_ERR_LEASE_LOST: def('this controller no longer holds the account (lease lost): %s not done', 503, -2),
   OWX_ERR_CLUSTER_WORKER: def('worker %s: %s', 200, 1),
   OWX_ERR_CLUSTER_DB: def('cluster database unavailable: %s', 503, -1),
+  OWX_ERR_CLUSTER_REMOVE_PENDING: def('client %s is stopped on this controller, but removing it from the cluster failed (%s): it stays stopped and its removal is retried until PostgreSQL answers', 503, -1),
   OWX_ERR_STORAGE_CLOSED: def('storage closed (the account or the host is stopping): %s not done', 503, -2),
   OWX_ERR_FORWARD_FAILED: def('the owner of client %s (worker %s) could not be reached: %s', 502, -1),
   OWX_ERR_FORWARD_TIMEOUT: def('the owner of client %s (worker %s) did not answer within %s ms; the request was not repeated (it may have been carried out)', 504, -1),

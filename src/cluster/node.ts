@@ -94,6 +94,8 @@ export class ClusterNode implements HostCluster {
   /** Accounts placed/claimed here whose client is being made: the host's factory call picks its ownership up. */
   readonly #prepared = new Map<string, { epoch: number; initial: StoredSession | null }>();
   readonly #local = new Map<string, Local>();
+  /** Accounts stop_client stopped here whose row could not be deleted yet: name → the epoch they ran under. */
+  readonly #removals = new Map<string, number>();
   /** Accounts being unhosted after their lease was lost: a new start of the same name waits for it. */
   readonly #losing = new Map<string, Promise<void>>();
   #host: Host | null = null;
@@ -175,6 +177,7 @@ export class ClusterNode implements HostCluster {
       isLocal: (name) => this.#local.has(name),
       startLocal: (name, settings, epoch, initial, created) => this.#startLocal(name, settings, epoch, initial, created),
       dropLocal: (name) => this.#dropLocal(name),
+      removeStopped: (name, epoch) => this.#removeStopped(name, epoch),
     });
     app.addHook('preHandler', async (req, reply) => routes.handle(req, reply));
   }
@@ -258,6 +261,7 @@ export class ClusterNode implements HostCluster {
     const every = this.#heartbeatMs();
     try {
       await heartbeat(this.pool, this.workerId, this.#advertiseUrl, false);
+      await this.#retryRemovals();
       await this.#claimNow();
       const pruneEvery = this.#o.eventsPruneIntervalMs ?? DEFAULT_EVENTS_PRUNE_INTERVAL_MS;
       if (Date.now() - this.#lastPrune >= pruneEvery) {
@@ -381,6 +385,33 @@ export class ClusterNode implements HostCluster {
     }
   }
 
+  /**
+   * An account stop_client stopped here leaves the cluster: its row deleted (only while this controller's epoch is
+   * still the row's), its lease and bookkeeping dropped. If the DELETE fails (PostgreSQL unreachable) the account
+   * stays stopped, its lease is kept (renewed while PostgreSQL answers renewals, so no other controller starts it)
+   * and each heartbeat tries again (#retryRemovals).
+   */
+  async #removeStopped(name: string, epoch: number): Promise<void> {
+    try {
+      await this.pool.query('DELETE FROM openwx_accounts WHERE client = $1 AND epoch = $2', [name, epoch]);
+    } catch (err) {
+      if (!this.#removals.has(name)) this.#log.warn({ account: name, err: (err as Error).message }, 'stopped account not removed from the cluster yet (PostgreSQL): retried on each heartbeat');
+      this.#removals.set(name, epoch);
+      throw err;
+    }
+    this.#removals.delete(name);
+    this.lease.forget(name);
+    this.#dropLocal(name);
+  }
+
+  /** The removals stop_client could not finish; the first failure ends the round (the tick backs off). */
+  async #retryRemovals(): Promise<void> {
+    for (const [name, epoch] of [...this.#removals]) {
+      await this.#removeStopped(name, epoch);
+      this.#log.info({ account: name }, 'stopped account removed from the cluster (PostgreSQL answers again)');
+    }
+  }
+
   #dropLocal(name: string): void {
     const l = this.#local.get(name);
     this.#local.delete(name);
@@ -424,6 +455,8 @@ export class ClusterNode implements HostCluster {
       await this.lease.stop();
       // What the accounts stored is committed before their leases go.
       await this.storage.close().catch(() => undefined);
+      // A stopped account's row goes before its lease does (released, another controller would start it again).
+      await this.#retryRemovals().catch((err: unknown) => this.#log.warn({ accounts: [...this.#removals.keys()], err: (err as Error).message }, 'stopped accounts still in the cluster at close (PostgreSQL): another controller may start them again'));
       for (const name of [...this.#local.keys()]) {
         await this.lease.release(name).catch(() => undefined);
         this.#dropLocal(name);

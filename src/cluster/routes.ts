@@ -39,6 +39,11 @@ export interface ClusterRouteDeps {
   startLocal(name: string, settings: Record<string, string>, epoch: number, initial: StoredSession | null, created: boolean): Promise<boolean>;
   /** Forgets the cluster bookkeeping of an account no longer run here. */
   dropLocal(name: string): void;
+  /**
+   * Removes an account stop_client stopped here from the cluster (its row, its lease, the bookkeeping). If PostgreSQL
+   * cannot delete the row it rejects, and the controller keeps the lease and tries again on each heartbeat.
+   */
+  removeStopped(name: string, epoch: number): Promise<void>;
 }
 
 export class ClusterRoutes {
@@ -108,9 +113,11 @@ export class ClusterRoutes {
     const local = this.#d.localFence(name);
     if (local && host.account(name)) {
       await host.stopClient(name);
-      await this.#db(() => this.#d.pool.query('DELETE FROM openwx_accounts WHERE client = $1 AND epoch = $2', [name, local.epoch]));
-      this.#d.lease.forget(name);
-      this.#d.dropLocal(name);
+      try {
+        await this.#d.removeStopped(name, local.epoch);
+      } catch (err) {
+        throw owxError('OWX_ERR_CLUSTER_REMOVE_PENDING', [name, (err as Error).message], { cause: err });
+      }
       this.#d.logger.info({ account: name }, 'account stopped and removed from the cluster');
       return reply.send(answer);
     }

@@ -6,41 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { inTransaction } from '../../src/cluster/db.ts';
 import { migrate } from '../../src/cluster/schema.ts';
-import { postgresForFile, serveProxy } from '../helpers/postgres.ts';
+import { cutter, postgresForFile } from '../helpers/postgres.ts';
 
 const server = postgresForFile();
-
-/** A TCP proxy to PostgreSQL that cuts the connection when the client sends a query containing `marker`. */
-async function cutter(target: string, marker: string): Promise<{ url: string; cuts(): number; close(): Promise<void> }> {
-  const t = new URL(target);
-  const mark = Buffer.from(marker);
-  let cuts = 0;
-  const sockets = new Set<Socket>();
-  const srv: Server = createServer((down) => {
-    const up = connect(Number(t.port), t.hostname);
-    sockets.add(down).add(up);
-    const end = () => {
-      down.destroy();
-      up.destroy();
-    };
-    down.on('data', (d: Buffer) => {
-      if (d.includes(mark)) {
-        cuts++;
-        end();
-        return;
-      }
-      up.write(d);
-    });
-    up.on('data', (d: Buffer) => down.write(d));
-    for (const s of [down, up]) s.on('error', end).on('close', end);
-  });
-  const served = await serveProxy(srv, sockets, target);
-  return { ...served, cuts: () => cuts };
-}
 
 test('inTransaction: a connection cut mid-transaction rejects the call, no crash; the next transaction runs on a new connection', async () => {
   const direct = await server.createDatabase('owx_db_lost');

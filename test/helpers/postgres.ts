@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
@@ -190,4 +190,35 @@ export function postgresForFile(): TestPostgres {
     resume: () => running().resume(),
     stop: () => running().stop(),
   };
+}
+
+/**
+ * A TCP proxy to PostgreSQL that cuts the connection when the client sends a query containing `marker` (the query
+ * never reaches the server), the first `times` times (default: every time).
+ */
+export async function cutter(target: string, marker: string, times = Infinity): Promise<{ url: string; cuts(): number; close(): Promise<void> }> {
+  const t = new URL(target);
+  const mark = Buffer.from(marker);
+  let cuts = 0;
+  const sockets = new Set<Socket>();
+  const srv: Server = createServer((down) => {
+    const up = connect(Number(t.port), t.hostname);
+    sockets.add(down).add(up);
+    const end = () => {
+      down.destroy();
+      up.destroy();
+    };
+    down.on('data', (d: Buffer) => {
+      if (cuts < times && d.includes(mark)) {
+        cuts++;
+        end();
+        return;
+      }
+      up.write(d);
+    });
+    up.on('data', (d: Buffer) => down.write(d));
+    for (const s of [down, up]) s.on('error', end).on('close', end);
+  });
+  const served = await serveProxy(srv, sockets, target);
+  return { ...served, cuts: () => cuts };
 }
