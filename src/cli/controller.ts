@@ -204,7 +204,7 @@ export interface ControllerRuntime {
   origin?: string | undefined;
   showQr?: boolean;
   /** Cluster timings (tests: short leases); the settings give the rest. */
-  cluster?: Partial<Pick<ClusterOptions, 'leaseTtlMs' | 'leaseRenewIntervalMs' | 'leaseSafetyMs' | 'heartbeatIntervalMs' | 'workerDeadAfterMs' | 'claimIntervalMs' | 'forwardTimeoutMs' | 'forwardOwnerWaitMs'>> | undefined;
+  cluster?: Partial<Pick<ClusterOptions, 'leaseTtlMs' | 'leaseRenewIntervalMs' | 'leaseSafetyMs' | 'heartbeatIntervalMs' | 'workerDeadAfterMs' | 'claimIntervalMs' | 'forwardTimeoutMs' | 'forwardOwnerWaitMs' | 'queryTimeoutMs' | 'connectTimeoutMs'>> | undefined;
 }
 
 /** The default worker id of a cluster member: `<hostname>:<port>`, or `<hostname>:<pid>` when the port is 0. */

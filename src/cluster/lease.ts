@@ -184,6 +184,22 @@ export class LeaseKeeper {
     ]);
   }
 
+  /** Releases the leases of `clients` held here, in one statement (a controller leaving the cluster). */
+  async releaseAll(clients: readonly string[]): Promise<void> {
+    const held = clients.flatMap((c) => {
+      const h = this.#held.get(c);
+      this.#held.delete(c);
+      return h ? [{ client: c, epoch: h.epoch }] : [];
+    });
+    if (held.length === 0) return;
+    await this.#o.pool.query(
+      `UPDATE openwx_accounts a SET lease_until = NULL, updated_at = now()
+         FROM unnest($1::text[], $2::bigint[]) AS r(client, epoch)
+        WHERE a.client = r.client AND a.epoch = r.epoch AND a.worker = $3`,
+      [held.map((h) => h.client), held.map((h) => h.epoch), this.workerId],
+    );
+  }
+
   /** Forgets `client` without touching the database (its row is being deleted, or it is already lost). */
   forget(client: string): void {
     this.#held.delete(client);

@@ -68,6 +68,9 @@ export interface ClusterOptions {
   eventsPruneIntervalMs?: number | undefined;
   /** Longest wait between tries while PostgreSQL is unreachable. */
   dbBackoffMaxMs?: number | undefined;
+  /** One query must answer within this (default 10 s), and a connection be made within `connectTimeoutMs` (5 s). */
+  queryTimeoutMs?: number | undefined;
+  connectTimeoutMs?: number | undefined;
   /** Accounts of the settings file (`clients:`): added to the cluster if absent; the least loaded controllers take them. */
   initialClients?: { client: string; settings: Record<string, string> }[] | undefined;
 }
@@ -137,7 +140,7 @@ export class ClusterNode implements HostCluster {
     });
     this.#forwarder = new Forwarder(o.workerId, o.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS);
     this.#listener = new Listener({
-      config: connectionConfig({ databaseUrl: o.databaseUrl, logger: this.#log }),
+      config: connectionConfig({ databaseUrl: o.databaseUrl, logger: this.#log, queryTimeoutMs: o.queryTimeoutMs, connectTimeoutMs: o.connectTimeoutMs }),
       channels: [CLUSTER_CHANNEL],
       logger: this.#log,
       onNotify: () => this.#kickClaim(),
@@ -147,7 +150,7 @@ export class ClusterNode implements HostCluster {
 
   /** Connects and migrates the schema (fails with a clear error when PostgreSQL cannot be reached). */
   static async open(o: ClusterOptions): Promise<ClusterNode> {
-    const pool = openPool({ databaseUrl: o.databaseUrl, logger: o.logger });
+    const pool = openPool({ databaseUrl: o.databaseUrl, logger: o.logger, queryTimeoutMs: o.queryTimeoutMs, connectTimeoutMs: o.connectTimeoutMs });
     try {
       const m = await migrate(pool);
       o.logger.info({ db: databaseLabel(o.databaseUrl), schema: m.version, applied: m.applied, worker: o.workerId }, 'cluster database ready');
@@ -455,14 +458,27 @@ export class ClusterNode implements HostCluster {
       await this.lease.stop();
       // What the accounts stored is committed before their leases go.
       await this.storage.close().catch(() => undefined);
+      // Each step below needs PostgreSQL; after the first that fails (unreachable, or silent: each one would wait its
+      // query timeout) the others are skipped: the leases then run out by themselves and the heartbeat goes stale,
+      // which the other controllers notice as they do for a crash.
+      let reachable = true;
+      const step = async (what: string, f: () => Promise<unknown>) => {
+        if (!reachable) return;
+        try {
+          await f();
+        } catch (err) {
+          reachable = false;
+          this.#log.warn({ err: (err as Error).message, step: what }, 'PostgreSQL failed while leaving the cluster: the rest is left to the leases and the heartbeat running out');
+        }
+      };
       // A stopped account's row goes before its lease does (released, another controller would start it again).
-      await this.#retryRemovals().catch((err: unknown) => this.#log.warn({ accounts: [...this.#removals.keys()], err: (err as Error).message }, 'stopped accounts still in the cluster at close (PostgreSQL): another controller may start them again'));
-      for (const name of [...this.#local.keys()]) {
-        await this.lease.release(name).catch(() => undefined);
-        this.#dropLocal(name);
-      }
-      await this.pool.query(`UPDATE openwx_workers SET heartbeat = 'epoch' WHERE worker_id = $1`, [this.workerId]).catch(() => undefined);
-      await this.pool.query(`SELECT pg_notify('${CLUSTER_CHANNEL}', $1)`, [`left:${this.workerId}`]).catch(() => undefined);
+      await step('removing stopped accounts', () => this.#retryRemovals());
+      if (this.#removals.size > 0) this.#log.warn({ accounts: [...this.#removals.keys()] }, 'stopped accounts still in the cluster at close: another controller may start them again');
+      const names = [...this.#local.keys()];
+      await step('releasing leases', () => this.lease.releaseAll(names));
+      for (const name of names) this.#dropLocal(name);
+      await step('marking this controller gone', () => this.pool.query(`UPDATE openwx_workers SET heartbeat = 'epoch' WHERE worker_id = $1`, [this.workerId]));
+      await step('telling the others', () => this.pool.query(`SELECT pg_notify('${CLUSTER_CHANNEL}', $1)`, [`left:${this.workerId}`]));
       await this.#forwarder.close().catch(() => undefined);
       await this.pool.end().catch(() => undefined);
     })();

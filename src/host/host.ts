@@ -338,6 +338,8 @@ export class Host {
    */
   close(flushTimeoutMs = 2_000): Promise<void> {
     this.#closing ??= (async () => {
+      // With PostgreSQL away the accounts' last writes fail at once rather than after its retry window.
+      this.storage?.stopRetrying?.();
       const accounts = this.accounts();
       if (this.mode === 'controller') {
         await Promise.all(accounts.map((a) => a.client.stop('controller stopping').catch(() => undefined)));

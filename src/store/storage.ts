@@ -142,4 +142,10 @@ export interface Storage {
   forAccount(account: string, fence?: StorageFence | null): AccountStorage;
   /** Commits what is queued, then refuses further calls. Does not close a database it was given. */
   close(): Promise<void>;
+  /**
+   * The host is stopping: from now on a call that fails for want of a connection fails at once instead of being tried
+   * again (PostgreSQL retries for up to 30 s; a stop must not wait that long). Calls still run. Optional: storage
+   * that never retries has nothing to do.
+   */
+  stopRetrying?(): void;
 }

@@ -6,49 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { pino } from 'pino';
 import { Listener } from '../../src/cluster/listen.ts';
-import { postgresForFile, serveProxy } from '../helpers/postgres.ts';
+import { blackholer, postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const server = postgresForFile();
-
-/** A TCP proxy to PostgreSQL whose flows can go silent: from `blackhole()` on, every open and new flow carries nothing (never closed); after `restore()`, new flows work. */
-async function blackholer(target: string): Promise<{ url: string; blackhole(): void; restore(): void; close(): Promise<void> }> {
-  const t = new URL(target);
-  let silent = false;
-  const dead = new Set<Socket>();
-  const sockets = new Set<Socket>();
-  const srv: Server = createServer((down) => {
-    const up = connect(Number(t.port), t.hostname);
-    sockets.add(down).add(up);
-    if (silent) dead.add(down);
-    const end = () => {
-      down.destroy();
-      up.destroy();
-    };
-    down.on('data', (d: Buffer) => {
-      if (!dead.has(down)) up.write(d);
-    });
-    up.on('data', (d: Buffer) => {
-      if (!dead.has(down)) down.write(d);
-    });
-    for (const s of [down, up]) s.on('error', end).on('close', end);
-  });
-  const served = await serveProxy(srv, sockets, target);
-  return {
-    ...served,
-    blackhole() {
-      silent = true;
-      for (const s of sockets) dead.add(s);
-    },
-    restore() {
-      silent = false;
-    },
-  };
-}
 
 test('LISTEN over a path that goes silent: the ping sees the loss, the connection is reopened, notifications arrive again', async () => {
   const direct = await server.createDatabase('owx_listen_silent');

@@ -222,3 +222,50 @@ export async function cutter(target: string, marker: string, times = Infinity): 
   const served = await serveProxy(srv, sockets, target);
   return { ...served, cuts: () => cuts };
 }
+
+/**
+ * A TCP proxy to PostgreSQL whose flows can go silent: from `blackhole()` on, every open and new flow carries nothing
+ * (never closed); after `restore()`, new flows work. `attempts()`: what was tried on the silent path since
+ * `blackhole()` (connections opened, and chunks sent on flows that were open), to see that something stops trying.
+ */
+export async function blackholer(target: string): Promise<{ url: string; blackhole(): void; restore(): void; attempts(): number; close(): Promise<void> }> {
+  const t = new URL(target);
+  let silent = false;
+  let attempts = 0;
+  const dead = new Set<Socket>();
+  const sockets = new Set<Socket>();
+  const srv: Server = createServer((down) => {
+    const up = connect(Number(t.port), t.hostname);
+    sockets.add(down).add(up);
+    // A connection opened on the silent path is one attempt (its startup message goes nowhere, nothing more comes).
+    const bornSilent = silent;
+    if (bornSilent) {
+      dead.add(down);
+      attempts++;
+    }
+    const end = () => {
+      down.destroy();
+      up.destroy();
+    };
+    down.on('data', (d: Buffer) => {
+      if (!dead.has(down)) up.write(d);
+      else if (!bornSilent) attempts++;
+    });
+    up.on('data', (d: Buffer) => {
+      if (!dead.has(down)) down.write(d);
+    });
+    for (const s of [down, up]) s.on('error', end).on('close', end);
+  });
+  const served = await serveProxy(srv, sockets, target);
+  return {
+    ...served,
+    blackhole() {
+      silent = true;
+      for (const s of sockets) dead.add(s);
+    },
+    restore() {
+      silent = false;
+    },
+    attempts: () => attempts,
+  };
+}

@@ -171,13 +171,18 @@ export class PgStorage implements Storage, OpQueue {
     });
   }
 
+  /** A connection failure from now on is final (the host is stopping); a batch waiting to retry tries once more now. */
+  stopRetrying(): void {
+    this.#closing = true;
+    this.#backoff?.wake();
+  }
+
   /** Commits what is queued (giving up at once on a connection failure), then refuses further calls. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closing = true;
+    this.stopRetrying();
     if (this.#purgeTimer) clearInterval(this.#purgeTimer);
     this.#purgeTimer = null;
-    this.#backoff?.wake();
     while (this.#scheduled || this.#pumping) {
       if (this.#scheduled) {
         clearImmediate(this.#scheduled);
