@@ -34,6 +34,11 @@ export const DEFAULT_LEASE_SAFETY_MS = 1_000;
 
 export interface LeaseOptions {
   pool: pg.Pool;
+  /**
+   * Where the renewals run: a pool of their own (the node's control connection), so that the data path's queries,
+   * however many or slow, never make a renewal wait for a connection and the leases run out. Default `pool`.
+   */
+  renewPool?: pg.Pool | undefined;
   workerId: string;
   logger: Logger;
   /** A lease lasts this long after each renewal (at most 15 s). */
@@ -222,7 +227,7 @@ export class LeaseKeeper {
     const sentWall = this.#wall();
     let renewed: Set<string>;
     try {
-      const r = await this.#o.pool.query<{ client: string }>(
+      const r = await (this.#o.renewPool ?? this.#o.pool).query<{ client: string }>(
         `UPDATE openwx_accounts a SET lease_until = now() + $3 * interval '1 millisecond'
            FROM unnest($1::text[], $2::bigint[]) AS o(client, epoch)
           WHERE a.client = o.client AND a.epoch = o.epoch AND a.worker = $4 AND a.lease_until > now()

@@ -92,6 +92,8 @@ export class ClusterNode implements HostCluster {
   readonly #o: ClusterOptions;
   readonly #log: Logger;
   readonly #forwarder: Forwarder;
+  /** The control plane's own connections: lease renewals and heartbeats (never queued behind the data path). */
+  readonly #control: pg.Pool;
   readonly #listener: Listener;
   readonly #deadAfterMs: number;
   /** Accounts placed/claimed here whose client is being made: the host's factory call picks its ownership up. */
@@ -118,8 +120,12 @@ export class ClusterNode implements HostCluster {
     this.#log = o.logger.child({ module: 'cluster', worker: o.workerId });
     this.pool = pool;
     this.#deadAfterMs = o.workerDeadAfterMs ?? DEFAULT_WORKER_DEAD_AFTER_MS;
+    // The lease renewals and the heartbeat on a connection of their own (at most 2): a busy data path (every account's
+    // storage transactions share the main pool) must not make them wait, or the leases would run out under load.
+    this.#control = openPool({ databaseUrl: o.databaseUrl, logger: this.#log, queryTimeoutMs: o.queryTimeoutMs, connectTimeoutMs: o.connectTimeoutMs, poolMax: 2 });
     this.lease = new LeaseKeeper({
       pool,
+      renewPool: this.#control,
       workerId: o.workerId,
       logger: this.#log,
       leaseTtlMs: o.leaseTtlMs,
@@ -230,7 +236,7 @@ export class ClusterNode implements HostCluster {
   async start(): Promise<void> {
     const host = this.#need();
     this.#advertiseUrl = this.#o.advertiseUrl ?? host.urls[0]!;
-    await heartbeat(this.pool, this.workerId, this.#advertiseUrl, true);
+    await heartbeat(this.#control, this.workerId, this.#advertiseUrl, true);
     for (const c of this.#o.initialClients ?? []) {
       await this.pool.query(`INSERT INTO openwx_accounts (client, settings) VALUES ($1, $2::jsonb) ON CONFLICT (client) DO NOTHING`, [
         c.client,
@@ -263,7 +269,7 @@ export class ClusterNode implements HostCluster {
     this.#tickTimer = null;
     const every = this.#heartbeatMs();
     try {
-      await heartbeat(this.pool, this.workerId, this.#advertiseUrl, false);
+      await heartbeat(this.#control, this.workerId, this.#advertiseUrl, false);
       await this.#retryRemovals();
       await this.#claimNow();
       const pruneEvery = this.#o.eventsPruneIntervalMs ?? DEFAULT_EVENTS_PRUNE_INTERVAL_MS;
@@ -481,6 +487,7 @@ export class ClusterNode implements HostCluster {
       await step('telling the others', () => this.pool.query(`SELECT pg_notify('${CLUSTER_CHANNEL}', $1)`, [`left:${this.workerId}`]));
       await this.#forwarder.close().catch(() => undefined);
       await this.pool.end().catch(() => undefined);
+      await this.#control.end().catch(() => undefined);
     })();
     return this.#closing;
   }

@@ -146,3 +146,30 @@ test("a takeover puts the row's state back to init: the old owner's last state (
     await pool.end();
   }
 });
+
+test('renewals on their own pool (the node\'s control connection) are not held up by a data pool whose connections are all busy', async () => {
+  const url = await server.createDatabase();
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const control = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await migrate(pool);
+    await pool.query("INSERT INTO openwx_accounts (client) VALUES ('alice')");
+    const lost: string[] = [];
+    const k = new LeaseKeeper({ pool, renewPool: control, workerId: 'A', logger: silent, leaseTtlMs: 1_500, leaseRenewIntervalMs: 200, leaseSafetyMs: 200, onLost: (c) => lost.push(c) });
+    assert.ok((await k.acquire('alice')) !== null);
+    const until = async () => (await control.query("SELECT lease_until FROM openwx_accounts WHERE client = 'alice'")).rows[0].lease_until as Date;
+    const before = await until();
+    let slept = false;
+    const busy = pool.query('SELECT pg_sleep(3)').then(() => (slept = true)); // the data pool's only connection
+    await waitFor(async () => (await control.query("SELECT 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(3)' AND state = 'active'")).rowCount === 1, 'the data pool busy');
+    await k.renewNow();
+    assert.equal(slept, false, 'renewed while the data pool was still busy');
+    assert.ok((await until()).getTime() > before.getTime(), 'the lease was extended');
+    assert.deepEqual(lost, []);
+    await busy;
+    await k.stop();
+  } finally {
+    await pool.end();
+    await control.end();
+  }
+});
