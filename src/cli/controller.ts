@@ -6,6 +6,7 @@
  * (flags > env > file > defaults) and the same one-line errors (exit 2). With `--sandbox` an embedded sandbox of
  * `--sandbox-users` WeChat users confirms every login by itself: the offline demo. docs/controller.md.
  */
+import { stopOnSignals } from './signals.ts';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -278,6 +279,8 @@ export async function runController(settings: ControllerSettings): Promise<void>
     process.exit(code);
   };
 
+  // From the start: a signal before the ready lines stops cleanly too (src/cli/signals.ts).
+  const signals = stopOnSignals((signal) => void shutdown(0, signal));
   try {
     let origin: string | undefined;
     if (settings.sandbox) {
@@ -309,8 +312,8 @@ export async function runController(settings: ControllerSettings): Promise<void>
     await sandbox?.close().catch(() => undefined);
     process.exit((e as { code?: string }).code === 'OWX_ERR_CONFIG' ? 2 : 1);
   }
-  // `on`, not `once`: under the launcher (src/cli/launch.ts) a terminal's Ctrl-C arrives twice (the terminal signals
-  // both processes, the launcher forwards it), and the second must not end the stop half-way; shutdown() runs once.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0, signal));
+  // Under the launcher (src/cli/launch.ts) a terminal's Ctrl-C arrives twice (the terminal signals both processes, the
+  // launcher forwards it): the second must not end the stop half-way; shutdown() runs once.
+  signals.started();
   watchLauncher(() => void shutdown(0, 'the launcher process is gone'));
 }

@@ -4,6 +4,7 @@
  * system runs offline (`npm run demo`). Settings: src/cli/config.ts. Exits 0 after stop_client, SIGINT or SIGTERM;
  * exit 2 on a bad setting; exit 1 when startup fails or the client stops without being asked to.
  */
+import { stopOnSignals } from './signals.ts';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { printableUrl } from '../security/redact.ts';
@@ -76,6 +77,11 @@ export async function runOpenwx(settings: Settings): Promise<void> {
     process.exit(code);
   };
 
+  // From the start: a signal before the ready lines stops cleanly too (src/cli/signals.ts).
+  const signals = stopOnSignals((signal) => {
+    asked ??= signal;
+    void shutdown(0, signal);
+  });
   try {
     let origin = settings.wechat_origin;
     if (settings.sandbox) {
@@ -124,12 +130,6 @@ export async function runOpenwx(settings: Settings): Promise<void> {
     process.exit((e as { code?: string }).code === 'OWX_ERR_CONFIG' ? 2 : 1);
   }
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      asked ??= signal;
-      void shutdown(0, signal);
-    });
-  }
   const c = client!;
   c.on('logout', (reason) => {
     failure = reason;
@@ -156,4 +156,5 @@ export async function runOpenwx(settings: Settings): Promise<void> {
     // A failed login emits stop before run() rejects: wait for run() so the exit says why.
     void ran.then(() => shutdown(1, failure ?? 'the client stopped by itself'));
   });
+  signals.started();
 }
