@@ -491,9 +491,19 @@ async function benchController(o: Required<AccountsOptions>, receiver: AccountsR
         // under load; the snapshot stops the controller for seconds, so that run's latency means nothing)
         const snap = process.env['BENCH_ACCOUNTS_SNAPSHOT'];
         if (snap) setTimeout(() => void ctl.heapSnapshot(snap).then((f) => log(`heap snapshot: ${f}`), (e: Error) => log(`heap snapshot failed: ${e.message}`)), 5_000);
-        // BENCH_SANDBOX_SNAPSHOT=file: the same of the sandbox
+        // BENCH_SANDBOX_SNAPSHOT=file: three of the sandbox, 5 s apart from 5 s on (file.1, .2, .3); objects keep their
+        // ids across them (probe.mjs), so bench/lib/snapshot-lifetimes.mjs tells what lives for seconds
         const sbSnap = process.env['BENCH_SANDBOX_SNAPSHOT'];
-        if (sbSnap) setTimeout(() => void sb.proc.heapSnapshot(sbSnap).then((f) => log(`sandbox heap snapshot: ${f}`), (e: Error) => log(`sandbox heap snapshot failed: ${e.message}`)), 5_000);
+        if (sbSnap) {
+          setTimeout(() => {
+            void (async () => {
+              for (const i of [1, 2, 3]) {
+                log(`sandbox heap snapshot: ${await sb.proc.heapSnapshot(`${sbSnap}.${i}`)}`);
+                if (i < 3) await sleep(5_000);
+              }
+            })().catch((e: Error) => log(`sandbox heap snapshot failed: ${e.message}`));
+          }, 5_000);
+        }
       },
     });
     const span = run.spans[1]!;

@@ -6,7 +6,7 @@
  * sampler for a window (upload benchmark). Nothing here touches openwx itself.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,32 @@ const gcObserver = new PerformanceObserver((list) => {
     s.ms += e.duration;
   }
 });
+/** The inspector session of heap snapshots: enabled once, so an object keeps its id from one snapshot to the next. */
+/** @type {Session | null} */
+let snapSession = null;
+/**
+ * A heap snapshot written to `file`. Through one inspector session whose HeapProfiler stays enabled: the objects keep
+ * their ids across snapshots (v8.writeHeapSnapshot numbers them afresh each time), so what a later snapshot still
+ * holds of the objects made between two earlier ones can be told (bench/lib/snapshot-lifetimes.mjs).
+ */
+async function heapSnapshot(file) {
+  if (!snapSession) {
+    snapSession = new Session();
+    snapSession.connect();
+    await snapSession.post('HeapProfiler.enable');
+  }
+  const chunks = [];
+  const onChunk = (m) => chunks.push(m.params.chunk);
+  snapSession.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  try {
+    await snapSession.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  } finally {
+    snapSession.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  }
+  writeFileSync(file, chunks.join(''));
+  return file;
+}
+
 async function profileStart() {
   gcStats = {};
   gcObserver.observe({ entryTypes: ['gc'] });
@@ -170,7 +196,7 @@ process.on('message', async (raw) => {
       break;
     case 'probe:heap-snapshot':
       await mem(true);
-      result = writeHeapSnapshot(String(msg.arg));
+      result = await heapSnapshot(String(msg.arg));
       break;
     case 'probe:eld-start':
       // event-loop delay of the process over a window (perf_hooks histogram, 10 ms resolution)
