@@ -57,6 +57,28 @@ test('login poll is a long poll that answers the scan at once and 408 on timeout
   }
 });
 
+test('a login poll whose wait ends at the QR\'s expiry answers 400 even when its timer fires before the wall clock gets there', async () => {
+  // The event loop's timers and Date.now() are different clocks: a timer set for the expiry may fire while Date.now()
+  // is still a little short of it (a CI run saw 408 "keep waiting" here). Simulated: from 200 ms after the QR was made
+  // (after the poll set its timer, before the expiry at 300 ms) the wall clock runs 5 ms behind.
+  const sb = await sandbox({ qrExpiryMs: 300, longPollMs: 2000 });
+  const realNow = Date.now;
+  try {
+    const c = new WxTestClient(sb.url);
+    const switchAt = realNow() + 200;
+    const uuid = await c.jslogin();
+    Date.now = () => {
+      const t = realNow();
+      return t >= switchAt ? t - 5 : t;
+    };
+    const a = await c.poll(uuid);
+    assert.equal(a.raw, 'window.code=400;');
+  } finally {
+    Date.now = realNow;
+    await sb.close();
+  }
+});
+
 test('an expired QR code answers 400; control scan then fails', async () => {
   const sb = await sandbox({ qrExpiryMs: 50, longPollMs: 2000 });
   try {

@@ -105,8 +105,11 @@ export function registerLoginRoutes(app: FastifyInstance, core: SandboxCore): vo
       core.qrFetched(t);
       const loginIcon = q['loginicon'] === 'true';
       const changed = () => core.closing || t.expired || t.state === 'confirmed' || (t.state === 'scanned' && t.reported !== 'scanned');
-      await waitUntil(reply, Math.min(core.opts.longPollMs, t.expiresAt - Date.now()), (w) => t.onChange(w), changed);
-      if (t.expired) return sendJs(reply, encodeLoginPoll({ code: LoginCode.EXPIRED }));
+      const left = t.expiresAt - Date.now();
+      await waitUntil(reply, Math.min(core.opts.longPollMs, left), (w) => t.onChange(w), changed);
+      // A wait cut at the QR's expiry with nothing changed is the expiry, even when its timer fired a moment before
+      // Date.now() reached expiresAt (the event loop's clock is not the wall clock): 400, not a 408 "keep waiting".
+      if (t.expired || (left <= core.opts.longPollMs && !changed())) return sendJs(reply, encodeLoginPoll({ code: LoginCode.EXPIRED }));
       return sendJs(reply, pollAnswer(core, t, loginIcon));
     },
   });
