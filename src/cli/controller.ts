@@ -6,7 +6,6 @@
  * (flags > env > file > defaults) and the same one-line errors (exit 2). With `--sandbox` an embedded sandbox of
  * `--sandbox-users` WeChat users confirms every login by itself: the offline demo. docs/controller.md.
  */
-import { stopOnSignals } from './signals.ts';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -32,6 +31,7 @@ import {
 } from './config.ts';
 import { watchLauncher } from './launch.ts';
 import { addSettingFlags, flagsGiven } from './flags.ts';
+import { stopOnSignals } from './signals.ts';
 import {
   ACCOUNT_SETTING_NAMES,
   AccountSettingsSchema,

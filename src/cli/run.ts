@@ -4,7 +4,6 @@
  * system runs offline (`npm run demo`). Settings: src/cli/config.ts. Exits 0 after stop_client, SIGINT or SIGTERM;
  * exit 2 on a bad setting; exit 1 when startup fails or the client stops without being asked to.
  */
-import { stopOnSignals } from './signals.ts';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { printableUrl } from '../security/redact.ts';
@@ -13,6 +12,7 @@ import { isLoopback } from '../api/options.ts';
 import { startOpenwx, type OpenwxHandle } from '../host/index.ts';
 import { clientOptionsOf, loadSettings, openwxOptionsOf, SETTING_NAMES, SettingsError, SettingsSchema, type Settings } from './config.ts';
 import { addSettingFlags, flagsGiven } from './flags.ts';
+import { stopOnSignals } from './signals.ts';
 import { Weixin } from '../index.ts';
 // The sandbox and pino-pretty are imported only when used (--sandbox, a terminal): ~2 MiB of heap otherwise.
 import type { Sandbox } from '../sandbox/index.ts';

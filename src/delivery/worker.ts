@@ -34,7 +34,7 @@
  * other request is in flight on the connection and pipelines nothing else while it writes it; the reports behind it
  * are pipelined again once it is written. The order on the wire is unchanged.
  */
-import { EventEmitter, setMaxListeners } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { Client } from 'undici';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../client/clock.ts';
@@ -206,7 +206,6 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     this.#running = true;
     this.#abort = new AbortController();
     this.#stopHub = new AbortHub(this.#abort.signal);
-    setMaxListeners(this.#o.concurrency + 10, this.#abort.signal);
     this.#loop = this.#run();
   }
 

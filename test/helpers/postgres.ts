@@ -192,34 +192,63 @@ export function postgresForFile(): TestPostgres {
   };
 }
 
+/** One connection through a test proxy: the client's socket, the server's, and `end()`, which cuts both. */
+export interface ProxyFlow {
+  down: Socket;
+  up: Socket;
+  end(): void;
+}
+
+/**
+ * A TCP proxy to PostgreSQL for tests that break the path: every connection is relayed, except the chunks its hooks
+ * keep back (a hook that returns true: the chunk is not passed on). `hooks` is called once per connection.
+ */
+export async function relayProxy(
+  target: string,
+  hooks: (flow: ProxyFlow) => { fromClient?(d: Buffer): boolean; fromServer?(d: Buffer): boolean },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const t = new URL(target);
+  const sockets = new Set<Socket>();
+  const srv: Server = createServer((down) => {
+    const up = connect(Number(t.port), t.hostname);
+    sockets.add(down).add(up);
+    const flow: ProxyFlow = {
+      down,
+      up,
+      end: () => {
+        down.destroy();
+        up.destroy();
+        sockets.delete(down);
+        sockets.delete(up);
+      },
+    };
+    const h = hooks(flow);
+    down.on('data', (d: Buffer) => {
+      if (!h.fromClient?.(d)) up.write(d);
+    });
+    up.on('data', (d: Buffer) => {
+      if (!h.fromServer?.(d)) down.write(d);
+    });
+    for (const sock of [down, up]) sock.on('error', flow.end).on('close', flow.end);
+  });
+  return serveProxy(srv, sockets, target);
+}
+
 /**
  * A TCP proxy to PostgreSQL that cuts the connection when the client sends a query containing `marker` (the query
  * never reaches the server), the first `times` times (default: every time).
  */
 export async function cutter(target: string, marker: string, times = Infinity): Promise<{ url: string; cuts(): number; close(): Promise<void> }> {
-  const t = new URL(target);
   const mark = Buffer.from(marker);
   let cuts = 0;
-  const sockets = new Set<Socket>();
-  const srv: Server = createServer((down) => {
-    const up = connect(Number(t.port), t.hostname);
-    sockets.add(down).add(up);
-    const end = () => {
-      down.destroy();
-      up.destroy();
-    };
-    down.on('data', (d: Buffer) => {
-      if (cuts < times && d.includes(mark)) {
-        cuts++;
-        end();
-        return;
-      }
-      up.write(d);
-    });
-    up.on('data', (d: Buffer) => down.write(d));
-    for (const s of [down, up]) s.on('error', end).on('close', end);
-  });
-  const served = await serveProxy(srv, sockets, target);
+  const served = await relayProxy(target, (flow) => ({
+    fromClient(d) {
+      if (cuts >= times || !d.includes(mark)) return false;
+      cuts++;
+      flow.end();
+      return true;
+    },
+  }));
   return { ...served, cuts: () => cuts };
 }
 
@@ -229,39 +258,32 @@ export async function cutter(target: string, marker: string, times = Infinity): 
  * `blackhole()` (connections opened, and chunks sent on flows that were open), to see that something stops trying.
  */
 export async function blackholer(target: string): Promise<{ url: string; blackhole(): void; restore(): void; attempts(): number; close(): Promise<void> }> {
-  const t = new URL(target);
   let silent = false;
   let attempts = 0;
+  const flows = new Set<Socket>();
   const dead = new Set<Socket>();
-  const sockets = new Set<Socket>();
-  const srv: Server = createServer((down) => {
-    const up = connect(Number(t.port), t.hostname);
-    sockets.add(down).add(up);
+  const served = await relayProxy(target, ({ down }) => {
+    flows.add(down);
     // A connection opened on the silent path is one attempt (its startup message goes nowhere, nothing more comes).
     const bornSilent = silent;
     if (bornSilent) {
       dead.add(down);
       attempts++;
     }
-    const end = () => {
-      down.destroy();
-      up.destroy();
+    return {
+      fromClient() {
+        if (!dead.has(down)) return false;
+        if (!bornSilent) attempts++;
+        return true;
+      },
+      fromServer: () => dead.has(down),
     };
-    down.on('data', (d: Buffer) => {
-      if (!dead.has(down)) up.write(d);
-      else if (!bornSilent) attempts++;
-    });
-    up.on('data', (d: Buffer) => {
-      if (!dead.has(down)) down.write(d);
-    });
-    for (const s of [down, up]) s.on('error', end).on('close', end);
   });
-  const served = await serveProxy(srv, sockets, target);
   return {
     ...served,
     blackhole() {
       silent = true;
-      for (const s of sockets) dead.add(s);
+      for (const s of flows) dead.add(s);
     },
     restore() {
       silent = false;

@@ -5,11 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { migrate } from '../../src/cluster/schema.ts';
 import { PgStorage } from '../../src/store/pg/pg-storage.ts';
-import { postgresForFile } from '../helpers/postgres.ts';
+import { postgresForFile, relayProxy } from '../helpers/postgres.ts';
 import { msg, report } from './storage-contract.ts';
 
 const server = postgresForFile();
@@ -21,51 +20,25 @@ const server = postgresForFile();
 async function answerCutter(target: URL): Promise<{ url: string; cutNextAnswer(sql: string): void; cuts(): number; close(): Promise<void> }> {
   let armed: Buffer | null = null;
   let cuts = 0;
-  const sockets = new Set<Socket>();
-  const srv: Server = createServer((down) => {
-    const up = connect(Number(target.port), target.hostname);
-    sockets.add(down).add(up);
+  const served = await relayProxy(target.href, (flow) => {
     let cutAnswer = false;
-    const end = () => {
-      down.destroy();
-      up.destroy();
-      sockets.delete(down);
-      sockets.delete(up);
-    };
-    down.on('data', (d: Buffer) => {
-      if (armed && d.includes(armed)) {
-        armed = null;
-        cutAnswer = true;
-      }
-      up.write(d);
-    });
-    up.on('data', (d: Buffer) => {
-      if (cutAnswer) {
+    return {
+      fromClient(d) {
+        if (armed && d.includes(armed)) {
+          armed = null;
+          cutAnswer = true;
+        }
+        return false;
+      },
+      fromServer() {
+        if (!cutAnswer) return false;
         cuts++;
-        end(); // PostgreSQL answered (a COMMIT: the transaction committed); the client never hears it
-        return;
-      }
-      down.write(d);
-    });
-    for (const s of [down, up]) {
-      s.on('error', end);
-      s.on('close', end);
-    }
+        flow.end(); // PostgreSQL answered (a COMMIT: the transaction committed); the client never hears it
+        return true;
+      },
+    };
   });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  const url = new URL(target.href);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return {
-    url: url.href,
-    cutNextAnswer: (text: string) => (armed = Buffer.from(text)),
-    cuts: () => cuts,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => srv.close(() => resolve()));
-    },
-  };
+  return { ...served, cutNextAnswer: (text: string) => (armed = Buffer.from(text)), cuts: () => cuts };
 }
 
 async function throughCutter(fn: (s: PgStorage, cutter: Awaited<ReturnType<typeof answerCutter>>, admin: pg.Pool) => Promise<void>): Promise<void> {
