@@ -4,6 +4,7 @@
  */
 import { Session } from './sessions.ts';
 import type { SandboxUser } from './user.ts';
+import { Waiters } from './waiters.ts';
 
 export type TicketState = 'waiting' | 'scanned' | 'confirmed';
 
@@ -31,7 +32,7 @@ export class LoginTicket {
   session: Session | null = null;
   /** The user the QR was scanned or confirmed as (a push login's: from the start); null while nobody scanned it. */
   user: SandboxUser | null = null;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   constructor(readonly init: TicketInit) {
     this.expiresAt = this.createdAt + init.expiresInMs;
@@ -67,13 +68,10 @@ export class LoginTicket {
   }
 
   onChange(w: () => void): () => void {
-    this.waiters.add(w);
-    return () => this.waiters.delete(w);
+    return this.waiters.add(w);
   }
 
   wake(): void {
-    const ws = [...this.waiters];
-    this.waiters.clear();
-    for (const w of ws) w();
+    this.waiters.wake();
   }
 }

@@ -9,6 +9,7 @@ import type { SyncKey } from '../wire/types.ts';
 import type { HostFamily } from '../wire/hosts.ts';
 import { IdMap } from './idmap.ts';
 import type { SandboxUser } from './user.ts';
+import { Waiters } from './waiters.ts';
 
 export type SessionEvent =
   | { seq: number; kind: 'msg'; msgId: string }
@@ -73,7 +74,7 @@ export class Session {
   private seq = 0;
   private acked = 0;
   private events: SessionEvent[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private synced = false;
   private readonly base = { k1: 600000000 + randomInt(100000000), k2: 0, k3: 0 };
   readonly messages = new Map<string, StoredMessage>();
@@ -139,14 +140,11 @@ export class Session {
 
   /** Wakes every waiting long poll (they re-evaluate their condition). */
   wake(): void {
-    const ws = [...this.waiters];
-    this.waiters.clear();
-    for (const w of ws) w();
+    this.waiters.wake();
   }
 
   onChange(w: () => void): () => void {
-    this.waiters.add(w);
-    return () => this.waiters.delete(w);
+    return this.waiters.add(w);
   }
 
   /** Long polls currently waiting on this session. */
