@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../client/clock.ts';
+import { InFlight } from '../client/in-flight.ts';
 import type { DeliveredHandler, Delivery, Report } from './sink.ts';
 import { randomUUID } from 'node:crypto';
 import { Outbox } from '../store/outbox.ts';
@@ -35,7 +36,7 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
   #depth = 0;
   #dead = 0;
   /** Stores in flight (`enqueue`): close() and flush() wait for them. */
-  #storing = new Set<Promise<unknown>>();
+  readonly #storing = new InFlight();
   readonly #log: Logger | undefined;
   readonly #clock: Clock;
   #handlers: DeliveredHandler[] = [];
@@ -163,7 +164,7 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
 
   /** Resolves when the outbox of this account is empty, or after `timeoutMs` (what is left stays stored). */
   async flush(timeoutMs: number): Promise<void> {
-    await Promise.allSettled([...this.#storing]);
+    await this.#storing.settled();
     if (this.depth === 0) return;
     return new Promise((resolve) => {
       const done = () => {
@@ -178,16 +179,14 @@ export class OutboxDelivery extends EventEmitter<OutboxDeliveryEvents> implement
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await Promise.allSettled([...this.#storing]);
+    await this.#storing.settled();
     await this.#worker.stop();
     this.#closed = true;
     for (const w of [...this.#waiters]) w();
   }
 
   #track(p: Promise<unknown>): void {
-    const t = p.catch((err: unknown) => this.#log?.error({ err }, 'post_api outbox: storage failed'));
-    this.#storing.add(t);
-    void t.finally(() => this.#storing.delete(t));
+    void this.#storing.track(p.catch((err: unknown) => this.#log?.error({ err }, 'post_api outbox: storage failed')));
   }
 
   #check(): void {

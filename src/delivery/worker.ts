@@ -44,6 +44,7 @@ import { SqliteStorage } from '../store/sqlite-storage.ts';
 import type { AccountStorage, OutboxRow } from '../store/storage.ts';
 import { classifyError, classifyStatus, isReportFailure, type FailureClass } from './failure.ts';
 import { AbortHub } from '../client/abort-hub.ts';
+import { InFlight } from '../client/in-flight.ts';
 import { postTarget, reportHeaders, reportRequest, sendAttempt, type DeliveredResponse, type ExtraHeaders, type ReportRequest } from './post.ts';
 
 export interface DeliveryWorkerOptions {
@@ -150,7 +151,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
   /** Rows accepted past the memory window whose first attempt their insert counted: not counted again when read. */
   readonly #countedAhead = new Set<number>();
   /** The writes behind (delivered, failed, dead) not yet settled: stop() waits for them. */
-  readonly #writes = new Set<Promise<void>>();
+  readonly #writes = new InFlight();
   #inflight = 0;
   /** Reports allowed in flight now (1 after a failure or an empty outbox, doubling per delivered report). */
   #limit = 1;
@@ -255,7 +256,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
     this.#signal();
     await this.#loop;
     await Promise.all([this.#client.close(), this.#side.close()]);
-    await Promise.allSettled([...this.#writes]);
+    await this.#writes.settled();
   }
 
   #signal(): void {
@@ -435,9 +436,7 @@ export class DeliveryWorker extends EventEmitter<DeliveryWorkerEvents> {
 
   /** Tracks a write behind (stop() waits for it); a failure is logged, the loop goes on. */
   #behind(write: Promise<void>, what: string): void {
-    const p = write.catch((err: unknown) => this.#o.logger?.error({ err }, `post_api delivery: ${what}`));
-    this.#writes.add(p);
-    void p.finally(() => this.#writes.delete(p));
+    void this.#writes.track(write.catch((err: unknown) => this.#o.logger?.error({ err }, `post_api delivery: ${what}`)));
   }
 
   #launch(e: Entry, side: boolean): void {

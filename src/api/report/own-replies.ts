@@ -5,6 +5,7 @@
  * too; a check first waits for the replies in flight, so it knows their ids.
  */
 import type { Logger } from 'pino';
+import { InFlight } from '../../client/in-flight.ts';
 import type { SendResult } from '../../client/interface.ts';
 import type { AccountStorage } from '../../store/storage.ts';
 import { msgIdOf } from './report-json.ts';
@@ -18,7 +19,7 @@ export class OwnReplies {
   readonly #memorySize: number;
   /** Message ids of our own post_api replies. */
   readonly #ids = new Set<string>();
-  readonly #pending = new Set<Promise<void>>();
+  readonly #pending = new InFlight();
 
   constructor(o: { history?: AccountStorage | null | undefined; logger: Logger; memorySize?: number }) {
     this.#history = o.history ?? null;
@@ -28,12 +29,7 @@ export class OwnReplies {
 
   /** Runs one reply (its sends call `remember`); `isOwn` waits for it. */
   async track(job: Promise<void>): Promise<void> {
-    this.#pending.add(job);
-    try {
-      await job;
-    } finally {
-      this.#pending.delete(job);
-    }
+    await this.#pending.track(job);
   }
 
   /** Records a sent reply (answering the message `replyTo`): in memory and, once sent, in the history. */
@@ -53,7 +49,7 @@ export class OwnReplies {
 
   /** Whether the message `id` is one of our replies, once the replies in flight learned their ids. */
   async isOwn(id: string): Promise<boolean> {
-    await Promise.allSettled([...this.#pending]);
+    await this.#pending.settled();
     if (this.#ids.has(id)) return true;
     try {
       return !!(await this.#history?.message(msgIdOf(id)))?.replyTo;
