@@ -17,6 +17,12 @@
  *   mark-compact (V8 otherwise picks ~10 % for a heap this size). `--min-semi-space-size` keeps the young generation
  *   at its size: V8 shrinks it while the controller idles, and traffic after a quiet spell then ran hot for ~20 s
  *   (small semi-spaces, promotion) while it grew back. The cost: ~65 MiB more RSS for an idle controller.
+ *   `--no-memory-reducer`: V8's memory reducer forces a memory-reducing mark-compact (up to three in a row) once no
+ *   mark-compact ran for 100 s, however busy the process is. With promotion down to ~1 MB/s that watchdog, not the
+ *   heap's growth, set the controller's mark-compacts: every 120 s run of the benchmark had its worst 10 s at 100 s
+ *   (p99 200–300 ms) where both the controller and the sandbox ran one; without it, no mark-compact in 125 s of
+ *   traffic and p99 ≤ 64 ms in every 10 s. The cost: an idle controller keeps its heap (at most twice what is live,
+ *   by `--heap-growing-percent`) until its next mark-compact instead of handing the rest back.
  *
  * The launcher passes its own node flags on (with the controller's heap flags instead of any given), forwards
  * SIGINT, SIGTERM and SIGHUP, and exits with the controller's exit code (or its signal). The controller stops
@@ -38,9 +44,9 @@ export const RELAUNCH_ENV = 'OPENWX_RELAUNCH';
 /** Set by the launcher for the controller: the launcher's pid (the controller stops when its IPC channel closes). */
 export const LAUNCHER_ENV = 'OPENWX_LAUNCHER_PID';
 
-/** The heap flags that take a value (`--flag=N` or `--flag N`), and the one that takes none. */
+/** The heap flags that take a value (`--flag=N` or `--flag N`), and the ones that take none. */
 const HEAP_VALUE_FLAG = /^--(?:(?:max|min)[-_]semi[-_]space[-_]size|heap[-_]growing[-_]percent)(=.*)?$/;
-const PRETENURING_FLAG = /^--(?:no[-_])?allocation[-_]site[-_]pretenuring$/;
+const ON_OFF_FLAG = /^--(?:no[-_])?(?:allocation[-_]site[-_]pretenuring|memory[-_]reducer)$/;
 const SEMI_FLAG = /^--max[-_]semi[-_]space[-_]size(?:=(\d+))?$/;
 
 /** The flags the controller process runs with. */
@@ -50,6 +56,7 @@ export function controllerHeapFlags(): string[] {
     `--min-semi-space-size=${CONTROLLER_SEMI_SPACE_MIB}`,
     `--heap-growing-percent=${CONTROLLER_HEAP_GROWING_PERCENT}`,
     '--no-allocation-site-pretenuring',
+    '--no-memory-reducer',
   ];
 }
 
@@ -70,7 +77,7 @@ function withoutHeapFlags(flags: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < flags.length; i++) {
     const f = flags[i]!;
-    if (PRETENURING_FLAG.test(f)) continue;
+    if (ON_OFF_FLAG.test(f)) continue;
     const m = HEAP_VALUE_FLAG.exec(f);
     if (!m) out.push(f);
     else if (m[1] === undefined) i++; // `--flag N`: the value is the next word

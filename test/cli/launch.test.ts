@@ -16,11 +16,12 @@ const argv = (...rest: string[]) => ['/usr/bin/node', '/opt/openwx/bin/openwx.js
 
 test('the controller is relaunched with its heap flags instead of the shebang\'s; other node flags are kept', () => {
   assert.deepEqual(relaunchFlags(argv('controller', '--port', '2000'), shebang, {}), controllerHeapFlags());
-  assert.deepEqual(relaunchFlags(argv('controller'), ['--import', 'tsx', '--max-semi-space-size', '8', '--min_semi_space_size=2', '--heap-growing-percent=5', '--allocation-site-pretenuring', '--trace-warnings'], {}), [
+  assert.deepEqual(relaunchFlags(argv('controller'), ['--import', 'tsx', '--max-semi-space-size', '8', '--min_semi_space_size=2', '--heap-growing-percent=5', '--allocation-site-pretenuring', '--memory_reducer', '--trace-warnings'], {}), [
     '--import', 'tsx', '--trace-warnings', ...controllerHeapFlags(),
   ]);
   assert.deepEqual(relaunchFlags(argv('controller'), [], {}), controllerHeapFlags(), 'plain `node bin/openwx.js controller`');
   assert.ok(controllerHeapFlags().includes(`--max-semi-space-size=${CONTROLLER_SEMI_SPACE_MIB}`));
+  assert.ok(controllerHeapFlags().includes('--no-memory-reducer'));
 });
 
 test('no relaunch: other commands, OPENWX_RELAUNCH=0, or a young generation already as large', () => {
