@@ -19,9 +19,9 @@
  *   (small semi-spaces, promotion) while it grew back. The cost: ~65 MiB more RSS for an idle controller.
  *   `--no-memory-reducer`: V8's memory reducer forces a memory-reducing mark-compact (up to three in a row) once no
  *   mark-compact ran for 100 s, however busy the process is. With promotion down to ~1 MB/s that watchdog, not the
- *   heap's growth, set the controller's mark-compacts: every 120 s run of the benchmark had its worst 10 s at 100 s
- *   (p99 200–300 ms) where both the controller and the sandbox ran one; without it, no mark-compact in 125 s of
- *   traffic and p99 ≤ 64 ms in every 10 s. The cost: an idle controller keeps its heap (at most twice what is live,
+ *   heap's growth, set the controller's mark-compacts: each of three 120 s runs of the benchmark had a span of p99
+ *   200–365 ms 95–110 s into the traffic, where both the controller and the sandbox ran one; without it, no
+ *   mark-compact in 125 s of traffic and p99 ≤ 64 ms in every 10 s. The cost: an idle controller keeps its heap (at most twice what is live,
  *   by `--heap-growing-percent`) until its next mark-compact instead of handing the rest back.
  *
  * The launcher passes its own node flags on (with the controller's heap flags instead of any given), forwards
