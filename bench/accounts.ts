@@ -210,7 +210,7 @@ export async function startSandbox(o: { accounts: number; worldSize: string; aut
   const proc = new CommandProc(
     // --max-stored-messages: by default each session keeps 20,000 served messages for media downloads; at 10 msg/s per
     // account that grew the sandbox by 6–7 MB/s for the whole run, and its mark-compacts (a core for ~250 ms on this
-    // machine of two cores) showed up in the controller's latency. 100 (10 s of traffic) keeps it flat.
+    // machine of two cores) showed up in the controller's latency. 10 (a second of traffic) keeps it flat.
     ['sandbox', '--port', '0', '--users', String(o.accounts), '--world-size', o.worldSize, '--auto-login', String(o.autoLoginMs), '--chatter', 'off', '--seed', '1', '--max-stored-messages', process.env['BENCH_SANDBOX_MAX_STORED'] ?? '10'],
     // The fake WeChat server is not the system measured, but it shares the machine's two cores with it: it runs with
     // the controller's heap flags (src/cli/launch.ts), for the same reason (with the shebang's 4 MiB its ~100 worlds

@@ -178,26 +178,19 @@ export class LeaseKeeper {
   }
 
   /** Gives `client` up: forgotten here, its lease freed in the database (if still ours) so another can take it at once. */
-  async release(client: string, q: pg.Pool | pg.PoolClient = this.#o.pool): Promise<void> {
-    const h = this.#held.get(client);
-    this.#held.delete(client);
-    if (!h) return;
-    await q.query(`UPDATE openwx_accounts SET lease_until = NULL, updated_at = now() WHERE client = $1 AND epoch = $2 AND worker = $3`, [
-      client,
-      h.epoch,
-      this.workerId,
-    ]);
+  release(client: string, q: pg.Pool | pg.PoolClient = this.#o.pool): Promise<void> {
+    return this.releaseAll([client], q);
   }
 
   /** Releases the leases of `clients` held here, in one statement (a controller leaving the cluster). */
-  async releaseAll(clients: readonly string[]): Promise<void> {
+  async releaseAll(clients: readonly string[], q: pg.Pool | pg.PoolClient = this.#o.pool): Promise<void> {
     const held = clients.flatMap((c) => {
       const h = this.#held.get(c);
       this.#held.delete(c);
       return h ? [{ client: c, epoch: h.epoch }] : [];
     });
     if (held.length === 0) return;
-    await this.#o.pool.query(
+    await q.query(
       `UPDATE openwx_accounts a SET lease_until = NULL, updated_at = now()
          FROM unnest($1::text[], $2::bigint[]) AS r(client, epoch)
         WHERE a.client = r.client AND a.epoch = r.epoch AND a.worker = $3`,

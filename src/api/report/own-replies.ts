@@ -28,8 +28,8 @@ export class OwnReplies {
   }
 
   /** Runs one reply (its sends call `remember`); `isOwn` waits for it. */
-  async track(job: Promise<void>): Promise<void> {
-    await this.#pending.track(job);
+  track(job: Promise<void>): Promise<void> {
+    return this.#pending.track(job);
   }
 
   /** Records a sent reply (answering the message `replyTo`): in memory and, once sent, in the history. */
