@@ -203,8 +203,13 @@ export class LeaseKeeper {
     this.#held.delete(client);
   }
 
-  /** One renewal round now (the timer calls it): expired deadlines first, then one UPDATE for the rest. */
+  /**
+   * One renewal round now (the timer calls it): expired deadlines first, then one UPDATE for the rest. The deadlines
+   * are checked even while the previous round's UPDATE still waits for PostgreSQL (a silent server answers nothing
+   * until the query timeout): what ran out stops at its deadline, not when that query gives up.
+   */
   renewNow(): Promise<void> {
+    for (const client of [...this.#held.keys()]) this.mayAct(client);
     this.#renewing ??= this.#renew().finally(() => {
       this.#renewing = null;
     });
@@ -212,7 +217,6 @@ export class LeaseKeeper {
   }
 
   async #renew(): Promise<void> {
-    for (const client of [...this.#held.keys()]) this.mayAct(client); // a late round stops what ran out first
     if (this.#held.size === 0) return;
     const clients = [...this.#held.keys()];
     const epochs = clients.map((c) => this.#held.get(c)!.epoch);

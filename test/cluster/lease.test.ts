@@ -6,7 +6,7 @@ import { migrate } from '../../src/cluster/schema.ts';
 import { LeaseKeeper } from '../../src/cluster/lease.ts';
 import { PgSessionStore } from '../../src/store/pg/session-store.ts';
 import { isOpenwxError } from '../../src/errors.ts';
-import { postgresForFile } from '../helpers/postgres.ts';
+import { blackholer, postgresForFile } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const silent = pino({ level: 'silent' });
@@ -171,5 +171,31 @@ test('renewals on their own pool (the node\'s control connection) are not held u
   } finally {
     await pool.end();
     await control.end();
+  }
+});
+
+test('a renewal PostgreSQL never answers does not hold back the stop: the account stops at its deadline', async () => {
+  // A silent server (halted, a dropped route) answers nothing until the query timeout (10 s by default). The deadline
+  // check ran only at the start of a round, and no round began while the last one's UPDATE waited.
+  const url = await server.createDatabase();
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const proxy = await blackholer(url);
+  const control = new pg.Pool({ connectionString: proxy.url, max: 1 });
+  const lost: string[] = [];
+  const k = new LeaseKeeper({ pool, renewPool: control, workerId: 'A', logger: silent, leaseTtlMs: 1_500, leaseRenewIntervalMs: 200, leaseSafetyMs: 200, onLost: (c) => lost.push(c) });
+  try {
+    await migrate(pool);
+    await pool.query("INSERT INTO openwx_accounts (client) VALUES ('erin')");
+    assert.ok((await k.acquire('erin')) !== null);
+    proxy.blackhole();
+    k.start();
+    await waitFor(() => proxy.attempts() > 0, 'a renewal sent into the silence');
+    await waitFor(() => lost.includes('erin'), 'erin to be stopped at her deadline', 5_000);
+    assert.equal(k.mayAct('erin'), false);
+  } finally {
+    await proxy.close(); // the hung renewal fails now, so stop() can return
+    await k.stop();
+    await pool.end();
+    await control.end().catch(() => undefined);
   }
 });
